@@ -1,0 +1,98 @@
+"""Assembles the MCP server: tools, resources, argument checks, and a lifespan that owns the ledger,
+the HTTP client and the background job watchers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import httpx2
+from mcp.server import MCPServer
+from mcp.server.subscriptions import InMemorySubscriptionBus
+from mcp.shared.subscriptions import ResourceUpdated
+
+import tools
+from server import __version__
+from server.arguments import argument_checker
+from server.jobs import JobTracker
+from server.ledger import JobRecord, Ledger
+from server.providers.registry import create_provider
+from server.resources import JOBS_URI, register_resources
+from server.settings import Settings
+from server.state import AppState
+from server.views import JOB_URI
+
+logger = logging.getLogger(__name__)
+
+INSTRUCTIONS = """\
+Seedance 2.0 video generation. Every generation costs real money (about $0.30 per second of 720p video on \
+the standard tier, 20% less on the fast tier) and takes 30 s to several minutes.
+1. Call estimate_cost first and tell the user the price when it matters.
+2. Generate with generate_text_video (prompt only), animate_image (a start image, optional end image) or \
+reference_video (images/videos/audio named @Image1, @Video1, @Audio1 in the prompt).
+3. A generation call waits up to wait_seconds. If it returns status "queued" or "in_progress", that is not an \
+error: call get_job with the request_id to keep waiting. Do not call the generation tool again for the same \
+video - that starts, and bills, a second job.
+4. A finished job links its MP4; provider links expire, so give the user the link.
+Jobs are also resources: seedance://jobs and seedance://jobs/{request_id}."""
+
+HTTP_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=50)
+
+
+class _StateRef:
+    """Lets resources, which get no context, reach the state the lifespan built."""
+
+    current: AppState | None = None
+
+    def __call__(self) -> AppState:
+        if self.current is None:
+            raise RuntimeError("the server is not running")
+        return self.current
+
+
+def build_server(settings: Settings) -> MCPServer[AppState]:
+    bus = InMemorySubscriptionBus()
+    ref = _StateRef()
+
+    async def job_finished(record: JobRecord) -> None:
+        await bus.publish(ResourceUpdated(uri=JOB_URI.format(request_id=record.request_id)))
+        await bus.publish(ResourceUpdated(uri=JOBS_URI))
+
+    @asynccontextmanager
+    async def lifespan(server: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        ledger = Ledger(settings.ledger_path)
+        try:
+            async with httpx2.AsyncClient(limits=HTTP_LIMITS) as http, anyio.create_task_group() as tg:
+                provider = create_provider(settings, http)
+                tracker = JobTracker(ledger, provider, tg, on_finished=job_finished) if provider else None
+                ref.current = AppState(settings=settings, ledger=ledger, tracker=tracker)
+                logger.info(
+                    "seedance-mcp %s ready: provider=%s ledger=%s",
+                    __version__,
+                    provider.name if provider else "none (set FAL_KEY)",
+                    settings.ledger_path,
+                )
+                try:
+                    yield ref.current
+                finally:
+                    ref.current = None
+                    tg.cancel_scope.cancel()
+        finally:
+            ledger.close()
+
+    mcp = MCPServer(
+        "seedance-mcp",
+        title="Seedance 2.0 video",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        website_url="https://github.com/seedance-mcp/seedance-mcp",
+        tools=tools.ALL,
+        lifespan=lifespan,
+        subscriptions=bus,
+        middleware=[argument_checker(tools.ALL)],
+        log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",  # type: ignore[arg-type]
+    )
+    register_resources(mcp, ref)
+    return mcp

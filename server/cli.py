@@ -1,0 +1,38 @@
+"""The `seedance-mcp` command: serve over stdio (what desktop clients start) or streamable HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from server import __version__
+from server.app import build_server
+from server.settings import Settings
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="seedance-mcp",
+        description="MCP server for ByteDance Seedance 2.0 video generation (stdio by default).",
+    )
+    parser.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind with --http (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to bind with --http (default 8000)")
+    parser.add_argument("--version", action="version", version=f"seedance-mcp {__version__}")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(
+        stream=sys.stderr,  # stdout carries the protocol on stdio
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    server = build_server(settings)
+    if args.http:
+        server.run("streamable-http", host=args.host, port=args.port)
+    else:
+        server.run()

@@ -1,0 +1,62 @@
+"""The errors this server raises, each written for the model that will read it.
+
+    SeedanceError
+    ├── ConfigurationError   the server is not set up for this call (no API key, say)
+    ├── InvalidArguments     a call that was refused before anything was sent or charged
+    ├── JobNotFound          a request_id the ledger has never seen
+    └── ProviderError        the provider refused the request or could not be reached
+        ├── AuthenticationFailed   the provider rejected the API key
+        ├── RequestRejected        the provider rejected the arguments (HTTP 422)
+        ├── JobFailed              the job ran and failed, or was cancelled: a final answer
+        └── ProviderUnavailable    network failure, timeout, or a 5xx/429 that outlasted the retries
+
+Tools turn every `SeedanceError` into an MCP `ToolError` in one place (`tools/errors.py`), so the text
+of each message is exactly what the model sees: it names the field, what is allowed, and what to do.
+"""
+
+from __future__ import annotations
+
+
+class SeedanceError(Exception):
+    """Base class: the message is safe to show to the model and never contains a secret."""
+
+
+class ConfigurationError(SeedanceError):
+    """Raised when a call needs a setting the server was started without."""
+
+
+class InvalidArguments(SeedanceError):
+    """Raised before any request leaves the process, so the call cost nothing."""
+
+    def __init__(self, field: str, problem: str, fix: str) -> None:
+        self.field = field
+        super().__init__(f"Invalid argument `{field}`: {problem}. Fix: {fix}. Nothing was submitted or charged.")
+
+
+class JobNotFound(SeedanceError):
+    """Raised when get_job is asked about a request_id that this server never submitted."""
+
+
+class ProviderError(SeedanceError):
+    """Raised when the provider answers with an error the model cannot fix by waiting."""
+
+    def __init__(self, message: str, *, status_code: int | None = None, error_type: str | None = None) -> None:
+        self.status_code = status_code
+        self.error_type = error_type
+        super().__init__(message)
+
+
+class AuthenticationFailed(ProviderError):
+    """Raised on HTTP 401/403: the key is wrong, revoked or lacks access."""
+
+
+class RequestRejected(ProviderError):
+    """Raised on HTTP 422: the provider named the fields it refused."""
+
+
+class JobFailed(ProviderError):
+    """Raised when the provider says the job itself failed; asking again will not change that."""
+
+
+class ProviderUnavailable(ProviderError):
+    """Raised when the provider could not be reached or kept failing; the request may be retried later."""

@@ -1,0 +1,219 @@
+"""Following jobs: one background watcher per unfinished job, shared by every caller waiting on it.
+
+A generation call, a later `get_job`, and a call after a restart all wait on the same watcher, so
+however many times the model asks, fal sees one status stream and one result fetch per job. The
+watcher writes each change to the ledger first and then wakes the waiters, who read the ledger: the
+ledger stays the single source of truth.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import aclosing
+from dataclasses import asdict
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from server.catalog import Mode, Tier
+from server.errors import JobFailed, JobNotFound, SeedanceError
+from server.ledger import JobRecord, Ledger
+from server.providers.base import Provider, StatusUpdate
+
+logger = logging.getLogger(__name__)
+
+FOLLOW_LIMIT_SECONDS = 3600.0  # a watcher gives up after an hour; get_job starts a new one
+CANCEL_TIMEOUT_SECONDS = 15.0
+
+OnUpdate = Callable[[JobRecord], Awaitable[None]]
+OnFinished = Callable[[JobRecord], Awaitable[None]]
+
+
+def find_job(ledger: Ledger, request_id: str) -> JobRecord:
+    record = ledger.get(request_id)
+    if record is None:
+        raise JobNotFound(
+            f"No job with request_id {request_id!r} is in this server's ledger. Use the request_id that "
+            "generate_text_video, animate_image or reference_video returned; the resource seedance://jobs "
+            "lists recent jobs."
+        )
+    return record
+
+
+class JobTracker:
+    def __init__(
+        self,
+        ledger: Ledger,
+        provider: Provider,
+        task_group: TaskGroup,
+        *,
+        on_finished: OnFinished | None = None,
+        follow_limit: float = FOLLOW_LIMIT_SECONDS,
+    ) -> None:
+        self._ledger = ledger
+        self._provider = provider
+        self._tg = task_group
+        self._on_finished = on_finished
+        self._follow_limit = follow_limit
+        self._watching: set[str] = set()
+        self._changed: dict[str, anyio.Event] = {}
+
+    @property
+    def provider_name(self) -> str:
+        return self._provider.name
+
+    async def submit(
+        self, mode: Mode, tier: Tier, arguments: Mapping[str, Any], estimate: tuple[float, float]
+    ) -> JobRecord:
+        """Submit, and record the job before anything else can happen to it."""
+        submission = await self._provider.submit(mode, tier, arguments)
+        record = self._ledger.add(
+            request_id=submission.request_id,
+            provider=self._provider.name,
+            endpoint=submission.endpoint,
+            mode=mode,
+            tier=tier,
+            arguments=arguments,
+            handle=submission.handle,
+            estimate=estimate,
+            queue_position=submission.queue_position,
+        )
+        logger.info("job %s submitted to %s %s", record.request_id, record.provider, record.endpoint)
+        self.watch(record)
+        return record
+
+    def watch(self, record: JobRecord) -> None:
+        """Follow the job in the background unless it is finished or already followed."""
+        if record.finished or record.request_id in self._watching or record.provider != self._provider.name:
+            return
+        self._watching.add(record.request_id)
+        self._tg.start_soon(self._follow, record.request_id, name=f"follow {record.request_id}")
+
+    async def wait(self, request_id: str, seconds: float, on_update: OnUpdate, heartbeat: float) -> JobRecord:
+        """Report the job on every change and at least every `heartbeat` s, for at most `seconds`."""
+        self.watch(find_job(self._ledger, request_id))
+        deadline = anyio.current_time() + seconds
+        while True:
+            changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading: no lost wake-up
+            record = self._ledger.require(request_id)
+            await on_update(record)
+            remaining = deadline - anyio.current_time()
+            if record.finished or remaining <= 0 or request_id not in self._watching:
+                return record
+            with anyio.move_on_after(min(remaining, heartbeat)):
+                await changed.wait()
+
+    def _signal(self, request_id: str) -> None:
+        event = self._changed.pop(request_id, None)
+        if event is not None:
+            event.set()
+
+    async def _follow(self, request_id: str) -> None:
+        record = self._ledger.require(request_id)
+        try:
+            with anyio.move_on_after(self._follow_limit) as scope:
+                async with aclosing(self._provider.follow(record.handle)) as updates:
+                    async for update in updates:
+                        if update.state == "completed":
+                            await self._complete(request_id, update)
+                            break
+                        self._apply(request_id, update)
+            if scope.cancelled_caught:
+                self._ledger.record_event(request_id, "follow_paused", f"not finished after {self._follow_limit:.0f} s")
+        except SeedanceError as exc:
+            logger.warning("job %s: lost track at the provider: %s", request_id, exc)
+            self._ledger.update(request_id, error=str(exc), event=("follow_failed", str(exc)))
+        except Exception:
+            logger.exception("job %s: watcher crashed", request_id)
+            self._ledger.update(
+                request_id, error="internal error while following the job", event=("follow_failed", None)
+            )
+        finally:
+            self._watching.discard(request_id)
+            self._signal(request_id)
+
+    def _apply(self, request_id: str, update: StatusUpdate) -> None:
+        record = self._ledger.require(request_id)
+        fields: dict[str, Any] = {}
+        event: tuple[str, str | None] | None = None
+        if record.status != update.state and not record.finished:
+            fields["status"] = update.state
+            if update.state == "in_progress" and record.started_at is None:
+                fields["started_at"] = time.time()
+                event = ("started", None)
+        if update.queue_position != record.queue_position:
+            fields["queue_position"] = update.queue_position
+        if update.logs and update.logs[-1] != record.last_log:
+            fields["last_log"] = update.logs[-1]
+        if fields:
+            if record.error:
+                fields["error"] = None
+            self._ledger.update(request_id, event=event, **fields)
+            self._signal(request_id)
+
+    async def _complete(self, request_id: str, update: StatusUpdate) -> None:
+        record = self._ledger.require(request_id)
+        now = time.time()
+        if update.error:
+            self._finish(record, status="failed", error=update.error, finished_at=now)
+        else:
+            try:
+                output = await self._provider.result(record.handle)
+            except JobFailed as exc:  # anything else leaves the job unfinished, for get_job to fetch later
+                self._finish(record, status="failed", error=str(exc), finished_at=now)
+            else:
+                result = {k: v for k, v in asdict(output).items() if k != "raw"}
+                self._finish(record, status="completed", result=result, error=None, finished_at=now)
+        if self._on_finished is not None:
+            await self._on_finished(self._ledger.require(request_id))
+
+    def _finish(self, record: JobRecord, *, status: str, **fields: Any) -> None:
+        if record.status == "cancelled" and status == "failed":
+            self._ledger.record_event(record.request_id, "cancel_confirmed", fields.get("error"))
+            logger.info("job %s: cancel confirmed by the provider", record.request_id)
+            return
+        detail = "completed although its cancel had been accepted" if record.status == "cancelled" else None
+        self._ledger.update(record.request_id, status=status, queue_position=None, event=(status, detail), **fields)
+        logger.info("job %s %s", record.request_id, status)
+        self._signal(record.request_id)
+
+    async def caller_cancelled(self, request_id: str) -> None:
+        """The tool call waiting on this job was cancelled: stop the job only if nothing is billed yet.
+
+        Clients send the same cancel when a person presses stop and when their own timeout fires, so a
+        job that is already generating keeps running and stays in the ledger for get_job.
+        """
+        record = self._ledger.require(request_id)
+        if record.finished:
+            return
+        if record.status != "queued":
+            detail = "tool call cancelled while generating; the job keeps running (and is billed); use get_job"
+            self._ledger.record_event(request_id, "detached", detail)
+            logger.info("job %s: %s", request_id, detail)
+            return
+        try:
+            with anyio.fail_after(CANCEL_TIMEOUT_SECONDS):
+                outcome = await self._provider.cancel(record.handle)
+        except (SeedanceError, TimeoutError) as exc:
+            self._ledger.record_event(request_id, "cancel_failed", str(exc) or "timed out")
+            logger.warning("job %s: cancel at the provider failed: %s", request_id, exc)
+            return
+        if outcome == "cancelled":
+            detail = "tool call cancelled while queued; cancelled at the provider before it started, nothing billed"
+            self._ledger.update(
+                request_id,
+                status="cancelled",
+                queue_position=None,
+                finished_at=time.time(),
+                event=("cancelled", detail),
+            )
+            self._signal(request_id)
+            if self._on_finished is not None:
+                await self._on_finished(self._ledger.require(request_id))
+        else:
+            detail = f"tool call cancelled while queued, but the provider answered {outcome}; still following it"
+            self._ledger.record_event(request_id, "cancel_refused", detail)
+        logger.info("job %s: %s", request_id, detail)

@@ -1,0 +1,230 @@
+"""The job ledger: one SQLite file that is the source of truth for every job this server submitted.
+
+A row is written the moment the provider returns a request id, before any waiting, so a paid job
+survives a crash, a client timeout or a restart. WAL mode lets a reader (another server process, a
+person with `sqlite3`) look while jobs run. Schema changes are appended to `MIGRATIONS`, never edited.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from server.catalog import TERMINAL_STATUSES, JobStatus, Mode, Tier
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
+migration = MIGRATIONS.append
+
+
+@migration
+def m001_jobs(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE jobs (
+            request_id TEXT PRIMARY KEY,
+            provider TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            handle TEXT NOT NULL,
+            estimate_min_usd REAL NOT NULL,
+            estimate_max_usd REAL NOT NULL,
+            status TEXT NOT NULL,
+            queue_position INTEGER,
+            last_log TEXT,
+            result TEXT,
+            error TEXT,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            updated_at REAL NOT NULL,
+            finished_at REAL
+        )
+        """
+    )
+    db.execute("CREATE INDEX jobs_created ON jobs (created_at)")
+    db.execute(
+        """
+        CREATE TABLE job_events (
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL REFERENCES jobs (request_id),
+            at REAL NOT NULL,
+            event TEXT NOT NULL,
+            detail TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX job_events_request ON job_events (request_id, id)")
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One row of `jobs`, with JSON columns decoded."""
+
+    request_id: str
+    provider: str
+    endpoint: str
+    mode: Mode
+    tier: Tier
+    arguments: dict[str, Any]
+    handle: dict[str, str]
+    estimate_min_usd: float
+    estimate_max_usd: float
+    status: JobStatus
+    queue_position: int | None
+    last_log: str | None
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: float
+    started_at: float | None
+    updated_at: float
+    finished_at: float | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> JobRecord:
+        values = dict(row)
+        for column in ("arguments", "handle", "result"):
+            if values[column] is not None:
+                values[column] = json.loads(values[column])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    at: float
+    event: str
+    detail: str | None
+
+
+class Ledger:
+    """Synchronous and quick (a few ms a call), so it is used straight from the event loop."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+            applied = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+            for step in MIGRATIONS:
+                if step.__name__ not in applied:
+                    step(db)
+                    db.execute("INSERT INTO _migrations VALUES (?, ?)", (step.__name__, time.time()))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(
+        self,
+        *,
+        request_id: str,
+        provider: str,
+        endpoint: str,
+        mode: Mode,
+        tier: Tier,
+        arguments: Mapping[str, Any],
+        handle: Mapping[str, str],
+        estimate: tuple[float, float],
+        queue_position: int | None,
+    ) -> JobRecord:
+        now = time.time()
+        with self._transaction() as db:
+            db.execute(
+                """INSERT INTO jobs (request_id, provider, endpoint, mode, tier, arguments, handle,
+                   estimate_min_usd, estimate_max_usd, status, queue_position, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)""",
+                (
+                    request_id,
+                    provider,
+                    endpoint,
+                    mode,
+                    tier,
+                    json.dumps(dict(arguments)),
+                    json.dumps(dict(handle)),
+                    estimate[0],
+                    estimate[1],
+                    queue_position,
+                    now,
+                    now,
+                ),
+            )
+            self._event(db, request_id, "submitted", f"{provider} {endpoint}")
+        return self.require(request_id)
+
+    def get(self, request_id: str) -> JobRecord | None:
+        row = self._db.execute("SELECT * FROM jobs WHERE request_id = ?", (request_id,)).fetchone()
+        return JobRecord.from_row(row) if row else None
+
+    def require(self, request_id: str) -> JobRecord:
+        record = self.get(request_id)
+        if record is None:
+            raise KeyError(request_id)
+        return record
+
+    def update(self, request_id: str, *, event: tuple[str, str | None] | None = None, **fields: Any) -> JobRecord:
+        """Change columns (JSON-encoding `result`) and optionally log an event, in one transaction."""
+        if "result" in fields and fields["result"] is not None:
+            fields["result"] = json.dumps(fields["result"])
+        fields["updated_at"] = time.time()
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._transaction() as db:
+            db.execute(f"UPDATE jobs SET {assignments} WHERE request_id = ?", (*fields.values(), request_id))
+            if event is not None:
+                self._event(db, request_id, *event)
+        return self.require(request_id)
+
+    def record_event(self, request_id: str, event: str, detail: str | None = None) -> None:
+        with self._transaction() as db:
+            self._event(db, request_id, event, detail)
+
+    @staticmethod
+    def _event(db: sqlite3.Connection, request_id: str, event: str, detail: str | None) -> None:
+        db.execute(
+            "INSERT INTO job_events (request_id, at, event, detail) VALUES (?, ?, ?, ?)",
+            (request_id, time.time(), event, detail),
+        )
+
+    def events(self, request_id: str) -> list[JobEvent]:
+        rows = self._db.execute(
+            "SELECT at, event, detail FROM job_events WHERE request_id = ? ORDER BY id", (request_id,)
+        )
+        return [JobEvent(*row) for row in rows]
+
+    def recent(self, limit: int = 50) -> list[JobRecord]:
+        rows = self._db.execute("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+        return [JobRecord.from_row(row) for row in rows]
+
+    def unfinished(self) -> list[JobRecord]:
+        rows = self._db.execute("SELECT * FROM jobs WHERE status IN ('queued', 'in_progress') ORDER BY created_at")
+        return [JobRecord.from_row(row) for row in rows]
+
+
+def status_of(value: str) -> JobStatus:
+    return cast(JobStatus, value)

@@ -1,0 +1,70 @@
+"""The provider interface: submit a job, follow it, fetch its output, cancel it.
+
+A provider keeps whatever it needs to find a job again in `Submission.handle` (plain strings), which the
+ledger stores, so a job can be followed after a restart without knowing which provider ran it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from server.catalog import Mode, Tier
+
+ProviderState = Literal["queued", "in_progress", "completed"]
+CancelOutcome = Literal["cancelled", "too_late", "not_found"]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the provider answered to a submit: enough to follow the job from now on."""
+
+    request_id: str
+    endpoint: str
+    handle: dict[str, str]
+    queue_position: int | None = None
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """One observation of a job. `completed` means the provider stopped working on it, not that it succeeded."""
+
+    state: ProviderState
+    queue_position: int | None = None
+    logs: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """A finished job's video and the seed the model used."""
+
+    url: str
+    content_type: str | None = None
+    file_name: str | None = None
+    file_size: int | None = None
+    seed: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    """A host that runs Seedance 2.0 jobs."""
+
+    name: str
+
+    async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
+        """Start a job; raises `ProviderError` when it was refused or its fate is unknown."""
+        ...
+
+    def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
+        """Yield status updates until the job is `completed` (which always comes last)."""
+        ...
+
+    async def result(self, handle: Mapping[str, str]) -> Output:
+        """The output of a completed job; raises `ProviderError` when the job failed."""
+        ...
+
+    async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
+        """Ask the provider to drop the job; only a job that has not started is certain to stop."""
+        ...

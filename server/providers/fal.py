@@ -1,0 +1,212 @@
+"""fal.ai's queue API: submit, follow the SSE status stream (polling if it fails), fetch, cancel.
+
+The status, result and cancel URLs are taken verbatim from the submit answer: they live under the app
+(`bytedance/seedance-2.0`), not the endpoint's sub-path, and building them by hand is a known source of
+405s. With a working stream a job costs three requests (submit, stream, result) whatever its length.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from typing import Any
+
+import anyio
+import httpx2
+
+from server import __version__
+from server.catalog import APP_ID, Mode, Tier, endpoint_id
+from server.errors import JobFailed, ProviderError, ProviderUnavailable
+from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
+from server.providers.fal_errors import error_from_response, explain, result_error
+from server.providers.retry import NEVER_SENT, RetryPolicy, send_with_retries
+
+logger = logging.getLogger(__name__)
+
+SUBMIT_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
+READ_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
+STREAM_IDLE_SECONDS = 45.0  # fal sends `: ping` about every 15 s; three missed pings means the stream is dead
+POLL_INTERVAL = (1.0, 5.0)  # first and longest pause between status polls once the stream is gone
+HANDLE_KEYS = ("status_url", "response_url", "cancel_url")
+STATES = {"IN_QUEUE": "queued", "IN_PROGRESS": "in_progress", "COMPLETED": "completed"}
+
+
+def parse_status(data: Mapping[str, Any]) -> StatusUpdate:
+    """One status object (polled or streamed) as a `StatusUpdate`."""
+    state = STATES.get(str(data.get("status")))
+    if state is None:
+        raise ProviderError(f"fal sent an unknown job status {data.get('status')!r}")
+    logs = tuple(
+        str(entry["message"]) for entry in data.get("logs") or () if isinstance(entry, dict) and entry.get("message")
+    )
+    error = None
+    if state == "completed" and (data.get("error") or data.get("error_type")):
+        error = explain(data.get("error_type"), data.get("error"))
+    position = data.get("queue_position")
+    return StatusUpdate(
+        state=state,  # type: ignore[arg-type]
+        queue_position=position if isinstance(position, int) else None,
+        logs=logs,
+        error=error,
+    )
+
+
+def parse_output(data: Any) -> Output:
+    video = data.get("video") if isinstance(data, dict) else None
+    if not isinstance(video, dict) or not isinstance(video.get("url"), str):
+        raise JobFailed("fal finished the job but its result holds no video URL")
+    size = video.get("file_size")
+    seed = data.get("seed")
+    return Output(
+        url=video["url"],
+        content_type=video.get("content_type"),
+        file_name=video.get("file_name"),
+        file_size=size if isinstance(size, int) else None,
+        seed=seed if isinstance(seed, int) else None,
+        raw=data,
+    )
+
+
+class FalQueue:
+    """The fal queue client. Holds the key privately and never puts it in a message or a log line."""
+
+    name = "fal"
+
+    def __init__(
+        self,
+        http: httpx2.AsyncClient,
+        key: str,
+        queue_url: str,
+        *,
+        retry: RetryPolicy | None = None,
+        stream_idle_seconds: float = STREAM_IDLE_SECONDS,
+        poll_interval: tuple[float, float] = POLL_INTERVAL,
+    ) -> None:
+        self._http = http
+        self._headers = {"Authorization": f"Key {key}", "User-Agent": f"seedance-mcp/{__version__}"}
+        self._queue_url = queue_url.rstrip("/")
+        self._retry = retry or RetryPolicy()
+        self._stream_idle = stream_idle_seconds
+        self._poll_interval = poll_interval
+
+    def __repr__(self) -> str:
+        return f"FalQueue(queue_url={self._queue_url!r})"
+
+    async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
+        endpoint = endpoint_id(mode, tier)
+        url = f"{self._queue_url}/{endpoint}"
+        body = dict(arguments)
+        try:
+            response = await send_with_retries(
+                lambda: self._http.post(url, json=body, headers=self._headers, timeout=SUBMIT_TIMEOUT),
+                self._retry,
+                what="submit",
+                idempotent=False,
+            )
+        except httpx2.TransportError as exc:
+            if isinstance(exc, NEVER_SENT):
+                raise ProviderUnavailable(
+                    f"Could not connect to fal's queue at {self._queue_url} ({type(exc).__name__}). "
+                    "Nothing was submitted and nothing was charged; check the network or SEEDANCE_FAL_QUEUE_URL "
+                    "and call again."
+                ) from exc
+            raise ProviderUnavailable(
+                f"The submit to fal broke off after it was sent ({type(exc).__name__}), so the job may exist at "
+                "fal without this server knowing its request_id. Check https://fal.ai/dashboard/requests before "
+                "calling again, so that it is not paid twice."
+            ) from exc
+        if response.status_code >= 400:
+            raise error_from_response(response, "submit")
+        try:
+            data = response.json()
+            request_id = str(data["request_id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProviderError("fal accepted the submit but its answer had no request_id") from exc
+        base = f"{self._queue_url}/{APP_ID}/requests/{request_id}"
+        fallback = {"status_url": f"{base}/status", "response_url": base, "cancel_url": f"{base}/cancel"}
+        handle = {key: str(data.get(key) or fallback[key]) for key in HANDLE_KEYS}
+        position = data.get("queue_position")
+        return Submission(request_id, endpoint, handle, position if isinstance(position, int) else None)
+
+    async def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
+        try:
+            async for update in self._stream(handle):
+                yield update
+                if update.state == "completed":
+                    return
+            logger.info("status stream closed before COMPLETED; polling instead")
+        except (httpx2.HTTPError, ProviderError, ValueError) as exc:
+            logger.warning("status stream failed (%s); polling instead", type(exc).__name__)
+        async for update in self._poll(handle):
+            yield update
+
+    async def _stream(self, handle: Mapping[str, str]) -> AsyncIterator[StatusUpdate]:
+        status_url = httpx2.URL(handle["status_url"])
+        url = status_url.copy_with(path=status_url.path.rstrip("/") + "/stream")
+        headers = {**self._headers, "Accept": "text/event-stream"}
+        timeout = httpx2.Timeout(self._stream_idle, connect=10.0)
+        async with self._http.stream("GET", url, params={"logs": "1"}, headers=headers, timeout=timeout) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise error_from_response(response, "status stream")
+            data: list[str] = []
+            async for line in response.aiter_lines():
+                if line.startswith(":"):
+                    continue  # keep-alive comment such as `: ping`
+                if line == "":
+                    if data:
+                        yield parse_status(json.loads("\n".join(data)))
+                        data = []
+                    continue
+                name, _, value = line.partition(":")
+                if name == "data":
+                    data.append(value.removeprefix(" "))
+            if data:
+                yield parse_status(json.loads("\n".join(data)))
+
+    async def _poll(self, handle: Mapping[str, str]) -> AsyncIterator[StatusUpdate]:
+        delay, longest = self._poll_interval
+        while True:
+            response = await send_with_retries(
+                lambda: self._http.get(
+                    handle["status_url"], params={"logs": "1"}, headers=self._headers, timeout=READ_TIMEOUT
+                ),
+                self._retry,
+                what="status",
+            )
+            if response.status_code >= 400:
+                raise error_from_response(response, "status")
+            update = parse_status(response.json())
+            yield update
+            if update.state == "completed":
+                return
+            await anyio.sleep(delay)
+            delay = min(delay * 1.5, longest)
+
+    async def result(self, handle: Mapping[str, str]) -> Output:
+        response = await send_with_retries(
+            lambda: self._http.get(handle["response_url"], headers=self._headers, timeout=READ_TIMEOUT),
+            self._retry,
+            what="result",
+        )
+        if response.status_code >= 400:
+            raise result_error(response)
+        try:
+            return parse_output(response.json())
+        except ValueError as exc:
+            raise ProviderError("fal's result was not valid JSON") from exc
+
+    async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
+        response = await send_with_retries(
+            lambda: self._http.put(handle["cancel_url"], headers=self._headers, timeout=READ_TIMEOUT),
+            self._retry,
+            what="cancel",
+        )
+        if response.status_code == 400:
+            return "too_late"
+        if response.status_code == 404:
+            return "not_found"
+        if response.status_code >= 400:
+            raise error_from_response(response, "cancel")
+        return "cancelled"

@@ -1,0 +1,80 @@
+"""When and how long to retry a provider request: one policy, named constants.
+
+Reads (status, result, cancel) are retried on transport errors and on 408/409/429/5xx, with capped
+exponential backoff and jitter, honouring `Retry-After`. A submit is retried only when the request
+provably never left (the connection was refused or never opened): resending after an ambiguous failure
+could start, and bill, a second job.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import anyio
+import httpx2
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+NEVER_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout)
+MAX_RETRY_AFTER = 30.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to sleep before attempt `attempt + 1` (attempts count from 1)."""
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER)
+        base = min(self.initial_delay * 2.0 ** (attempt - 1), self.max_delay)
+        return base * random.uniform(0.75, 1.25)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """`Retry-After` as seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    parsed = email.utils.parsedate_to_datetime(value) if value else None
+    if parsed is None:
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+async def send_with_retries(
+    send: Callable[[], Awaitable[httpx2.Response]],
+    policy: RetryPolicy,
+    *,
+    what: str,
+    idempotent: bool = True,
+) -> httpx2.Response:
+    """Run `send` until it gives a final answer; transport errors propagate after the last attempt."""
+    for attempt in range(1, policy.attempts + 1):
+        last = attempt == policy.attempts
+        try:
+            response = await send()
+        except httpx2.TransportError as exc:
+            retryable = isinstance(exc, NEVER_SENT) or idempotent
+            if last or not retryable:
+                raise
+            wait = policy.delay(attempt)
+            logger.warning("%s failed attempt=%d error=%s retry_in=%.1fs", what, attempt, type(exc).__name__, wait)
+        else:
+            if not idempotent or last or response.status_code not in RETRYABLE_STATUS:
+                return response
+            wait = policy.delay(attempt, parse_retry_after(response.headers.get("retry-after")))
+            logger.warning("%s got HTTP %d attempt=%d retry_in=%.1fs", what, response.status_code, attempt, wait)
+        await anyio.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover

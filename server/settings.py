@@ -1,0 +1,68 @@
+"""Settings, read once from the environment: the server is configured by a client's `env` block."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_FAL_QUEUE_URL = "https://queue.fal.run"
+DEFAULT_WAIT_SECONDS = 45.0
+DEFAULT_HEARTBEAT_SECONDS = 5.0
+MAX_WAIT_SECONDS = 600.0
+
+
+def default_home() -> Path:
+    """The per-user data folder each platform expects, so the ledger survives reinstalls."""
+    home = Path.home()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return base / "seedance-mcp"
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"seedance-mcp: {name}={raw!r} is not a number") from None
+    if not low <= value <= high:
+        raise SystemExit(f"seedance-mcp: {name}={raw} is outside {low:g}..{high:g}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server reads from its environment; see the README's Settings table."""
+
+    fal_key: str | None = field(default=None, repr=False)
+    fal_queue_url: str = DEFAULT_FAL_QUEUE_URL
+    home: Path = field(default_factory=default_home)
+    wait_seconds: float = DEFAULT_WAIT_SECONDS
+    heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = env.get("SEEDANCE_HOME", "").strip()
+        return cls(
+            fal_key=env.get("FAL_KEY", "").strip() or None,
+            fal_queue_url=(env.get("SEEDANCE_FAL_QUEUE_URL", "").strip() or DEFAULT_FAL_QUEUE_URL).rstrip("/"),
+            home=Path(home).expanduser() if home else default_home(),
+            wait_seconds=_float(env, "SEEDANCE_WAIT_SECONDS", DEFAULT_WAIT_SECONDS, 0, MAX_WAIT_SECONDS),
+            heartbeat_seconds=_float(env, "SEEDANCE_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, 0.05, 10),
+            log_level=(env.get("SEEDANCE_LOG_LEVEL", "").strip() or "INFO").upper(),
+        )
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.home / "jobs.sqlite3"

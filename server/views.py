@@ -1,0 +1,141 @@
+"""How a job looks to the model: structured content, a short text, and a link to the video."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent
+from pydantic import BaseModel, Field
+
+from server.catalog import JobStatus, Mode, Tier
+from server.ledger import JobEvent, JobRecord
+from server.progress import describe
+
+JOB_URI = "seedance://jobs/{request_id}"
+
+
+class VideoFile(BaseModel):
+    url: str = Field(description="Where the MP4 can be downloaded; provider links expire, so save it soon.")
+    content_type: str | None = None
+    file_name: str | None = None
+    file_size: int | None = Field(default=None, description="Bytes, when the provider says.")
+
+
+class CostRange(BaseModel):
+    min: float = Field(description="Lowest likely cost in USD.")
+    max: float = Field(description="Highest likely cost in USD; equal to min when every option is fixed.")
+
+
+class JobView(BaseModel):
+    """A generation job as the ledger knows it."""
+
+    request_id: str = Field(description="The provider's id for the job; pass it to get_job.")
+    status: JobStatus
+    provider: str
+    endpoint: str
+    mode: Mode
+    tier: Tier
+    progress: str = Field(description='What is happening now, e.g. "queued, position 3" or "generating, 41 s".')
+    queue_position: int | None = None
+    elapsed_seconds: float = Field(description="Seconds since the job was submitted.")
+    video: VideoFile | None = Field(default=None, description="The finished video, once status is completed.")
+    seed: int | None = Field(default=None, description="The seed the model used; reuse it to get a similar take.")
+    estimated_cost_usd: CostRange
+    error: str | None = Field(default=None, description="Why the job failed, or the last problem following it.")
+    job_uri: str = Field(description="MCP resource with this job's full record.")
+    next_step: str | None = Field(default=None, description="What to call next, when there is something to do.")
+    created_at: str
+
+
+class JobDetail(JobView):
+    """A job with the arguments it was submitted with and its event history (the job resource)."""
+
+    arguments: dict[str, object]
+    events: list[dict[str, object]]
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+
+
+def dollars(low: float, high: float) -> str:
+    return f"${low:.2f}" if round(low, 2) == round(high, 2) else f"${low:.2f}-${high:.2f}"
+
+
+def job_view(record: JobRecord, now: float | None = None) -> JobView:
+    now = time.time() if now is None else now
+    result = record.result or {}
+    video = VideoFile.model_validate(result) if result.get("url") else None
+    next_step = None
+    if not record.finished:
+        next_step = f'Call get_job with request_id="{record.request_id}" to wait for the video.'
+    return JobView(
+        request_id=record.request_id,
+        status=record.status,
+        provider=record.provider,
+        endpoint=record.endpoint,
+        mode=record.mode,
+        tier=record.tier,
+        progress=describe(record, now),
+        queue_position=record.queue_position,
+        elapsed_seconds=round((record.finished_at or now) - record.created_at, 1),
+        video=video,
+        seed=result.get("seed"),
+        estimated_cost_usd=CostRange(min=record.estimate_min_usd, max=record.estimate_max_usd),
+        error=record.error,
+        job_uri=JOB_URI.format(request_id=record.request_id),
+        next_step=next_step,
+        created_at=_iso(record.created_at),
+    )
+
+
+def job_detail(record: JobRecord, events: list[JobEvent]) -> JobDetail:
+    return JobDetail(
+        **job_view(record).model_dump(),
+        arguments=record.arguments,
+        events=[{"at": _iso(e.at), "event": e.event, "detail": e.detail} for e in events],
+    )
+
+
+def _summary(view: JobView) -> str:
+    cost = dollars(view.estimated_cost_usd.min, view.estimated_cost_usd.max)
+    ident = f"request_id {view.request_id} on {view.endpoint}"
+    match view.status:
+        case "completed":
+            assert view.video is not None
+            seed = f", seed {view.seed}" if view.seed is not None else ""
+            return f"Video ready: {view.video.url}\n({ident}{seed}; estimated cost {cost})"
+        case "failed":
+            return f"The job failed ({ident}): {view.error}"
+        case "cancelled":
+            return f"The job was cancelled ({ident}). A job cancelled before it started is not billed."
+        case _:
+            problem = f"\nLast problem while following it: {view.error}" if view.error else ""
+            return (
+                f"Still running after {view.elapsed_seconds:.0f} s ({view.progress}; {ident}; estimated cost {cost}). "
+                "This is not an error: the job keeps running and is saved in the ledger. "
+                f'Call get_job with request_id="{view.request_id}" to keep waiting for the video.{problem}'
+            )
+
+
+def job_result(record: JobRecord, *, failure_is_error: bool) -> CallToolResult:
+    """The tool result for a job: text, a resource_link to the video when there is one, structured content."""
+    view = job_view(record)
+    content: list[ContentBlock] = [TextContent(type="text", text=_summary(view))]
+    if view.video is not None:
+        content.append(
+            ResourceLink(
+                type="resource_link",
+                uri=view.video.url,
+                name=view.video.file_name or f"{view.request_id}.mp4",
+                title="Seedance video",
+                mime_type=view.video.content_type or "video/mp4",
+                size=view.video.file_size,
+            )
+        )
+    return CallToolResult(
+        content=content,
+        structured_content=view.model_dump(mode="json"),
+        is_error=failure_is_error and view.status == "failed",
+    )

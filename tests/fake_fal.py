@@ -1,0 +1,292 @@
+"""A fake of fal's queue API, served over real HTTP on 127.0.0.1, following fal-queue-protocol.md.
+
+Submit goes to the full endpoint id; status, stream, result and cancel live under owner/app and are
+handed out as URLs in the submit answer. Status is 202 while pending and 200 when done, the stream sends
+`data:` events and `: ping` comments and closes after COMPLETED, a failed job is COMPLETED with an
+`error`, or COMPLETED followed by a 422 from the result, and cancel answers 202/400/404.
+
+Each job walks through `Phase`s; a phase with no duration holds until the test calls `advance()`.
+The fake runs in its own thread and event loop, so everything shared is guarded by a lock.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import anyio
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+Outcome = Literal["ok", "invalid", "error"]
+StreamMode = Literal["ok", "close_early", "fail"]
+
+
+@dataclass(frozen=True)
+class Phase:
+    status: Literal["IN_QUEUE", "IN_PROGRESS"]
+    seconds: float | None  # None: stay here until advance()
+    queue_position: int | None = None
+    log: str | None = None
+
+
+def quick_plan(step: float = 0.05) -> list[Phase]:
+    return [
+        Phase("IN_QUEUE", step, queue_position=1),
+        Phase("IN_QUEUE", step, queue_position=0),
+        Phase("IN_PROGRESS", step, log="loading model"),
+        Phase("IN_PROGRESS", step, log="generating frames"),
+    ]
+
+
+@dataclass
+class FakeJob:
+    request_id: str
+    endpoint: str
+    app: str
+    input: dict[str, Any]
+    phases: list[Phase]
+    outcome: Outcome
+    phase: int = 0
+    phase_started: float = field(default_factory=time.monotonic)
+    logs: list[str] = field(default_factory=list)
+    cancelled: bool = False
+    done: bool = False
+
+    def tick(self, now: float) -> None:
+        while not self.done:
+            current = self.phases[self.phase] if self.phase < len(self.phases) else None
+            if current is None:
+                self.done = True
+                return
+            if current.seconds is None or now - self.phase_started < current.seconds:
+                return
+            self.next_phase(now)
+
+    def next_phase(self, now: float) -> None:
+        self.phase += 1
+        self.phase_started = now
+        if self.phase >= len(self.phases):
+            self.done = True
+        elif self.phases[self.phase].log:
+            self.logs.append(self.phases[self.phase].log or "")
+
+    @property
+    def started(self) -> bool:
+        return self.done or self.phases[self.phase].status == "IN_PROGRESS"
+
+
+class FakeFal:
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.lock = threading.Lock()
+        self.reset()
+        self.app = Starlette(
+            routes=[
+                Route("/{owner}/{alias}/requests/{rid}/status/stream", self.stream, methods=["GET"]),
+                Route("/{owner}/{alias}/requests/{rid}/status", self.status, methods=["GET"]),
+                Route("/{owner}/{alias}/requests/{rid}/cancel", self.cancel, methods=["PUT"]),
+                Route("/{owner}/{alias}/requests/{rid}", self.result, methods=["GET"]),
+                Route("/{path:path}", self.submit, methods=["POST"]),
+            ]
+        )
+        self.url = ""
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- test controls ------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        with self.lock:
+            self.jobs: dict[str, FakeJob] = {}
+            self.requests: list[tuple[str, str]] = []
+            self.plan: list[Phase] = quick_plan()
+            self.outcome: Outcome = "ok"
+            self.stream_mode: StreamMode = "ok"
+            self.ping_seconds = 0.2
+
+    def advance(self, request_id: str) -> None:
+        with self.lock:
+            self.jobs[request_id].next_phase(time.monotonic())
+
+    def count(self, kind: str | None = None) -> int:
+        with self.lock:
+            return len([r for r in self.requests if kind is None or r[0] == kind])
+
+    def job(self, request_id: str) -> FakeJob:
+        with self.lock:
+            return self.jobs[request_id]
+
+    def only_job(self) -> FakeJob:
+        with self.lock:
+            (job,) = self.jobs.values()
+            return job
+
+    # -- protocol -----------------------------------------------------------------------------------
+
+    def _base(self, app: str, rid: str) -> str:
+        return f"{self.url}/{app}/requests/{rid}"
+
+    def _urls(self, job: FakeJob) -> dict[str, str]:
+        base = self._base(job.app, job.request_id)
+        return {"response_url": base, "status_url": f"{base}/status", "cancel_url": f"{base}/cancel"}
+
+    def _authorized(self, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Key {self.key}"
+
+    def _unauthorized(self) -> Response:
+        return JSONResponse({"detail": "Invalid key"}, status_code=401, headers={"x-fal-request-id": "none"})
+
+    def _find(self, request: Request, kind: str) -> FakeJob | Response:
+        rid = request.path_params["rid"]
+        app = f"{request.path_params['owner']}/{request.path_params['alias']}"
+        with self.lock:
+            self.requests.append((kind, request.url.path))
+            job = self.jobs.get(rid)
+            if job is not None:
+                job.tick(time.monotonic())
+        if not self._authorized(request):
+            return self._unauthorized()
+        if job is None or job.app != app:
+            return JSONResponse({"detail": "Request not found"}, status_code=404)
+        return job
+
+    def _status_body(self, job: FakeJob, logs: list[str] | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"request_id": job.request_id, **self._urls(job), "metrics": {}}
+        body["logs"] = None if logs is None else [{"message": m, "timestamp": "2026-11-21T12:00:00"} for m in logs]
+        if job.done or job.cancelled:
+            body["status"] = "COMPLETED"
+            body["metrics"] = {"inference_time": 1.5}
+            if job.outcome == "error" and not job.cancelled:
+                body["error"], body["error_type"] = "Runner disconnected", "runner_disconnected"
+        else:
+            phase = job.phases[job.phase]
+            body["status"] = phase.status
+            if phase.status == "IN_QUEUE":
+                body["queue_position"] = phase.queue_position or 0
+        return body
+
+    async def submit(self, request: Request) -> Response:
+        endpoint = request.path_params["path"]
+        with self.lock:
+            self.requests.append(("submit", request.url.path))
+        if not self._authorized(request):
+            return self._unauthorized()
+        segments = endpoint.split("/")
+        if len(segments) < 2:
+            return JSONResponse({"detail": "Application not found"}, status_code=404)
+        rid = str(uuid.uuid4())
+        with self.lock:
+            job = FakeJob(rid, endpoint, "/".join(segments[:2]), await request.json(), list(self.plan), self.outcome)
+            self.jobs[rid] = job
+            first = job.phases[0] if job.phases else None
+        body = {"status": "IN_QUEUE", "request_id": rid, "queue_position": first.queue_position if first else 0}
+        return JSONResponse({**body, **self._urls(job)}, headers={"x-fal-request-id": rid})
+
+    async def status(self, request: Request) -> Response:
+        found = self._find(request, "status")
+        if isinstance(found, Response):
+            return found
+        with_logs = request.query_params.get("logs") in ("1", "true")
+        with self.lock:
+            body = self._status_body(found, list(found.logs) if with_logs else None)
+        code = 200 if body["status"] == "COMPLETED" else 202
+        return JSONResponse(body, status_code=code, headers={"x-fal-request-id": found.request_id})
+
+    async def stream(self, request: Request) -> Response:
+        found = self._find(request, "stream")
+        if isinstance(found, Response):
+            return found
+        if self.stream_mode == "fail":
+            return JSONResponse({"detail": "stream unavailable"}, status_code=500)
+        job = found
+
+        async def events() -> AsyncIterator[bytes]:
+            sent_logs = 0
+            last: tuple[str, int | None] | None = None
+            last_sent = time.monotonic()
+            while True:
+                with self.lock:
+                    job.tick(time.monotonic())
+                    body = self._status_body(job, job.logs[sent_logs:])
+                    sent_logs = len(job.logs)
+                key = (body["status"], body.get("queue_position"))
+                if key != last or body["logs"]:
+                    last, last_sent = key, time.monotonic()
+                    yield f"data: {json.dumps(body)}\n\n".encode()
+                    if body["status"] == "COMPLETED" or self.stream_mode == "close_early":
+                        return
+                elif time.monotonic() - last_sent >= self.ping_seconds:
+                    last_sent = time.monotonic()
+                    yield b": ping\n\n"
+                await anyio.sleep(0.005)
+
+        return StreamingResponse(events(), media_type="text/event-stream", headers={"x-fal-request-id": job.request_id})
+
+    async def result(self, request: Request) -> Response:
+        found = self._find(request, "result")
+        if isinstance(found, Response):
+            return found
+        job = found
+        headers = {"x-fal-request-id": job.request_id}
+        if job.cancelled:
+            body = {"detail": "Request was cancelled", "error_type": "client_cancelled"}
+            return JSONResponse(body, status_code=499, headers={**headers, "x-fal-error-type": "client_cancelled"})
+        if not job.done:
+            return JSONResponse({"detail": "Request is still in progress"}, status_code=400, headers=headers)
+        if job.outcome == "invalid":
+            detail = [{"loc": ["body", "image_url"], "msg": "Unsupported image format", "type": "value_error"}]
+            return JSONResponse({"detail": detail}, status_code=422, headers=headers)
+        if job.outcome == "error":
+            body = {"detail": "Runner disconnected", "error_type": "runner_disconnected"}
+            return JSONResponse(body, status_code=503, headers=headers)
+        video = {
+            "url": f"{self.url}/files/{job.request_id}/output.mp4",
+            "content_type": "video/mp4",
+            "file_name": "output.mp4",
+            "file_size": 4404019,
+        }
+        return JSONResponse({"video": video, "seed": job.input.get("seed", 1094575694)}, headers=headers)
+
+    async def cancel(self, request: Request) -> Response:
+        found = self._find(request, "cancel")
+        if isinstance(found, Response):
+            return found
+        with self.lock:
+            if found.done or found.cancelled:
+                return JSONResponse({"status": "ALREADY_COMPLETED"}, status_code=400)
+            if found.started:  # fal forwards the cancel to the app; this one ignores it and finishes
+                return JSONResponse({"status": "CANCELLATION_REQUESTED"}, status_code=202)
+            found.cancelled = True
+        return JSONResponse({"status": "CANCELLATION_REQUESTED"}, status_code=202)
+
+    # -- serving ------------------------------------------------------------------------------------
+
+    def start(self) -> FakeFal:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("fake fal did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=5)

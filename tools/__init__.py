@@ -1,0 +1,13 @@
+"""The MCP tools, one a module; `ALL` is what the server registers, in the order clients list them."""
+
+from mcp.server.mcpserver.tools import Tool
+
+from tools import animate_image, estimate_cost, generate_text_video, get_job, reference_video
+
+ALL: list[Tool] = [
+    generate_text_video.TOOL,
+    animate_image.TOOL,
+    reference_video.TOOL,
+    get_job.TOOL,
+    estimate_cost.TOOL,
+]

@@ -1,0 +1,89 @@
+"""estimate_cost: what a generation would cost, before paying for it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from server import pricing
+from server.catalog import MAX_REFERENCE_VIDEO_SECONDS, MIN_REFERENCE_VIDEO_SECONDS, Mode, endpoint_id
+from server.errors import InvalidArguments
+from server.views import dollars
+from tools.errors import tool_errors
+from tools.params import AspectRatioParam, DurationParam, ResolutionParam, TierParam
+
+
+class CostEstimate(BaseModel):
+    min_usd: float = Field(description="Lowest likely cost in USD.")
+    max_usd: float = Field(description="Highest likely cost in USD (equal to min_usd when every option is fixed).")
+    min_seconds: int
+    max_seconds: int
+    usd_per_second_min: float
+    usd_per_second_max: float
+    min_tokens: int
+    max_tokens: int
+    rate_usd_per_1000_tokens: float = Field(description="After the 0.6x reference-video factor, when it applies.")
+    endpoint: str
+    provider: str = "fal"
+    price_basis: str = pricing.PRICE_BASIS
+
+
+async def estimate_cost(
+    mode: Annotated[Mode, Field(description="Which tool: generate_text_video, animate_image or reference_video.")],
+    tier: TierParam = "standard",
+    resolution: ResolutionParam = "720p",
+    duration: DurationParam = "auto",
+    aspect_ratio: AspectRatioParam = "auto",
+    reference_video_seconds: Annotated[
+        float | None,
+        Field(
+            ge=MIN_REFERENCE_VIDEO_SECONDS,
+            le=MAX_REFERENCE_VIDEO_SECONDS,
+            description="reference-to-video only: total seconds of the reference videos (2-15), which are billed too.",
+        ),
+    ] = None,
+) -> Annotated[CallToolResult, CostEstimate]:
+    """Estimate the cost in USD of a Seedance 2.0 generation; free, and nothing is submitted.
+
+    tokens = width x height x seconds x 24 / 1024, at $0.014 per 1000 tokens (standard) or $0.0112
+    (fast): $0.3024 per second at 720p 16:9 on standard. "auto" duration (4-15 s) or aspect ratio gives
+    a range. In reference-to-video, reference videos add their seconds and the rate is x0.6."""
+    with tool_errors():
+        if reference_video_seconds is not None and mode != "reference-to-video":
+            raise InvalidArguments(
+                "reference_video_seconds",
+                f"only reference-to-video takes reference videos, but mode is {mode!r}",
+                'remove reference_video_seconds, or set mode to "reference-to-video"',
+            )
+    seconds = None if reference_video_seconds is None else (reference_video_seconds, reference_video_seconds)
+    estimate = pricing.estimate(mode, tier, resolution, duration, aspect_ratio, seconds)
+    result = CostEstimate(
+        min_usd=estimate.min_usd,
+        max_usd=estimate.max_usd,
+        min_seconds=estimate.min_seconds,
+        max_seconds=estimate.max_seconds,
+        usd_per_second_min=estimate.usd_per_second_min,
+        usd_per_second_max=estimate.usd_per_second_max,
+        min_tokens=estimate.min_tokens,
+        max_tokens=estimate.max_tokens,
+        rate_usd_per_1000_tokens=estimate.rate_usd_per_1000_tokens,
+        endpoint=endpoint_id(mode, tier),
+    )
+    length = f"{duration} s" if duration != "auto" else "4-15 s (auto)"
+    text = (
+        f"{mode} on {tier}, {resolution} {aspect_ratio}, {length}: {dollars(result.min_usd, result.max_usd)} "
+        f"({result.min_tokens:,}-{result.max_tokens:,} tokens at ${result.rate_usd_per_1000_tokens:g} per 1000)."
+    )
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.model_dump())
+
+
+TOOL = Tool.from_function(
+    estimate_cost,
+    title="Estimate the cost of a video",
+    annotations=ToolAnnotations(
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+    ),
+)

@@ -1,0 +1,61 @@
+"""generate_text_video: a video from a prompt alone."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import CallToolResult
+
+from server.views import JobView
+from tools.generation import ANNOTATIONS, api_arguments, generate
+from tools.params import (
+    AspectRatioParam,
+    DurationParam,
+    EndUserId,
+    GenerateAudio,
+    Prompt,
+    ResolutionParam,
+    Seed,
+    TierParam,
+    WaitSeconds,
+)
+
+
+async def generate_text_video(
+    prompt: Prompt,
+    ctx: Context[Any],
+    resolution: ResolutionParam = "720p",
+    duration: DurationParam = "auto",
+    aspect_ratio: AspectRatioParam = "auto",
+    generate_audio: GenerateAudio = True,
+    seed: Seed = None,
+    end_user_id: EndUserId = None,
+    tier: TierParam = "standard",
+    wait_seconds: WaitSeconds = None,
+) -> Annotated[CallToolResult, JobView]:
+    """Generate a video (with synchronized audio) from a text prompt with ByteDance Seedance 2.0.
+
+    Costs real money: about $0.30 per second at 720p on the standard tier (call estimate_cost first for
+    the exact range). Takes 30 s to several minutes. The call streams progress and waits up to
+    `wait_seconds`; if the video is not ready by then it returns the job's request_id with status
+    "queued" or "in_progress" - not an error - and get_job continues the wait. A finished result links
+    the MP4 as a resource."""
+    arguments = api_arguments(
+        prompt=prompt,
+        resolution=resolution,
+        duration=duration,
+        aspect_ratio=aspect_ratio,
+        generate_audio=generate_audio,
+        seed=seed,
+        end_user_id=end_user_id,
+    )
+    return await generate(ctx, mode="text-to-video", tier=tier, arguments=arguments, wait_seconds=wait_seconds)
+
+
+TOOL = Tool.from_function(
+    generate_text_video,
+    title="Generate a video from text (Seedance 2.0)",
+    annotations=ANNOTATIONS,
+)

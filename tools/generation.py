@@ -1,0 +1,60 @@
+"""What the three generation tools share: price, submit, wait with progress, answer.
+
+A cancelled tool call is not always a cancelled job: clients send the same cancel when a person presses
+stop and when their own timeout fires. A job still queued is cancelled at the provider (nothing is
+billed yet); one already generating keeps running and stays in the ledger for get_job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ToolAnnotations
+
+from server import pricing
+from server.catalog import AspectRatio, Duration, Mode, Resolution, Tier
+from server.progress import ProgressReporter
+from server.state import app_state
+from server.views import job_result
+from tools.errors import tool_errors
+
+# Each call starts a new paid job at an outside service; it changes nothing it could overwrite.
+ANNOTATIONS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+
+
+def api_arguments(**values: Any) -> dict[str, Any]:
+    """The request body: every given option, none of the unset ones."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+async def generate(
+    ctx: Context[Any],
+    *,
+    mode: Mode,
+    tier: Tier,
+    arguments: dict[str, Any],
+    wait_seconds: float | None,
+    reference_videos: int = 0,
+) -> CallToolResult:
+    state = app_state(ctx)
+    resolution: Resolution = arguments["resolution"]
+    duration: Duration = arguments["duration"]
+    aspect_ratio: AspectRatio = arguments["aspect_ratio"]
+    estimate = pricing.estimate(
+        mode, tier, resolution, duration, aspect_ratio, pricing.unknown_reference_seconds(reference_videos)
+    )
+    with tool_errors():
+        tracker = state.require_tracker()
+        record = await tracker.submit(mode, tier, arguments, (estimate.min_usd, estimate.max_usd))
+    wait = state.settings.wait_seconds if wait_seconds is None else wait_seconds
+    try:
+        record = await tracker.wait(
+            record.request_id, wait, ProgressReporter(ctx.report_progress), state.settings.heartbeat_seconds
+        )
+    except anyio.get_cancelled_exc_class():
+        with anyio.CancelScope(shield=True):
+            await tracker.caller_cancelled(record.request_id)
+        raise
+    return job_result(record, failure_is_error=True)

@@ -1,0 +1,83 @@
+"""Parameter types shared by the tools: the API's enums, with descriptions written for a model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from server.catalog import MAX_SEED, AspectRatio, Duration, Resolution, Tier
+from server.settings import MAX_WAIT_SECONDS
+
+URL_PATTERN = r"^(https?://|data:)"
+
+Prompt = Annotated[
+    str,
+    Field(
+        min_length=1,
+        pattern=r"\S",
+        description=(
+            "What the video shows: subject, action, camera movement (pan, tilt, dolly, orbit, zoom), lighting, "
+            'style and sound. Put spoken dialogue in double quotes, e.g. The man says: "Remember this moment."'
+        ),
+    ),
+]
+ResolutionParam = Annotated[
+    Resolution, Field(description="Output resolution: 480p is cheaper and faster, 720p is the sharpest.")
+]
+DurationParam = Annotated[
+    Duration,
+    Field(
+        description=(
+            'Length in seconds, as a string: "4" to "15", or "auto" to let the model choose (it then bills the '
+            'length it picks, 4-15 s). Cost grows with length; start with "5" to try a look.'
+        )
+    ),
+]
+AspectRatioParam = Annotated[
+    AspectRatio,
+    Field(
+        description=(
+            'Frame shape: 16:9 landscape, 9:16 vertical, 1:1 square, 21:9 ultrawide; "auto" lets the model choose '
+            "(for animate_image it follows the image)."
+        )
+    ),
+]
+GenerateAudio = Annotated[
+    bool,
+    Field(description="Generate synchronized sound: effects, ambience and lip-synced speech. The price is the same."),
+]
+Seed = Annotated[
+    int | None,
+    Field(ge=0, le=MAX_SEED, description="Fix the random seed (0-2147483647) to repeat a take; omit for a new one."),
+]
+EndUserId = Annotated[
+    str | None,
+    Field(description="Your own id for the person the video is made for; some business accounts require it."),
+]
+TierParam = Annotated[
+    Tier,
+    Field(
+        description=(
+            '"standard" for the best quality (about $0.30 per second at 720p), "fast" for lower latency at 20% '
+            "less (about $0.24 per second)."
+        )
+    ),
+]
+WaitSeconds = Annotated[
+    float | None,
+    Field(
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description=(
+            "How long this call waits for the video before it returns (default: the server's "
+            "SEEDANCE_WAIT_SECONDS, 45). A job still running then keeps going and is not an error: call get_job "
+            "with its request_id to wait more. 0 returns right after submitting."
+        ),
+    ),
+]
+
+
+def media_url(what: str) -> object:
+    """A URL field: public http(s) links or data: URIs, which are what the API fetches."""
+    return Field(pattern=URL_PATTERN, description=f"{what} A public https:// URL or a data: URI.")
