@@ -53,36 +53,43 @@ def _allowed(prop: Mapping[str, Any]) -> str:
 
 
 def _fix(error: ErrorDetails, field: str, prop: Mapping[str, Any]) -> str:
-    got = error.get("input")
-    kind = error["type"]
+    got, kind = error.get("input"), error["type"]
     if kind == "missing":
         return f"add `{field}`"
-    if "enum" in prop and isinstance(got, int | float) and str(got) in prop["enum"]:
-        return f'send it as the string "{got}"'
     if "enum" in prop:
+        if isinstance(got, int | float) and str(got) in prop["enum"]:
+            return f'send it as the string "{got}"'
         return f"use one of the allowed values (default {json.dumps(prop.get('default'))})"
     if kind == "too_long":
         return f"pass at most {prop.get('maxItems')} items"
-    if kind in ("string_too_short", "string_pattern_mismatch") and "pattern" not in prop.get("items", {}):
-        if "http" in str(prop.get("pattern", "")) or "http" in str(prop.get("items", {}).get("pattern", "")):
-            return "pass a public https:// URL or a data: URI"
-        return "write a text that is not blank"
-    if kind == "string_pattern_mismatch":
+    if kind == "string_pattern_mismatch" and "http" in json.dumps(prop):
         return "pass a public https:// URL or a data: URI"
+    if kind in ("string_too_short", "string_pattern_mismatch"):
+        return "write a text that is not blank"
     return "change the value to one that is allowed"
 
 
-def _describe(error: ErrorDetails, schema: Mapping[str, Any]) -> str:
-    loc = error["loc"]
+# For these, pydantic's own words only repeat what "Allowed" says better.
+SELF_EXPLAINED = frozenset({"literal_error", "enum", "string_pattern_mismatch", "missing"})
+
+
+def _describe(errors: list[ErrorDetails], schema: Mapping[str, Any]) -> str:
+    """One line for one field, however many of its list items are wrong in the same way."""
+    first = errors[0]
+    loc = first["loc"]
     field = str(loc[0]) if loc else "arguments"
-    path = field + "".join(f"[{part}]" for part in loc[1:])
+    items = [str(e["loc"][1]) for e in errors if len(e["loc"]) > 1]
+    path = f"{field}[{items[0]}]" if len(items) == 1 else field
+    where = f" (items {', '.join(items)})" if len(items) > 1 else ""
     prop = _field_schema(schema, field)
-    if error["type"] == "missing":
+    if first["type"] == "missing":
         problem = "is required"
     else:
-        got = json.dumps(error.get("input"), default=str)
-        problem = f"got {got[:80] + '...' if len(got) > 80 else got} ({error['msg'][0].lower() + error['msg'][1:]})"
-    return f"- `{path}` {problem}. Allowed: {_allowed(prop)}. Fix: {_fix(error, field, prop)}."
+        got = json.dumps(first.get("input"), default=str)
+        got = got[:80] + "..." if len(got) > 80 else got
+        why = "" if first["type"] in SELF_EXPLAINED else f" ({first['msg'][0].lower()}{first['msg'][1:]})"
+        problem = f"got {got}{where}{why}"
+    return f"- `{path}` {problem}. Allowed: {_allowed(prop)}. Fix: {_fix(first, field, prop)}."
 
 
 def problems(tool: Tool, arguments: Mapping[str, Any]) -> list[str]:
@@ -97,7 +104,10 @@ def problems(tool: Tool, arguments: Mapping[str, Any]) -> list[str]:
     try:
         tool.fn_metadata.validate_arguments(dict(arguments))
     except ValidationError as exc:
-        lines += [_describe(error, schema) for error in exc.errors(include_url=False)]
+        grouped: dict[tuple[str, str], list[ErrorDetails]] = {}
+        for error in exc.errors(include_url=False):
+            grouped.setdefault((str(error["loc"][:1]), error["type"]), []).append(error)
+        lines += [_describe(errors, schema) for errors in grouped.values()]
     return lines
 
 

@@ -7,7 +7,8 @@
     └── ProviderError        the provider refused the request or could not be reached
         ├── AuthenticationFailed   the provider rejected the API key
         ├── RequestRejected        the provider rejected the arguments (HTTP 422)
-        ├── JobFailed              the job ran and failed, or was cancelled: a final answer
+        ├── JobFailed              the job ran and failed: a final answer
+        │   └── JobCancelled       the provider dropped the job because it was cancelled
         └── ProviderUnavailable    network failure, timeout, or a 5xx/429 that outlasted the retries
 
 Tools turn every `SeedanceError` into an MCP `ToolError` in one place (`tools/errors.py`), so the text
@@ -56,6 +57,10 @@ class RequestRejected(ProviderError):
 
 class JobFailed(ProviderError):
     """Raised when the provider says the job itself failed; asking again will not change that."""
+
+
+class JobCancelled(JobFailed):
+    """Raised when the provider reports the job as cancelled rather than failed."""
 
 
 class ProviderUnavailable(ProviderError):

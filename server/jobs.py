@@ -18,8 +18,8 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
-from server.catalog import Mode, Tier
-from server.errors import JobFailed, JobNotFound, SeedanceError
+from server.catalog import JobStatus, Mode, Tier
+from server.errors import JobCancelled, JobFailed, JobNotFound, SeedanceError
 from server.ledger import JobRecord, Ledger
 from server.providers.base import Provider, StatusUpdate
 
@@ -155,30 +155,35 @@ class JobTracker:
             self._signal(request_id)
 
     async def _complete(self, request_id: str, update: StatusUpdate) -> None:
-        record = self._ledger.require(request_id)
-        now = time.time()
+        handle = self._ledger.require(request_id).handle
         if update.error:
-            self._finish(record, status="failed", error=update.error, finished_at=now)
+            self._finish(request_id, "failed", error=update.error)
         else:
             try:
-                output = await self._provider.result(record.handle)
+                output = await self._provider.result(handle)
+            except JobCancelled as exc:
+                self._finish(request_id, "cancelled", detail=str(exc))
             except JobFailed as exc:  # anything else leaves the job unfinished, for get_job to fetch later
-                self._finish(record, status="failed", error=str(exc), finished_at=now)
+                self._finish(request_id, "failed", error=str(exc))
             else:
                 result = {k: v for k, v in asdict(output).items() if k != "raw"}
-                self._finish(record, status="completed", result=result, error=None, finished_at=now)
+                self._finish(request_id, "completed", result=result, error=None)
         if self._on_finished is not None:
             await self._on_finished(self._ledger.require(request_id))
 
-    def _finish(self, record: JobRecord, *, status: str, **fields: Any) -> None:
-        if record.status == "cancelled" and status == "failed":
-            self._ledger.record_event(record.request_id, "cancel_confirmed", fields.get("error"))
-            logger.info("job %s: cancel confirmed by the provider", record.request_id)
+    def _finish(self, request_id: str, status: JobStatus, *, detail: str | None = None, **fields: Any) -> None:
+        """Record the end of a job, read afresh: a caller may have recorded its cancel meanwhile."""
+        record = self._ledger.require(request_id)
+        if record.status == "cancelled" and status != "completed":
+            self._ledger.record_event(request_id, "cancel_confirmed", detail or fields.get("error"))
             return
-        detail = "completed although its cancel had been accepted" if record.status == "cancelled" else None
-        self._ledger.update(record.request_id, status=status, queue_position=None, event=(status, detail), **fields)
-        logger.info("job %s %s", record.request_id, status)
-        self._signal(record.request_id)
+        if record.status == "cancelled":
+            detail = "completed although its cancel had been accepted"
+        self._ledger.update(
+            request_id, status=status, queue_position=None, finished_at=time.time(), event=(status, detail), **fields
+        )
+        logger.info("job %s %s", request_id, status)
+        self._signal(request_id)
 
     async def caller_cancelled(self, request_id: str) -> None:
         """The tool call waiting on this job was cancelled: stop the job only if nothing is billed yet.

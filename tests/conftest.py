@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -60,6 +61,12 @@ def settings(fake_fal: FakeFal, tmp_path: Path) -> Settings:
 async def connect(settings: Settings, **kwargs: Any) -> AsyncIterator[Client]:
     async with Client(build_server(settings), **kwargs) as client:
         yield client
+
+
+async def read_json(client: Client, uri: str) -> Any:
+    """A JSON resource, decoded."""
+    contents = (await client.read_resource(uri)).contents
+    return json.loads(getattr(contents[0], "text", ""))
 
 
 class ProgressLog:

@@ -115,8 +115,11 @@ class FakeFal:
             self.ping_seconds = 0.2
 
     def advance(self, request_id: str) -> None:
+        """End the phase the job is holding in (timed phases before it are first played out)."""
         with self.lock:
-            self.jobs[request_id].next_phase(time.monotonic())
+            job = self.jobs[request_id]
+            job.tick(time.monotonic())
+            job.next_phase(time.monotonic())
 
     def count(self, kind: str | None = None) -> int:
         with self.lock:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,13 +9,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from server.errors import SeedanceError
 
-logger = logging.getLogger(__name__)
-
 
 @contextmanager
 def tool_errors() -> Iterator[None]:
     try:
         yield
     except SeedanceError as exc:
-        logger.info("tool error: %s", exc)
         raise ToolError(str(exc)) from exc

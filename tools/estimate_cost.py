@@ -73,9 +73,14 @@ async def estimate_cost(
         endpoint=endpoint_id(mode, tier),
     )
     length = f"{duration} s" if duration != "auto" else "4-15 s (auto)"
+    tokens = (
+        f"{result.min_tokens:,}"
+        if result.min_tokens == result.max_tokens
+        else f"{result.min_tokens:,}-{result.max_tokens:,}"
+    )
     text = (
         f"{mode} on {tier}, {resolution} {aspect_ratio}, {length}: {dollars(result.min_usd, result.max_usd)} "
-        f"({result.min_tokens:,}-{result.max_tokens:,} tokens at ${result.rate_usd_per_1000_tokens:g} per 1000)."
+        f"({tokens} tokens at ${result.rate_usd_per_1000_tokens:g} per 1000)."
     )
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.model_dump())
 

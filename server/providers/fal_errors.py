@@ -10,7 +10,14 @@ from typing import Any
 
 import httpx2
 
-from server.errors import AuthenticationFailed, JobFailed, ProviderError, ProviderUnavailable, RequestRejected
+from server.errors import (
+    AuthenticationFailed,
+    JobCancelled,
+    JobFailed,
+    ProviderError,
+    ProviderUnavailable,
+    RequestRejected,
+)
 
 ERROR_TYPES: dict[str, str] = {
     "request_timeout": "the job ran longer than fal allows and was stopped",
@@ -110,6 +117,8 @@ def result_error(response: httpx2.Response) -> ProviderError:
         return error
     if status >= 500 and not error.error_type:
         return error
+    if status == 499 or error.error_type == "client_cancelled":
+        return JobCancelled("fal confirmed the job was cancelled", status_code=status, error_type=error.error_type)
     return JobFailed(
         f"The job failed at fal: {error}. fal does not bill failed jobs; calling the generation tool again starts "
         "a new job.",

@@ -1,0 +1,59 @@
+"""A cancelled tool call cancels a queued job at fal, and leaves a generating one running."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+from server.settings import Settings
+from tests.conftest import connect, read_json
+from tests.fake_fal import FakeFal, Phase
+
+pytestmark = pytest.mark.anyio
+
+
+async def job_record(client: Client, request_id: str) -> Any:
+    return await read_json(client, f"seedance://jobs/{request_id}")
+
+
+async def wait_for_job(fake: FakeFal) -> str:
+    with anyio.fail_after(5):
+        while not fake.jobs:
+            await anyio.sleep(0.01)
+    return fake.only_job().request_id
+
+
+async def test_cancelling_the_call_while_queued_cancels_the_job_at_fal(settings: Settings, fake_fal: FakeFal):
+    fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=4)]
+    async with connect(settings) as client:
+        with anyio.move_on_after(0.8):
+            await client.call_tool("generate_text_video", {"prompt": "never mind"})
+        request_id = await wait_for_job(fake_fal)
+        with anyio.fail_after(5):
+            while (await job_record(client, request_id))["status"] != "cancelled":
+                await anyio.sleep(0.02)
+        record = await job_record(client, request_id)
+        status = await client.call_tool("get_job", {"request_id": request_id, "wait_seconds": 0})
+    assert fake_fal.count("cancel") == 1
+    assert fake_fal.only_job().cancelled
+    details = [e["detail"] for e in record["events"] if e["event"] == "cancelled"]
+    assert any("nothing billed" in (detail or "") for detail in details), record["events"]
+    assert status.structured_content and status.structured_content["status"] == "cancelled"
+
+
+async def test_cancelling_the_call_while_generating_keeps_the_job_for_get_job(settings: Settings, fake_fal: FakeFal):
+    fake_fal.plan = [Phase("IN_QUEUE", 0.02, queue_position=0), Phase("IN_PROGRESS", None, log="rendering")]
+    async with connect(settings) as client:
+        with anyio.move_on_after(0.8):
+            await client.call_tool("generate_text_video", {"prompt": "keep going"})
+        request_id = await wait_for_job(fake_fal)
+        with anyio.fail_after(5):
+            while "detached" not in [e["event"] for e in (await job_record(client, request_id))["events"]]:
+                await anyio.sleep(0.02)
+        fake_fal.advance(request_id)
+        result = await client.call_tool("get_job", {"request_id": request_id})
+    assert fake_fal.count("cancel") == 0
+    assert result.structured_content and result.structured_content["status"] == "completed"
