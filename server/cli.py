@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request drowns the job log
     server = build_server(settings)
     if args.http:
         server.run("streamable-http", host=args.host, port=args.port)

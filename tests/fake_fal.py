@@ -70,7 +70,7 @@ class FakeJob:
                 return
             if current.seconds is None or now - self.phase_started < current.seconds:
                 return
-            self.next_phase(now)
+            self.next_phase(self.phase_started + current.seconds)  # on schedule, however late it is noticed
 
     def next_phase(self, now: float) -> None:
         self.phase += 1

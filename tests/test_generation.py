@@ -6,7 +6,7 @@ import pytest
 from mcp.types import ResourceLink
 
 from server.settings import Settings
-from tests.conftest import ProgressLog, connect
+from tests.conftest import CANARY_KEY, ProgressLog, connect
 from tests.fake_fal import FakeFal
 
 pytestmark = pytest.mark.anyio
@@ -51,6 +51,15 @@ async def test_a_job_costs_three_queue_requests_when_the_stream_works(settings: 
         result = await client.call_tool("generate_text_video", {"prompt": "a lighthouse at dusk"})
     assert result.structured_content and result.structured_content["status"] == "completed"
     assert fake_fal.requests and [kind for kind, _ in fake_fal.requests] == ["submit", "stream", "result"]
+
+
+async def test_the_key_never_reaches_the_result_or_the_ledger(settings: Settings, fake_fal: FakeFal):
+    async with connect(settings) as client:
+        result = await client.call_tool("generate_text_video", {"prompt": "a secret"})
+        jobs = await client.read_resource("seedance://jobs")
+    assert CANARY_KEY not in result.model_dump_json() and CANARY_KEY not in jobs.model_dump_json()
+    for path in settings.home.iterdir():  # the database and its WAL
+        assert CANARY_KEY.encode() not in path.read_bytes(), path
 
 
 async def test_fast_tier_uses_the_fast_endpoint_and_status_urls_under_the_app(settings: Settings, fake_fal: FakeFal):

@@ -1,0 +1,105 @@
+"""The installed `seedance-mcp` command, driven over stdio exactly as a desktop client starts it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.types import ResourceLink
+
+from tests.conftest import CANARY_KEY, ProgressLog
+from tests.fake_fal import FakeFal, Phase
+
+pytestmark = pytest.mark.anyio
+
+GENERATION_TOOLS = ["generate_text_video", "animate_image", "reference_video"]
+DURATIONS = ["auto", *[str(n) for n in range(4, 16)]]
+
+
+def command() -> str:
+    found = shutil.which("seedance-mcp", path=str(Path(sys.executable).parent)) or shutil.which("seedance-mcp")
+    assert found, "the seedance-mcp console script is not installed"
+    return found
+
+
+def stdio_server(fake: FakeFal, home: Path, errlog: TextIO) -> Any:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "FAL_KEY": CANARY_KEY,
+        "SEEDANCE_FAL_QUEUE_URL": fake.url,
+        "SEEDANCE_HOME": str(home),
+        "SEEDANCE_HEARTBEAT_SECONDS": "0.2",
+        "SEEDANCE_LOG_LEVEL": "DEBUG",
+    }
+    return stdio_client(StdioServerParameters(command=command(), env=env), errlog=errlog)
+
+
+def prop(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    value = dict(schema["properties"][name])
+    for option in value.pop("anyOf", []):
+        if option.get("type") != "null":
+            value.update(option)
+    return value
+
+
+async def test_tools_list_over_stdio_mirrors_the_api(fake_fal: FakeFal, tmp_path: Path):
+    with (tmp_path / "stderr.log").open("w") as errlog:
+        async with Client(stdio_server(fake_fal, tmp_path / "home", errlog)) as client:
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert list(tools) == [*GENERATION_TOOLS, "get_job", "estimate_cost"]
+    for name in GENERATION_TOOLS:
+        schema = tools[name].input_schema
+        assert (
+            prop(schema, "resolution")["enum"] == ["480p", "720p"] and prop(schema, "resolution")["default"] == "720p"
+        )
+        assert prop(schema, "duration")["enum"] == DURATIONS and prop(schema, "duration")["default"] == "auto"
+        assert prop(schema, "aspect_ratio")["enum"] == ["auto", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"]
+        assert prop(schema, "tier")["enum"] == ["standard", "fast"] and prop(schema, "tier")["default"] == "standard"
+        assert prop(schema, "generate_audio")["default"] is True
+        assert prop(schema, "seed")["maximum"] == 2**31 - 1
+        assert all(p.get("description") for p in schema["properties"].values()), name
+        output, hints = tools[name].output_schema, tools[name].annotations
+        assert output is not None and "request_id" in output["properties"]
+        assert hints is not None and hints.open_world_hint is True and hints.idempotent_hint is False
+    reference = tools["reference_video"].input_schema
+    assert [prop(reference, f)["maxItems"] for f in ("image_urls", "video_urls", "audio_urls")] == [9, 3, 3]
+    assert "@Image1" in (tools["reference_video"].description or "")
+    assert tools["animate_image"].input_schema["required"] == ["prompt", "image_url"]
+    assert prop(tools["estimate_cost"].input_schema, "mode")["enum"] == [
+        "text-to-video",
+        "image-to-video",
+        "reference-to-video",
+    ]
+    for name in ("get_job", "estimate_cost"):
+        hints = tools[name].annotations
+        assert hints is not None and hints.read_only_hint is True
+        assert tools[name].output_schema
+
+
+async def test_a_job_over_stdio_survives_a_server_restart(fake_fal: FakeFal, tmp_path: Path):
+    fake_fal.plan = [Phase("IN_QUEUE", 0.05, queue_position=2), Phase("IN_PROGRESS", None, log="rendering")]
+    progress = ProgressLog()
+    log_path = tmp_path / "stderr.log"
+    with log_path.open("w") as errlog:
+        async with Client(stdio_server(fake_fal, tmp_path / "home", errlog)) as client:
+            first = await client.call_tool(
+                "generate_text_video", {"prompt": "a storm", "wait_seconds": 1}, progress_callback=progress
+            )
+        # leaving the block closes stdin and ends the server with the job still generating
+        assert first.structured_content and first.structured_content["status"] == "in_progress"
+        request_id = first.structured_content["request_id"]
+        fake_fal.advance(request_id)
+        async with Client(stdio_server(fake_fal, tmp_path / "home", errlog)) as client:
+            second = await client.call_tool("get_job", {"request_id": request_id})
+    assert any(m and m.startswith("queued, position 2") for m in progress.messages)
+    assert any(m and m.startswith("generating") for m in progress.messages)
+    assert second.structured_content and second.structured_content["status"] == "completed"
+    assert [b.mime_type for b in second.content if isinstance(b, ResourceLink)] == ["video/mp4"]
+    log = log_path.read_text()
+    assert "submitted to fal" in log and CANARY_KEY not in log
