@@ -18,6 +18,7 @@ from server import __version__
 from server.arguments import argument_checker
 from server.jobs import JobTracker
 from server.ledger import JobRecord, Ledger
+from server.legacy_subscriptions import LegacySubscriptions
 from server.providers.registry import create_provider
 from server.resources import JOBS_URI, register_resources
 from server.settings import Settings
@@ -54,11 +55,13 @@ class _StateRef:
 
 def build_server(settings: Settings) -> MCPServer[AppState]:
     bus = InMemorySubscriptionBus()
+    legacy = LegacySubscriptions()
     ref = _StateRef()
 
     async def job_finished(record: JobRecord) -> None:
-        await bus.publish(ResourceUpdated(uri=JOB_URI.format(request_id=record.request_id)))
-        await bus.publish(ResourceUpdated(uri=JOBS_URI))
+        for uri in (JOB_URI.format(request_id=record.request_id), JOBS_URI):
+            await bus.publish(ResourceUpdated(uri=uri))
+            await legacy.notify(uri)
 
     @asynccontextmanager
     async def lifespan(server: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -95,4 +98,5 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",  # type: ignore[arg-type]
     )
     register_resources(mcp, ref)
+    legacy.install(mcp)
     return mcp

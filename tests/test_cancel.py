@@ -26,9 +26,12 @@ async def wait_for_job(fake: FakeFal) -> str:
     return fake.only_job().request_id
 
 
-async def test_cancelling_the_call_while_queued_cancels_the_job_at_fal(settings: Settings, fake_fal: FakeFal):
+@pytest.mark.parametrize("mode", ["2026-07-28", "legacy"])
+async def test_cancelling_the_call_while_queued_cancels_the_job_at_fal(
+    settings: Settings, fake_fal: FakeFal, mode: str
+):
     fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=4)]
-    async with connect(settings) as client:
+    async with connect(settings, mode=mode) as client:
         with anyio.move_on_after(0.8):
             await client.call_tool("generate_text_video", {"prompt": "never mind"})
         request_id = await wait_for_job(fake_fal)

@@ -6,6 +6,7 @@ import anyio
 import pytest
 from mcp import MCPError
 from mcp.client.subscriptions import ResourceUpdated
+from mcp.types import ResourceUpdatedNotification
 
 from server.settings import Settings
 from tests.conftest import connect, read_json
@@ -44,3 +45,26 @@ async def test_a_finished_job_sends_a_resource_updated_notification(settings: Se
         record = await read_json(client, uri)
     assert event == ResourceUpdated(uri=uri)
     assert record["status"] == "completed"
+
+
+async def test_a_client_on_the_2025_protocol_hears_of_a_finished_job_too(settings: Settings, fake_fal: FakeFal):
+    fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=0)]
+    updated = anyio.Event()
+    heard: list[str] = []
+
+    async def on_message(message: object) -> None:
+        if isinstance(message, ResourceUpdatedNotification):
+            heard.append(message.params.uri)
+            updated.set()
+
+    async with connect(settings, mode="legacy", message_handler=on_message) as client:
+        assert client.server_capabilities and client.server_capabilities.resources
+        assert client.server_capabilities.resources.subscribe is True
+        result = await client.call_tool("generate_text_video", {"prompt": "later", "wait_seconds": 0})
+        assert result.structured_content is not None
+        uri = result.structured_content["job_uri"]
+        await client.subscribe_resource(uri)
+        fake_fal.advance(result.structured_content["request_id"])
+        with anyio.fail_after(5):
+            await updated.wait()
+    assert heard == [uri]
