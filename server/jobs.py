@@ -61,10 +61,6 @@ class JobTracker:
         self._watching: set[str] = set()
         self._changed: dict[str, anyio.Event] = {}
 
-    @property
-    def provider_name(self) -> str:
-        return self._provider.name
-
     async def submit(
         self, mode: Mode, tier: Tier, arguments: Mapping[str, Any], estimate: tuple[float, float]
     ) -> JobRecord:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from server.catalog import TERMINAL_STATUSES, JobStatus, Mode, Tier
 
@@ -224,7 +224,3 @@ class Ledger:
     def unfinished(self) -> list[JobRecord]:
         rows = self._db.execute("SELECT * FROM jobs WHERE status IN ('queued', 'in_progress') ORDER BY created_at")
         return [JobRecord.from_row(row) for row in rows]
-
-
-def status_of(value: str) -> JobStatus:
-    return cast(JobStatus, value)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult
 
 from server.views import JobView
+from tools.define import define
 from tools.generation import ANNOTATIONS, api_arguments, generate
 from tools.params import (
     AspectRatioParam,
@@ -61,7 +61,7 @@ async def animate_image(
     return await generate(ctx, mode="image-to-video", tier=tier, arguments=arguments, wait_seconds=wait_seconds)
 
 
-TOOL = Tool.from_function(
+TOOL = define(
     animate_image,
     title="Animate an image into a video (Seedance 2.0)",
     annotations=ANNOTATIONS,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
-from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -12,6 +12,7 @@ from server import pricing
 from server.catalog import MAX_REFERENCE_VIDEO_SECONDS, MIN_REFERENCE_VIDEO_SECONDS, Mode, endpoint_id
 from server.errors import InvalidArguments
 from server.views import dollars
+from tools.define import define
 from tools.errors import tool_errors
 from tools.params import AspectRatioParam, DurationParam, ResolutionParam, TierParam
 
@@ -26,6 +27,7 @@ class CostEstimate(BaseModel):
     min_tokens: int
     max_tokens: int
     rate_usd_per_1000_tokens: float = Field(description="After the 0.6x reference-video factor, when it applies.")
+    reference_video_seconds: tuple[float, float] | None = None
     endpoint: str
     provider: str = "fal"
     price_basis: str = pricing.PRICE_BASIS
@@ -60,18 +62,7 @@ async def estimate_cost(
             )
     seconds = None if reference_video_seconds is None else (reference_video_seconds, reference_video_seconds)
     estimate = pricing.estimate(mode, tier, resolution, duration, aspect_ratio, seconds)
-    result = CostEstimate(
-        min_usd=estimate.min_usd,
-        max_usd=estimate.max_usd,
-        min_seconds=estimate.min_seconds,
-        max_seconds=estimate.max_seconds,
-        usd_per_second_min=estimate.usd_per_second_min,
-        usd_per_second_max=estimate.usd_per_second_max,
-        min_tokens=estimate.min_tokens,
-        max_tokens=estimate.max_tokens,
-        rate_usd_per_1000_tokens=estimate.rate_usd_per_1000_tokens,
-        endpoint=endpoint_id(mode, tier),
-    )
+    result = CostEstimate(**asdict(estimate), endpoint=endpoint_id(mode, tier))
     length = f"{duration} s" if duration != "auto" else "4-15 s (auto)"
     tokens = (
         f"{result.min_tokens:,}"
@@ -85,7 +76,7 @@ async def estimate_cost(
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.model_dump())
 
 
-TOOL = Tool.from_function(
+TOOL = define(
     estimate_cost,
     title="Estimate the cost of a video",
     annotations=ToolAnnotations(

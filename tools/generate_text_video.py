@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult
 
 from server.views import JobView
+from tools.define import define
 from tools.generation import ANNOTATIONS, api_arguments, generate
 from tools.params import (
     AspectRatioParam,
@@ -54,7 +54,7 @@ async def generate_text_video(
     return await generate(ctx, mode="text-to-video", tier=tier, arguments=arguments, wait_seconds=wait_seconds)
 
 
-TOOL = Tool.from_function(
+TOOL = define(
     generate_text_video,
     title="Generate a video from text (Seedance 2.0)",
     annotations=ANNOTATIONS,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
@@ -13,6 +12,7 @@ from server.jobs import find_job
 from server.progress import ProgressReporter
 from server.state import app_state
 from server.views import JobView, job_result
+from tools.define import define
 from tools.errors import tool_errors
 from tools.params import WaitSeconds
 
@@ -39,7 +39,7 @@ async def get_job(
     return job_result(record, failure_is_error=False)
 
 
-TOOL = Tool.from_function(
+TOOL = define(
     get_job,
     title="Get a video job's status or result",
     annotations=ToolAnnotations(

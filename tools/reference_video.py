@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult
 from pydantic import Field
 
 from server.catalog import MAX_AUDIOS, MAX_FILES, MAX_IMAGES, MAX_VIDEOS
 from server.errors import InvalidArguments
 from server.views import JobView
+from tools.define import define
 from tools.errors import tool_errors
 from tools.generation import ANNOTATIONS, api_arguments, generate
 from tools.params import (
@@ -108,7 +108,7 @@ async def reference_video(
     )
 
 
-TOOL = Tool.from_function(
+TOOL = define(
     reference_video,
     title="Generate a video from reference images, videos and audio (Seedance 2.0)",
     annotations=ANNOTATIONS,

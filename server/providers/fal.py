@@ -122,12 +122,26 @@ class FalQueue:
             data = response.json()
             request_id = str(data["request_id"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise ProviderError("fal accepted the submit but its answer had no request_id") from exc
+            raise ProviderError(
+                "fal accepted the submit but its answer had no request_id, so the job may exist at fal without "
+                "this server knowing it. Check https://fal.ai/dashboard/requests before calling again."
+            ) from exc
         base = f"{self._queue_url}/{APP_ID}/requests/{request_id}"
         fallback = {"status_url": f"{base}/status", "response_url": base, "cancel_url": f"{base}/cancel"}
         handle = {key: str(data.get(key) or fallback[key]) for key in HANDLE_KEYS}
         position = data.get("queue_position")
         return Submission(request_id, endpoint, handle, position if isinstance(position, int) else None)
+
+    async def _read(self, what: str, method: str, url: str, **params: str) -> httpx2.Response:
+        """A retried request that changes nothing at fal; network failures become `ProviderUnavailable`."""
+        try:
+            return await send_with_retries(
+                lambda: self._http.request(method, url, params=params, headers=self._headers, timeout=READ_TIMEOUT),
+                self._retry,
+                what=what,
+            )
+        except httpx2.TransportError as exc:
+            raise ProviderUnavailable(f"Could not reach fal for the job's {what} ({type(exc).__name__}).") from exc
 
     async def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
         try:
@@ -168,16 +182,13 @@ class FalQueue:
     async def _poll(self, handle: Mapping[str, str]) -> AsyncIterator[StatusUpdate]:
         delay, longest = self._poll_interval
         while True:
-            response = await send_with_retries(
-                lambda: self._http.get(
-                    handle["status_url"], params={"logs": "1"}, headers=self._headers, timeout=READ_TIMEOUT
-                ),
-                self._retry,
-                what="status",
-            )
+            response = await self._read("status", "GET", handle["status_url"], logs="1")
             if response.status_code >= 400:
                 raise error_from_response(response, "status")
-            update = parse_status(response.json())
+            try:
+                update = parse_status(response.json())
+            except ValueError as exc:
+                raise ProviderUnavailable("fal's job status was not valid JSON") from exc
             yield update
             if update.state == "completed":
                 return
@@ -185,24 +196,17 @@ class FalQueue:
             delay = min(delay * 1.5, longest)
 
     async def result(self, handle: Mapping[str, str]) -> Output:
-        response = await send_with_retries(
-            lambda: self._http.get(handle["response_url"], headers=self._headers, timeout=READ_TIMEOUT),
-            self._retry,
-            what="result",
-        )
+        response = await self._read("result", "GET", handle["response_url"])
         if response.status_code >= 400:
             raise result_error(response)
         try:
-            return parse_output(response.json())
+            data = response.json()
         except ValueError as exc:
-            raise ProviderError("fal's result was not valid JSON") from exc
+            raise ProviderUnavailable("fal's result was not valid JSON") from exc
+        return parse_output(data)
 
     async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
-        response = await send_with_retries(
-            lambda: self._http.put(handle["cancel_url"], headers=self._headers, timeout=READ_TIMEOUT),
-            self._retry,
-            what="cancel",
-        )
+        response = await self._read("cancel", "PUT", handle["cancel_url"])
         if response.status_code == 400:
             return "too_late"
         if response.status_code == 404:

@@ -1,0 +1,15 @@
+"""Turning a typed function into an MCP tool: the signature is the input schema, the docstring the description."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import ToolAnnotations
+
+
+def define(fn: Callable[..., Any], *, title: str, annotations: ToolAnnotations) -> Tool:
+    """A tool whose description is the docstring without its source indentation."""
+    return Tool.from_function(fn, title=title, description=inspect.cleandoc(fn.__doc__ or ""), annotations=annotations)
