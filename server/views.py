@@ -98,14 +98,16 @@ def job_detail(record: JobRecord, events: list[JobEvent]) -> JobDetail:
     )
 
 
-def _summary(view: JobView) -> str:
+def _summary(view: JobView, arguments: dict[str, object]) -> str:
     cost = dollars(view.estimated_cost_usd.min, view.estimated_cost_usd.max)
     ident = f"request_id {view.request_id} on {view.endpoint}"
     match view.status:
         case "completed":
             assert view.video is not None
+            seconds = "auto length" if arguments.get("duration") == "auto" else f"{arguments.get('duration')} s"
+            shape = f"{seconds}, {arguments.get('resolution')}, {arguments.get('aspect_ratio')}"
             seed = f", seed {view.seed}" if view.seed is not None else ""
-            return f"Video ready: {view.video.url}\n({ident}{seed}; estimated cost {cost})"
+            return f"Video ready ({shape}): {view.video.url}\n({ident}{seed}; estimated cost {cost})"
         case "failed":
             return f"The job failed ({ident}): {view.error}"
         case "cancelled":
@@ -122,7 +124,7 @@ def _summary(view: JobView) -> str:
 def job_result(record: JobRecord, *, failure_is_error: bool) -> CallToolResult:
     """The tool result for a job: text, a resource_link to the video when there is one, structured content."""
     view = job_view(record)
-    content: list[ContentBlock] = [TextContent(type="text", text=_summary(view))]
+    content: list[ContentBlock] = [TextContent(type="text", text=_summary(view, record.arguments))]
     if view.video is not None:
         content.append(
             ResourceLink(
