@@ -19,7 +19,7 @@ from server.arguments import argument_checker
 from server.jobs import JobTracker
 from server.ledger import JobRecord, Ledger
 from server.legacy_subscriptions import LegacySubscriptions
-from server.providers.registry import create_provider
+from server.providers.registry import create_providers
 from server.resources import JOBS_URI, register_resources
 from server.settings import Settings
 from server.state import AppState
@@ -68,13 +68,15 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         ledger = Ledger(settings.ledger_path)
         try:
             async with httpx2.AsyncClient(limits=HTTP_LIMITS) as http, anyio.create_task_group() as tg:
-                provider = create_provider(settings, http)
-                tracker = JobTracker(ledger, provider, tg, on_finished=job_finished) if provider else None
+                providers = create_providers(settings, http, tg)
+                tracker = JobTracker(ledger, providers, tg, on_finished=job_finished)
                 ref.current = AppState(settings=settings, ledger=ledger, tracker=tracker)
+                ready = "" if providers.active in providers.available else " (missing FAL_KEY)"
                 logger.info(
-                    "seedance-mcp %s ready: provider=%s ledger=%s",
+                    "seedance-mcp %s ready: provider=%s%s ledger=%s",
                     __version__,
-                    provider.name if provider else "none (set FAL_KEY)",
+                    providers.active,
+                    ready,
                     settings.ledger_path,
                 )
                 try:

@@ -21,7 +21,8 @@ from anyio.abc import TaskGroup
 from server.catalog import JobStatus, Mode, Tier
 from server.errors import JobCancelled, JobFailed, JobNotFound, SeedanceError
 from server.ledger import JobRecord, Ledger
-from server.providers.base import Provider, StatusUpdate
+from server.providers.base import StatusUpdate
+from server.providers.registry import Providers
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +48,14 @@ class JobTracker:
     def __init__(
         self,
         ledger: Ledger,
-        provider: Provider,
+        providers: Providers,
         task_group: TaskGroup,
         *,
         on_finished: OnFinished | None = None,
         follow_limit: float = FOLLOW_LIMIT_SECONDS,
     ) -> None:
         self._ledger = ledger
-        self._provider = provider
+        self._providers = providers
         self._tg = task_group
         self._on_finished = on_finished
         self._follow_limit = follow_limit
@@ -65,10 +66,11 @@ class JobTracker:
         self, mode: Mode, tier: Tier, arguments: Mapping[str, Any], estimate: tuple[float, float]
     ) -> JobRecord:
         """Submit, and record the job before anything else can happen to it."""
-        submission = await self._provider.submit(mode, tier, arguments)
+        provider = self._providers.for_new_jobs()
+        submission = await provider.submit(mode, tier, arguments)
         record = self._ledger.add(
             request_id=submission.request_id,
-            provider=self._provider.name,
+            provider=provider.name,
             endpoint=submission.endpoint,
             mode=mode,
             tier=tier,
@@ -76,6 +78,7 @@ class JobTracker:
             handle=submission.handle,
             estimate=estimate,
             queue_position=submission.queue_position,
+            preview=provider.preview,
         )
         logger.info("job %s submitted to %s %s", record.request_id, record.provider, record.endpoint)
         self.watch(record)
@@ -83,7 +86,7 @@ class JobTracker:
 
     def watch(self, record: JobRecord) -> None:
         """Follow the job in the background unless it is finished or already followed."""
-        if record.finished or record.request_id in self._watching or record.provider != self._provider.name:
+        if record.finished or record.request_id in self._watching or record.provider not in self._providers.available:
             return
         self._watching.add(record.request_id)
         self._tg.start_soon(self._follow, record.request_id, name=f"follow {record.request_id}")
@@ -109,9 +112,10 @@ class JobTracker:
 
     async def _follow(self, request_id: str) -> None:
         record = self._ledger.require(request_id)
+        provider = self._providers.available[record.provider]
         try:
             with anyio.move_on_after(self._follow_limit) as scope:
-                async with aclosing(self._provider.follow(record.handle)) as updates:
+                async with aclosing(provider.follow(record.handle)) as updates:
                     async for update in updates:
                         if update.state == "completed":
                             await self._complete(request_id, update)
@@ -151,12 +155,12 @@ class JobTracker:
             self._signal(request_id)
 
     async def _complete(self, request_id: str, update: StatusUpdate) -> None:
-        handle = self._ledger.require(request_id).handle
+        record = self._ledger.require(request_id)
         if update.error:
             self._finish(request_id, "failed", error=update.error)
         else:
             try:
-                output = await self._provider.result(handle)
+                output = await self._providers.available[record.provider].result(record.handle)
             except JobCancelled as exc:
                 self._finish(request_id, "cancelled", detail=str(exc))
             except JobFailed as exc:  # anything else leaves the job unfinished, for get_job to fetch later
@@ -197,7 +201,7 @@ class JobTracker:
             return
         try:
             with anyio.fail_after(CANCEL_TIMEOUT_SECONDS):
-                outcome = await self._provider.cancel(record.handle)
+                outcome = await self._providers.available[record.provider].cancel(record.handle)
         except (SeedanceError, TimeoutError) as exc:
             self._ledger.record_event(request_id, "cancel_failed", str(exc) or "timed out")
             logger.warning("job %s: cancel at the provider failed: %s", request_id, exc)

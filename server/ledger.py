@@ -63,6 +63,12 @@ def m001_jobs(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX job_events_request ON job_events (request_id, id)")
 
 
+@migration
+def m002_preview(db: sqlite3.Connection) -> None:
+    """Offline previews are free stand-ins: kept apart from paid jobs in every sum of spending."""
+    db.execute("ALTER TABLE jobs ADD COLUMN preview INTEGER NOT NULL DEFAULT 0")
+
+
 @dataclass(frozen=True)
 class JobRecord:
     """One row of `jobs`, with JSON columns decoded."""
@@ -85,6 +91,7 @@ class JobRecord:
     started_at: float | None
     updated_at: float
     finished_at: float | None
+    preview: bool
 
     @property
     def finished(self) -> bool:
@@ -96,6 +103,7 @@ class JobRecord:
         for column in ("arguments", "handle", "result"):
             if values[column] is not None:
                 values[column] = json.loads(values[column])
+        values["preview"] = bool(values["preview"])
         return cls(**values)
 
 
@@ -153,13 +161,14 @@ class Ledger:
         handle: Mapping[str, str],
         estimate: tuple[float, float],
         queue_position: int | None,
+        preview: bool = False,
     ) -> JobRecord:
         now = time.time()
         with self._transaction() as db:
             db.execute(
                 """INSERT INTO jobs (request_id, provider, endpoint, mode, tier, arguments, handle,
-                   estimate_min_usd, estimate_max_usd, status, queue_position, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)""",
+                   estimate_min_usd, estimate_max_usd, status, queue_position, created_at, updated_at, preview)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)""",
                 (
                     request_id,
                     provider,
@@ -173,6 +182,7 @@ class Ledger:
                     queue_position,
                     now,
                     now,
+                    int(preview),
                 ),
             )
             self._event(db, request_id, "submitted", f"{provider} {endpoint}")

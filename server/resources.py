@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
+import anyio
 from mcp.server import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
+from server.ledger import JobRecord, Ledger
 from server.state import AppState
 from server.views import job_detail, job_view
 
 JOBS_URI = "seedance://jobs"
 RECENT_LIMIT = 50
+MAX_BLOB_BYTES = 100 * 1024 * 1024  # base64 in one JSON message: larger videos are better fetched by URL
 
 
 def register_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> None:
@@ -37,7 +43,33 @@ def register_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> No
     )
     async def job(request_id: str) -> str:
         ledger = state().ledger
-        record = ledger.get(request_id)
-        if record is None:
-            raise ResourceNotFoundError(f"No job {request_id!r} in the ledger; see {JOBS_URI} for recent jobs.")
+        record = _find(ledger, request_id)
         return job_detail(record, ledger.events(request_id)).model_dump_json(indent=2)
+
+    @mcp.resource(
+        JOBS_URI + "/{request_id}/video",
+        name="job-video",
+        title="A Seedance job's video",
+        description="The finished MP4 of a job whose video is stored on this machine.",
+        mime_type="video/mp4",
+    )
+    async def job_video(request_id: str) -> bytes:
+        record = _find(state().ledger, request_id)
+        url = str((record.result or {}).get("url", ""))
+        if not record.finished or not url:
+            raise ResourceError(f"Job {request_id} has no video yet (status {record.status}); call get_job to wait.")
+        if not url.startswith("file://"):
+            raise ResourceError(f"Job {request_id}'s video is not stored on this machine; download it from {url}")
+        path = Path(url2pathname(urlparse(url).path))
+        if not path.is_file():
+            raise ResourceError(f"Job {request_id}'s video file {path} is gone.")
+        if path.stat().st_size > MAX_BLOB_BYTES:
+            raise ResourceError(f"Job {request_id}'s video is too large to send inline; open {url} instead.")
+        return await anyio.Path(path).read_bytes()
+
+
+def _find(ledger: Ledger, request_id: str) -> JobRecord:
+    record = ledger.get(request_id)
+    if record is None:
+        raise ResourceNotFoundError(f"No job {request_id!r} in the ledger; see {JOBS_URI} for recent jobs.")
+    return record

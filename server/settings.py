@@ -7,6 +7,10 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
+
+ProviderName = Literal["fal", "local"]
+PROVIDERS: tuple[ProviderName, ...] = ("fal", "local")
 
 DEFAULT_FAL_QUEUE_URL = "https://queue.fal.run"
 DEFAULT_WAIT_SECONDS = 45.0
@@ -44,6 +48,7 @@ class Settings:
     """Everything the server reads from its environment; see the README's Settings table."""
 
     fal_key: str | None = field(default=None, repr=False)
+    provider: ProviderName = "local"
     fal_queue_url: str = DEFAULT_FAL_QUEUE_URL
     home: Path = field(default_factory=default_home)
     wait_seconds: float = DEFAULT_WAIT_SECONDS
@@ -54,8 +59,13 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         home = env.get("SEEDANCE_HOME", "").strip()
+        fal_key = env.get("FAL_KEY", "").strip() or None
+        provider = env.get("SEEDANCE_PROVIDER", "").strip().lower() or ("fal" if fal_key else "local")
+        if provider not in PROVIDERS:
+            raise SystemExit(f"seedance-mcp: SEEDANCE_PROVIDER={provider!r} is not one of {', '.join(PROVIDERS)}")
         return cls(
-            fal_key=env.get("FAL_KEY", "").strip() or None,
+            fal_key=fal_key,
+            provider=provider,
             fal_queue_url=(env.get("SEEDANCE_FAL_QUEUE_URL", "").strip() or DEFAULT_FAL_QUEUE_URL).rstrip("/"),
             home=Path(home).expanduser() if home else default_home(),
             wait_seconds=_float(env, "SEEDANCE_WAIT_SECONDS", DEFAULT_WAIT_SECONDS, 0, MAX_WAIT_SECONDS),
@@ -66,3 +76,7 @@ class Settings:
     @property
     def ledger_path(self) -> Path:
         return self.home / "jobs.sqlite3"
+
+    @property
+    def previews_dir(self) -> Path:
+        return self.home / "previews"

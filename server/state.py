@@ -7,7 +7,6 @@ from typing import Any
 
 from mcp.server.mcpserver import Context
 
-from server.errors import ConfigurationError
 from server.jobs import JobTracker
 from server.ledger import Ledger
 from server.settings import Settings
@@ -17,15 +16,7 @@ from server.settings import Settings
 class AppState:
     settings: Settings
     ledger: Ledger
-    tracker: JobTracker | None
-
-    def require_tracker(self) -> JobTracker:
-        if self.tracker is None:
-            raise ConfigurationError(
-                "No video provider is configured, so nothing was submitted: this server needs FAL_KEY in its "
-                "environment (the `env` block of the MCP client's config). estimate_cost works without it."
-            )
-        return self.tracker
+    tracker: JobTracker
 
 
 def app_state(ctx: Context[Any]) -> AppState:

@@ -20,6 +20,9 @@ class VideoFile(BaseModel):
     content_type: str | None = None
     file_name: str | None = None
     file_size: int | None = Field(default=None, description="Bytes, when the provider says.")
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = Field(default=None, description="Seconds, when the provider says.")
 
 
 class CostRange(BaseModel):
@@ -41,7 +44,11 @@ class JobView(BaseModel):
     elapsed_seconds: float = Field(description="Seconds since the job was submitted.")
     video: VideoFile | None = Field(default=None, description="The finished video, once status is completed.")
     seed: int | None = Field(default=None, description="The seed the model used; reuse it to get a similar take.")
-    estimated_cost_usd: CostRange
+    estimated_cost_usd: CostRange = Field(description="What this job costs: 0 for an offline preview.")
+    cost_on_fal_usd: CostRange = Field(description="What the same job costs on fal's standard pricing.")
+    preview: bool = Field(
+        default=False, description="True for an offline preview rendered on this machine: not Seedance output."
+    )
     error: str | None = Field(default=None, description="Why the job failed, or the last problem following it.")
     job_uri: str = Field(description="MCP resource with this job's full record.")
     next_step: str | None = Field(default=None, description="What to call next, when there is something to do.")
@@ -67,6 +74,7 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
     now = time.time() if now is None else now
     result = record.result or {}
     video = VideoFile.model_validate(result) if result.get("url") else None
+    fal_cost = CostRange(min=record.estimate_min_usd, max=record.estimate_max_usd)
     next_step = None
     if not record.finished:
         next_step = f'Call get_job with request_id="{record.request_id}" to wait for the video.'
@@ -82,7 +90,9 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
         elapsed_seconds=round((record.finished_at or now) - record.created_at, 1),
         video=video,
         seed=result.get("seed"),
-        estimated_cost_usd=CostRange(min=record.estimate_min_usd, max=record.estimate_max_usd),
+        estimated_cost_usd=CostRange(min=0, max=0) if record.preview else fal_cost,
+        cost_on_fal_usd=fal_cost,
+        preview=record.preview,
         error=record.error,
         job_uri=JOB_URI.format(request_id=record.request_id),
         next_step=next_step,
@@ -98,7 +108,21 @@ def job_detail(record: JobRecord, events: list[JobEvent]) -> JobDetail:
     )
 
 
+PREVIEW_NOTE = (
+    "This is an offline preview rendered on this machine by the local backend, not Seedance output; it cost "
+    "nothing. The same job on fal would cost {cost}."
+)
+
+
 def _summary(view: JobView, arguments: dict[str, object]) -> str:
+    text = _status_text(view, arguments)
+    if view.preview:
+        cost = dollars(view.cost_on_fal_usd.min, view.cost_on_fal_usd.max)
+        return f"{text}\n{PREVIEW_NOTE.format(cost=cost)}"
+    return text
+
+
+def _status_text(view: JobView, arguments: dict[str, object]) -> str:
     cost = dollars(view.estimated_cost_usd.min, view.estimated_cost_usd.max)
     ident = f"request_id {view.request_id} on {view.endpoint}"
     match view.status:
@@ -107,7 +131,8 @@ def _summary(view: JobView, arguments: dict[str, object]) -> str:
             seconds = "auto length" if arguments.get("duration") == "auto" else f"{arguments.get('duration')} s"
             shape = f"{seconds}, {arguments.get('resolution')}, {arguments.get('aspect_ratio')}"
             seed = f", seed {view.seed}" if view.seed is not None else ""
-            return f"Video ready ({shape}): {view.video.url}\n({ident}{seed}; estimated cost {cost})"
+            kind = "Preview ready" if view.preview else "Video ready"
+            return f"{kind} ({shape}): {view.video.url}\n({ident}{seed}; estimated cost {cost})"
         case "failed":
             return f"The job failed ({ident}): {view.error}"
         case "cancelled":
@@ -131,7 +156,7 @@ def job_result(record: JobRecord, *, failure_is_error: bool) -> CallToolResult:
                 type="resource_link",
                 uri=view.video.url,
                 name=view.video.file_name or f"{view.request_id}.mp4",
-                title="Seedance video",
+                title="Offline preview (not Seedance output)" if view.preview else "Seedance video",
                 mime_type=view.video.content_type or "video/mp4",
                 size=view.video.file_size,
             )

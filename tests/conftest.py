@@ -50,6 +50,7 @@ def fake_fal(fake_fal_server: FakeFal) -> FakeFal:
 def settings(fake_fal: FakeFal, tmp_path: Path) -> Settings:
     return Settings(
         fal_key=CANARY_KEY,
+        provider="fal",
         fal_queue_url=fake_fal.url,
         home=tmp_path / "home",
         wait_seconds=10,

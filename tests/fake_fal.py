@@ -96,6 +96,7 @@ class FakeFal:
                 Route("/{owner}/{alias}/requests/{rid}/status", self.status, methods=["GET"]),
                 Route("/{owner}/{alias}/requests/{rid}/cancel", self.cancel, methods=["PUT"]),
                 Route("/{owner}/{alias}/requests/{rid}", self.result, methods=["GET"]),
+                Route("/assets/{name}", self.asset, methods=["GET"]),
                 Route("/{path:path}", self.submit, methods=["POST"]),
             ]
         )
@@ -113,6 +114,7 @@ class FakeFal:
             self.outcome: Outcome = "ok"
             self.stream_mode: StreamMode = "ok"
             self.ping_seconds = 0.2
+            self.assets: dict[str, bytes] = {}
 
     def advance(self, request_id: str) -> None:
         """End the phase the job is holding in (timed phases before it are first played out)."""
@@ -271,6 +273,18 @@ class FakeFal:
                 return JSONResponse({"status": "CANCELLATION_REQUESTED"}, status_code=202)
             found.cancelled = True
         return JSONResponse({"status": "CANCELLATION_REQUESTED"}, status_code=202)
+
+    async def asset(self, request: Request) -> Response:
+        """Files a test publishes, such as input images, as a CDN would serve them."""
+        data = self.assets.get(request.path_params["name"])
+        if data is None:
+            return Response(status_code=404)
+        return Response(data, media_type="application/octet-stream")
+
+    def publish(self, name: str, data: bytes) -> str:
+        with self.lock:
+            self.assets[name] = data
+        return f"{self.url}/assets/{name}"
 
     # -- serving ------------------------------------------------------------------------------------
 

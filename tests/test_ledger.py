@@ -26,6 +26,7 @@ EXPECTED_JOB_COLUMNS = [
     "started_at",
     "updated_at",
     "finished_at",
+    "preview",
 ]
 
 

@@ -45,8 +45,8 @@ async def generate(
     estimate = pricing.estimate(
         mode, tier, resolution, duration, aspect_ratio, pricing.unknown_reference_seconds(reference_videos)
     )
+    tracker = state.tracker
     with tool_errors():
-        tracker = state.require_tracker()
         record = await tracker.submit(mode, tier, arguments, (estimate.min_usd, estimate.max_usd))
     wait = state.settings.wait_seconds if wait_seconds is None else wait_seconds
     try:

@@ -8,7 +8,6 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from server.jobs import find_job
 from server.progress import ProgressReporter
 from server.state import app_state
 from server.views import JobView, job_result
@@ -30,12 +29,10 @@ async def get_job(
     progress while it waits; if the job is still running when the wait ends, call get_job again. Works
     after a server restart: every job is kept in the ledger. A finished job links its MP4 as a resource."""
     state = app_state(ctx)
+    wait = state.settings.wait_seconds if wait_seconds is None else wait_seconds
     with tool_errors():
-        record = find_job(state.ledger, request_id)
-        if state.tracker is not None:
-            wait = state.settings.wait_seconds if wait_seconds is None else wait_seconds
-            reporter = ProgressReporter(ctx.report_progress)
-            record = await state.tracker.wait(request_id, wait, reporter, state.settings.heartbeat_seconds)
+        reporter = ProgressReporter(ctx.report_progress)
+        record = await state.tracker.wait(request_id, wait, reporter, state.settings.heartbeat_seconds)
     return job_result(record, failure_is_error=False)
 
 

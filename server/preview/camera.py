@@ -28,6 +28,8 @@ PATTERNS: list[tuple[Move, str]] = [
 ]
 
 TIGHTEST = 0.8  # the window's size at the end of a move, as a share of the picture
+ORBIT_DEGREES = 4.0  # with ORBIT_DRIFT, small enough that the turned window stays inside every ratio's picture
+ORBIT_DRIFT = 0.4  # share of the free room the orbit drifts sideways
 
 
 def camera_move(prompt: str) -> Move:
@@ -71,6 +73,6 @@ def view_at(move: Move, t: float) -> View:
         case "pull_out":
             return View(0.5, 0.5, 1 + (1 / TIGHTEST - 1) * e)
         case "orbit":
-            return View(0.5 + room * math.sin(math.pi * e), 0.5, tighten, angle=6 * e)
+            return View(0.5 + ORBIT_DRIFT * room * math.sin(math.pi * e), 0.5, tighten, angle=ORBIT_DEGREES * e)
         case _:
             return View(0.5, 0.5, tighten)

@@ -45,6 +45,9 @@ class Output:
     file_name: str | None = None
     file_size: int | None = None
     seed: int | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -52,6 +55,7 @@ class Provider(Protocol):
     """A host that runs Seedance 2.0 jobs."""
 
     name: str
+    preview: bool  # True for a free offline stand-in whose output is not Seedance's
 
     async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
         """Start a job; raises `ProviderError` when it was refused or its fate is unknown."""

@@ -56,14 +56,19 @@ def parse_output(data: Any) -> Output:
     video = data.get("video") if isinstance(data, dict) else None
     if not isinstance(video, dict) or not isinstance(video.get("url"), str):
         raise JobFailed("fal finished the job but its result holds no video URL")
-    size = video.get("file_size")
-    seed = data.get("seed")
+
+    def number(value: Any) -> Any:
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
     return Output(
         url=video["url"],
         content_type=video.get("content_type"),
         file_name=video.get("file_name"),
-        file_size=size if isinstance(size, int) else None,
-        seed=seed if isinstance(seed, int) else None,
+        file_size=number(video.get("file_size")),
+        seed=number(data.get("seed")),
+        width=number(video.get("width")),
+        height=number(video.get("height")),
+        duration=number(video.get("duration")),
         raw=data,
     )
 
@@ -72,6 +77,7 @@ class FalQueue:
     """The fal queue client. Holds the key privately and never puts it in a message or a log line."""
 
     name = "fal"
+    preview = False
 
     def __init__(
         self,

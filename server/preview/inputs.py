@@ -1,0 +1,45 @@
+"""Fetching the media a preview is made from: `data:` URIs and http(s) URLs, within the API's size limits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote_to_bytes
+
+import httpx2
+
+from server.errors import JobFailed
+
+MAX_IMAGE_BYTES = 30 * 1024 * 1024
+FETCH_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
+
+
+def _decode_data_uri(uri: str, field: str) -> bytes:
+    header, _, payload = uri.partition(",")
+    try:
+        return base64.b64decode(payload, validate=True) if header.endswith(";base64") else unquote_to_bytes(payload)
+    except (binascii.Error, ValueError) as exc:
+        raise JobFailed(f"`{field}` is a data: URI whose base64 payload is broken") from exc
+
+
+async def fetch(url: str, field: str, http: httpx2.AsyncClient, limit: int = MAX_IMAGE_BYTES) -> bytes:
+    """The bytes behind `url`; `JobFailed` names the field when they cannot be had."""
+    if url.startswith("data:"):
+        data = _decode_data_uri(url, field)
+    else:
+        try:
+            async with http.stream("GET", url, timeout=FETCH_TIMEOUT, follow_redirects=True) as response:
+                if response.status_code >= 400:
+                    raise JobFailed(f"`{field}` could not be fetched: {url} answered HTTP {response.status_code}")
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        break
+                    chunks.append(chunk)
+                data = b"".join(chunks)
+        except httpx2.HTTPError as exc:
+            raise JobFailed(f"`{field}` could not be fetched from {url} ({type(exc).__name__})") from exc
+    if len(data) > limit:
+        raise JobFailed(f"`{field}` is larger than the {limit // (1024 * 1024)} MB allowed")
+    return data

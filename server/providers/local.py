@@ -1,0 +1,211 @@
+"""The offline preview backend: a labelled stand-in MP4 rendered on this machine, free and without network.
+
+It lives the same life as a fal job (queued, in progress with log lines, completed) so the whole flow
+can be tried before paying. One render runs at a time; the others wait their turn in a queue. The
+renderer's heavy imports (PyAV, NumPy, Pillow) happen on the first render, not at server start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import uuid
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+import httpx2
+from anyio.abc import TaskGroup
+
+from server.catalog import MAX_SEED, Mode, Tier, endpoint_id, frame_size
+from server.errors import JobCancelled, JobFailed
+from server.preview.choices import auto_ratio, auto_seconds
+from server.preview.inputs import fetch
+from server.providers.base import CancelOutcome, Output, ProviderState, StatusUpdate, Submission
+
+logger = logging.getLogger(__name__)
+
+RENDER_SLOTS = 1  # renders are CPU-bound and already use both cores
+INTERRUPTED = "the preview render was interrupted when the server stopped; previews are free, so generate it again"
+
+
+@dataclass
+class _Job:
+    request_id: str
+    mode: Mode
+    arguments: dict[str, Any]
+    path: Path
+    state: ProviderState = "queued"
+    logs: list[str] = field(default_factory=list)
+    error: str | None = None
+    cancelled: bool = False
+    changed: anyio.Event = field(default_factory=anyio.Event)
+
+
+def _image_size(data: bytes, field_name: str) -> tuple[int, int]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        import io
+
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError) as exc:
+        raise JobFailed(f"`{field_name}` is not an image the preview can read (use JPEG, PNG or WebP)") from exc
+
+
+class LocalPreview:
+    name = "local"
+    preview = True
+
+    def __init__(self, folder: Path, http: httpx2.AsyncClient, task_group: TaskGroup) -> None:
+        self._folder = folder
+        self._http = http
+        self._tg = task_group
+        self._jobs: dict[str, _Job] = {}
+        self._waiting: list[str] = []
+        self._slots = anyio.Semaphore(RENDER_SLOTS)
+
+    # -- the provider interface ---------------------------------------------------------------------
+
+    async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
+        self._folder.mkdir(parents=True, exist_ok=True)
+        request_id = f"preview-{uuid.uuid4()}"
+        job = _Job(request_id, mode, dict(arguments), self._folder / f"{request_id}.mp4")
+        self._jobs[request_id] = job
+        self._waiting.append(request_id)
+        self._tg.start_soon(self._run, job, name=f"render {request_id}")
+        handle = {"request_id": request_id, "video": str(job.path)}
+        return Submission(request_id, endpoint_id(mode, tier), handle, self._waiting.index(request_id))
+
+    async def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
+        job = self._jobs.get(handle["request_id"])
+        if job is None:  # started by an earlier process: a finished render outlives it as its file
+            done = Path(handle["video"]).with_suffix(".json").exists()
+            yield StatusUpdate("completed", error=None if done else INTERRUPTED)
+            return
+        sent = 0
+        while True:
+            changed = job.changed
+            finished = job.state == "completed"
+            position = self._waiting.index(job.request_id) if job.request_id in self._waiting else None
+            yield StatusUpdate(job.state, position, tuple(job.logs[sent:]), job.error if finished else None)
+            sent = len(job.logs)
+            if finished:
+                return
+            await changed.wait()
+
+    async def result(self, handle: Mapping[str, str]) -> Output:
+        job = self._jobs.get(handle["request_id"])
+        if job is not None and job.cancelled:
+            raise JobCancelled("the preview render was cancelled")
+        if job is not None and job.error:
+            raise JobFailed(job.error)
+        sidecar = Path(handle["video"]).with_suffix(".json")
+        try:
+            return Output(**json.loads(sidecar.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise JobFailed("the preview file is gone from SEEDANCE_HOME") from None
+
+    async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
+        job = self._jobs.get(handle["request_id"])
+        if job is None:
+            return "too_late" if Path(handle["video"]).exists() else "not_found"
+        if job.state == "completed":
+            return "too_late"
+        job.cancelled = True  # a render in progress sees this between two frames and stops
+        if job.request_id in self._waiting:
+            self._waiting.remove(job.request_id)
+            self._update(job, state="completed")
+        return "cancelled"
+
+    # -- rendering ----------------------------------------------------------------------------------
+
+    def _update(self, job: _Job, *, log: str | None = None, state: ProviderState | None = None) -> None:
+        if log:
+            job.logs.append(log)
+        if state:
+            job.state = state
+        job.changed.set()
+        job.changed = anyio.Event()
+
+    async def _run(self, job: _Job) -> None:
+        from server.preview.render import FPS, RenderCancelled, render
+
+        def progress(done: int, total: int) -> None:
+            if done % FPS == 0 or done == total:
+                line = f"rendered {done // FPS} s of {total // FPS} s"
+                anyio.from_thread.run_sync(lambda: self._update(job, log=line))
+
+        try:
+            async with self._slots:
+                if job.cancelled:
+                    return
+                self._waiting.remove(job.request_id)
+                self._update(job, state="in_progress", log="preparing the offline preview")
+                spec = await self._spec(job)
+                audio = ", with sound" if spec.audio else ""
+                self._update(job, log=f"rendering {spec.width}x{spec.height}, {spec.seconds} s at {FPS} fps{audio}")
+                try:
+                    await anyio.to_thread.run_sync(
+                        lambda: render(spec, job.path, progress, lambda: job.cancelled), abandon_on_cancel=True
+                    )
+                except anyio.get_cancelled_exc_class():
+                    job.cancelled = True  # the server is stopping: the abandoned render stops at its next frame
+                    raise
+                output = Output(
+                    url=job.path.as_uri(),
+                    content_type="video/mp4",
+                    file_name=job.path.name,
+                    file_size=job.path.stat().st_size,
+                    seed=spec.seed,
+                    width=spec.width,
+                    height=spec.height,
+                    duration=float(spec.seconds),
+                )
+                sidecar = {k: v for k, v in asdict(output).items() if k != "raw"}
+                job.path.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
+                logger.info("preview %s rendered to %s", job.request_id, job.path)
+        except RenderCancelled:
+            logger.info("preview %s cancelled while rendering", job.request_id)
+        except JobFailed as exc:
+            job.error = str(exc)
+        except Exception as exc:
+            logger.exception("preview %s failed", job.request_id)
+            job.error = f"the preview render failed ({type(exc).__name__})"
+        finally:
+            if job.request_id in self._waiting:
+                self._waiting.remove(job.request_id)
+            self._update(job, state="completed")
+
+    async def _spec(self, job: _Job) -> Any:
+        from server.preview.render import RenderSpec
+
+        args = job.arguments
+        images: list[tuple[str, str]] = []
+        if job.mode == "image-to-video":
+            images = [("image_url", args["image_url"])]
+        elif job.mode == "reference-to-video":
+            images = [(f"image_urls[{i}]", url) for i, url in enumerate(args.get("image_urls") or ())]
+        data = [await fetch(url, name, self._http) for name, url in images]
+        sizes = [
+            await anyio.to_thread.run_sync(_image_size, d, name) for d, (name, _) in zip(data, images, strict=True)
+        ]
+        end = None
+        if args.get("end_image_url"):
+            end = await fetch(args["end_image_url"], "end_image_url", self._http)
+            await anyio.to_thread.run_sync(_image_size, end, "end_image_url")
+        ratio = args["aspect_ratio"]
+        if ratio == "auto":
+            ratio = auto_ratio(sizes[0] if job.mode == "image-to-video" else None)
+        width, height = frame_size(args["resolution"], ratio)
+        seconds = auto_seconds(args["prompt"]) if args["duration"] == "auto" else int(args["duration"])
+        seed = args["seed"] if args.get("seed") is not None else random.randint(0, MAX_SEED)
+        return RenderSpec(
+            job.mode, args["prompt"], width, height, seconds, bool(args["generate_audio"]), seed, tuple(data), end
+        )

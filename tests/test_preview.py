@@ -1,0 +1,148 @@
+"""The offline preview backend: real MP4s, read back and checked, through the same tools as fal."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from mcp.types import BlobResourceContents, ResourceLink, TextContent
+
+from server.settings import Settings
+from tests.conftest import ProgressLog, connect, read_json
+from tests.fake_fal import FakeFal
+from tests.media import data_uri, difference, file_of, picture, probe
+
+pytestmark = pytest.mark.anyio
+
+ONE_FRAME = 1 / 24
+RED = picture((600, 800), (200, 40, 40), (250, 220, 30))  # portrait 3:4
+BLUE = picture((600, 800), (30, 60, 200), (20, 220, 120))
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Settings:
+    return Settings(provider="local", home=tmp_path / "home", wait_seconds=30, heartbeat_seconds=0.5)
+
+
+def text_of(result: object) -> str:
+    return "\n".join(block.text for block in getattr(result, "content", []) if isinstance(block, TextContent))
+
+
+async def test_a_text_preview_is_a_labelled_free_mp4_with_sound(local: Settings):
+    progress = ProgressLog()
+    args = {"prompt": "A lighthouse in a storm", "resolution": "480p", "duration": "4", "aspect_ratio": "16:9"}
+    async with connect(local) as client:
+        result = await client.call_tool("generate_text_video", args, progress_callback=progress)
+    job = result.structured_content
+    assert job is not None and job["status"] == "completed", text_of(result)
+    assert job["provider"] == "local" and job["preview"] is True
+    assert job["estimated_cost_usd"] == {"min": 0, "max": 0}
+    assert job["cost_on_fal_usd"] == {"min": 0.562464, "max": 0.562464}
+    text = text_of(result)
+    assert "offline preview" in text and "not Seedance output" in text and "$0.56" in text
+    (link,) = [block for block in result.content if isinstance(block, ResourceLink)]
+    assert link.uri.startswith("file://") and link.mime_type == "video/mp4"
+
+    video = probe(file_of(link.uri))
+    assert video.codecs == {"video": "h264", "audio": "aac"}
+    assert (video.width, video.height, video.fps, video.frames) == (864, 496, 24.0, 96)
+    assert abs(video.duration - 4) <= ONE_FRAME
+    assert link.size == file_of(link.uri).stat().st_size
+    assert any(m and "rendered 2 s of 4 s" in m for m in progress.messages)
+    assert progress.messages[-1] == "done"
+
+
+async def test_without_generate_audio_the_preview_has_no_audio_track(local: Settings):
+    args = {"prompt": "silent film", "resolution": "480p", "duration": "4", "generate_audio": False}
+    async with connect(local) as client:
+        result = await client.call_tool("generate_text_video", args)
+    assert result.structured_content is not None
+    video = probe(file_of(result.structured_content["video"]["url"]))
+    assert video.codecs == {"video": "h264"}
+    assert (video.width, video.height) == (864, 496)  # "auto" aspect ratio without an image is 16:9
+
+
+async def test_an_animated_image_starts_on_the_image_and_arrives_on_the_end_image(local: Settings, fake_fal: FakeFal):
+    args = {
+        "prompt": "the camera pans right across the scene",
+        "image_url": fake_fal.publish("start.png", RED),  # over http, like a CDN link
+        "end_image_url": data_uri(BLUE),
+        "resolution": "480p",
+        "duration": "4",
+    }
+    async with connect(local) as client:
+        result = await client.call_tool("animate_image", args)
+    assert result.structured_content is not None, text_of(result)
+    video = probe(file_of(result.structured_content["video"]["url"]))
+    assert (video.width, video.height) == (560, 752)  # "auto" follows the 3:4 start image
+    assert abs(video.duration - 4) <= ONE_FRAME
+    assert difference(video.first, RED) < 12 < difference(video.first, BLUE)
+    assert difference(video.last, BLUE) < 12 < difference(video.last, RED)
+
+
+async def test_a_reference_preview_moves_through_the_images(local: Settings):
+    args = {
+        "prompt": "@Image1 meets @Image2",
+        "image_urls": [data_uri(RED), data_uri(BLUE)],
+        "resolution": "480p",
+        "aspect_ratio": "3:4",
+        "generate_audio": False,
+    }
+    async with connect(local) as client:
+        result = await client.call_tool("reference_video", args)
+    assert result.structured_content is not None, text_of(result)
+    video = probe(file_of(result.structured_content["video"]["url"]))
+    assert abs(video.duration - 4) <= ONE_FRAME  # "auto" duration: 4 s for a short prompt
+    assert difference(video.first, RED) < 12 < difference(video.last, RED)
+    assert difference(video.last, BLUE) < 25
+
+
+async def test_the_video_resource_serves_the_file_and_get_job_finds_it_after_a_restart(local: Settings):
+    args = {"prompt": "a short clip", "resolution": "480p", "duration": "4", "generate_audio": False}
+    async with connect(local) as client:
+        result = await client.call_tool("generate_text_video", args)
+    assert result.structured_content is not None
+    request_id = result.structured_content["request_id"]
+    path = file_of(result.structured_content["video"]["url"])
+    async with connect(local) as client:  # a new server reading the same SEEDANCE_HOME
+        again = await client.call_tool("get_job", {"request_id": request_id})
+        blob = (await client.read_resource(f"seedance://jobs/{request_id}/video")).contents[0]
+        record = await read_json(client, f"seedance://jobs/{request_id}")
+    assert again.structured_content and again.structured_content["status"] == "completed"
+    assert isinstance(blob, BlobResourceContents) and blob.mime_type == "video/mp4"
+    import base64
+
+    assert base64.b64decode(blob.blob) == path.read_bytes()
+    assert path.parent == local.home / "previews"
+    assert record["preview"] is True and record["provider"] == "local"
+
+
+async def test_an_input_that_is_not_an_image_fails_the_job_naming_the_field(local: Settings, fake_fal: FakeFal):
+    url = fake_fal.publish("notes.txt", b"not an image at all")
+    async with connect(local) as client:
+        result = await client.call_tool("animate_image", {"prompt": "x", "image_url": url, "duration": "4"})
+    assert result.is_error
+    assert "`image_url` is not an image" in text_of(result)
+
+
+async def test_the_provider_defaults_to_fal_with_a_key_and_local_without():
+    assert Settings.from_env({}).provider == "local"
+    assert Settings.from_env({"FAL_KEY": "k"}).provider == "fal"
+    assert Settings.from_env({"FAL_KEY": "k", "SEEDANCE_PROVIDER": "local"}).provider == "local"
+    with pytest.raises(SystemExit, match="SEEDANCE_PROVIDER"):
+        Settings.from_env({"SEEDANCE_PROVIDER": "runway"})
+
+
+async def test_a_fal_job_stays_followable_when_the_server_switches_to_local(settings: Settings, fake_fal: FakeFal):
+    from tests.fake_fal import Phase
+
+    fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=0)]
+    async with connect(settings) as client:
+        first = await client.call_tool("generate_text_video", {"prompt": "paid", "wait_seconds": 0})
+    assert first.structured_content is not None
+    fake_fal.advance(first.structured_content["request_id"])
+    async with connect(dataclasses.replace(settings, provider="local")) as client:
+        later = await client.call_tool("get_job", {"request_id": first.structured_content["request_id"]})
+    assert later.structured_content and later.structured_content["status"] == "completed"
+    assert later.structured_content["preview"] is False
