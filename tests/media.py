@@ -30,7 +30,7 @@ class Probe:
 def probe(path: Path) -> Probe:
     with av.open(str(path)) as container:
         video = container.streams.video[0]
-        codecs = {stream.type: stream.codec_context.name for stream in container.streams}
+        codecs = {str(stream.type): stream.codec_context.name for stream in container.streams}
         frames = [frame.to_image() for frame in container.decode(video=0)]
         duration = float(container.duration or 0) / av.time_base
         return Probe(
