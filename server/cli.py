@@ -15,6 +15,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="seedance-mcp",
         description="MCP server for ByteDance Seedance 2.0 video generation (stdio by default).",
+        epilog="`seedance-mcp demo --help` shows the demo: one video made through the server, in this terminal.",
     )
     parser.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind with --http (default 127.0.0.1)")
@@ -24,6 +25,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["demo"]:
+        from server.demo import main as demo
+
+        raise SystemExit(demo(argv[1:]))
     args = parse_args(argv)
     settings = Settings.from_env()
     logging.basicConfig(

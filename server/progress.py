@@ -25,7 +25,9 @@ def describe(record: JobRecord, now: float | None = None) -> str:
     now = time.time() if now is None else now
     match record.status:
         case "queued":
-            return "queued" if record.queue_position is None else f"queued, position {record.queue_position}"
+            if record.queue_position is None:
+                return "queued"
+            return "queued, next in line" if record.queue_position == 0 else f"queued, position {record.queue_position}"
         case "in_progress":
             text = f"generating, {now - (record.started_at or now):.0f} s"
             return f"{text}: {record.last_log}" if record.last_log else text

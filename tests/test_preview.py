@@ -146,3 +146,19 @@ async def test_a_fal_job_stays_followable_when_the_server_switches_to_local(sett
         later = await client.call_tool("get_job", {"request_id": first.structured_content["request_id"]})
     assert later.structured_content and later.structured_content["status"] == "completed"
     assert later.structured_content["preview"] is False
+
+
+def test_starting_the_server_does_not_load_the_renderer(tmp_path: Path):
+    """PyAV, NumPy and Pillow load on the first render, so they never slow the server's start."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from server.app import build_server\n"
+        "from server.settings import Settings\n"
+        f"build_server(Settings(home={str(tmp_path)!r}))\n"
+        "print(sorted(m for m in ('av', 'numpy', 'PIL') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

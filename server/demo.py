@@ -1,0 +1,209 @@
+"""`seedance-mcp demo`: the whole flow as a desktop client sees it, in a terminal.
+
+It starts `seedance-mcp` as a subprocess over stdio, calls the tool with a progress callback, draws a
+progress bar from the notifications and prints what was made. Without a key it renders an offline
+preview; with a fal key it shows the price and asks before spending anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import mimetypes
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.types import CallToolResult, TextContent
+
+from server.catalog import ASPECT_RATIOS, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, TIERS
+from server.settings import Settings
+
+DEFAULT_PROMPT = (
+    "A lighthouse on a rocky cliff at dusk, waves crashing below, its beam sweeping through the rain, "
+    "slow push-in, the sound of wind and surf"
+)
+BAR_WIDTH = 30
+MAX_FOLLOW_SECONDS = 30 * 60
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="seedance-mcp demo",
+        description="Make one video through the MCP server, exactly as a desktop client would.",
+    )
+    p.add_argument("prompt", nargs="?", default=DEFAULT_PROMPT, help="what the video shows (default: a lighthouse)")
+    p.add_argument("--image", type=Path, help="animate this image (JPEG, PNG or WebP) instead of text alone")
+    p.add_argument("--end-image", type=Path, help="with --image: the image the video ends on")
+    p.add_argument("--duration", default="5", help=f'seconds, {MIN_SECONDS}-{MAX_SECONDS}, or "auto" (default 5)')
+    p.add_argument("--resolution", choices=RESOLUTIONS, default="720p")
+    p.add_argument("--aspect-ratio", choices=ASPECT_RATIOS, default="auto")
+    p.add_argument("--tier", choices=TIERS, default="standard")
+    p.add_argument("--yes", action="store_true", help="do not ask before a paid generation")
+    return p
+
+
+def data_uri(path: Path) -> str:
+    """A local image as a data: URI, which every backend accepts."""
+    mime = mimetypes.guess_type(path.name)[0] or "image/png"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    arguments: dict[str, Any] = {
+        "prompt": args.prompt,
+        "duration": args.duration,
+        "resolution": args.resolution,
+        "aspect_ratio": args.aspect_ratio,
+        "tier": args.tier,
+    }
+    if args.image is None:
+        return "generate_text_video", arguments
+    arguments["image_url"] = data_uri(args.image)
+    if args.end_image is not None:
+        arguments["end_image_url"] = data_uri(args.end_image)
+    return "animate_image", arguments
+
+
+def server_command() -> tuple[str, list[str]]:
+    """The installed console script, as a client config names it; the module as a fallback."""
+    script = shutil.which("seedance-mcp", path=str(Path(sys.executable).parent)) or shutil.which("seedance-mcp")
+    return (script, []) if script else (sys.executable, ["-m", "server"])
+
+
+class ProgressBar:
+    """Draws progress notifications: one redrawn line on a terminal, one line per new message elsewhere."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.last_message: str | None = None
+
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
+        share = progress / total if total else 0.0
+        filled = int(BAR_WIDTH * min(share, 1.0))
+        if self.live:
+            columns = shutil.get_terminal_size().columns
+            line = f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {share:4.0%} {message or ''}"
+            sys.stderr.write("\r" + line[: columns - 1].ljust(columns - 1))
+        elif message != self.last_message:
+            sys.stderr.write(f"{share:4.0%} {message or ''}\n")
+        sys.stderr.flush()
+        self.last_message = message
+
+    def close(self) -> None:
+        if self.live:
+            sys.stderr.write("\n")
+
+
+def text(result: CallToolResult) -> str:
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+async def confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        print(f"{question}\nNot asking without a terminal: pass --yes to go ahead.", file=sys.stderr)
+        return False
+    answer = await anyio.to_thread.run_sync(lambda: input(f"{question} Go on? [y/N] "))
+    return answer.strip().lower() in ("y", "yes")
+
+
+def describe(job: dict[str, Any], seconds: float) -> str:
+    video = job["video"]
+    lines = []
+    if job.get("preview"):
+        lines.append(f"Done in {seconds:.1f} s: an offline preview rendered on this machine (not Seedance output).")
+    else:
+        lines.append(f"Done in {seconds:.1f} s on {job['provider']} ({job['endpoint']}).")
+    url: str = video["url"]
+    if url.startswith("file://"):
+        from server.preview.probe import probe_file  # PyAV only once there is a file to read
+
+        path = Path(url.removeprefix("file://"))
+        facts = probe_file(path)
+        lines += [
+            f"  file:     {path}",
+            f"  size:     {path.stat().st_size / 1e6:.1f} MB ({path.stat().st_size:,} bytes)",
+            f"  picture:  {facts.width}x{facts.height} at {facts.fps:g} fps",
+            f"  duration: {facts.duration:.2f} s, {'with sound (' + facts.audio + ')' if facts.audio else 'silent'}",
+        ]
+    else:
+        size = video.get("file_size")
+        lines.append(f"  url:      {url}")
+        if size:
+            lines.append(f"  size:     {size / 1e6:.1f} MB ({size:,} bytes)")
+        if video.get("width") and video.get("height"):
+            lines.append(f"  picture:  {video['width']}x{video['height']}")
+        if video.get("duration"):
+            lines.append(f"  duration: {video['duration']:.2f} s")
+    cost = job["cost_on_fal_usd"]
+    price = f"${cost['min']:.2f}" if cost["min"] == cost["max"] else f"${cost['min']:.2f}-${cost['max']:.2f}"
+    lines.append(f"  request:  {job['request_id']} (get_job, or the resource {job['job_uri']})")
+    lines.append(f"  on fal:   {price}" + (" (this preview cost nothing)" if job.get("preview") else ""))
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    tool, arguments = tool_call(args)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log_path = settings.home / "demo-server.log"
+    command, command_args = server_command()
+    params = StdioServerParameters(command=command, args=command_args, env=dict(os.environ))
+    with log_path.open("a", encoding="utf-8") as errlog:
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            if settings.provider == "fal":
+                mode = "image-to-video" if tool == "animate_image" else "text-to-video"
+                estimate = await client.call_tool(
+                    "estimate_cost",
+                    {k: v for k, v in arguments.items() if k in ("tier", "resolution", "duration", "aspect_ratio")}
+                    | {"mode": mode},
+                )
+                if estimate.is_error:
+                    print(text(estimate), file=sys.stderr)
+                    return 2
+                if not args.yes and not await confirm(f"This runs on fal and costs {text(estimate)}"):
+                    return 2
+            else:
+                print(
+                    "No FAL_KEY: rendering an offline preview on this machine (free, no network). "
+                    "Set FAL_KEY to generate with Seedance 2.0 on fal.",
+                    file=sys.stderr,
+                )
+            bar = ProgressBar()
+            started = time.monotonic()
+            try:
+                result = await client.call_tool(tool, arguments, progress_callback=bar)
+                job = result.structured_content or {}
+                while not result.is_error and job.get("status") in ("queued", "in_progress"):
+                    if time.monotonic() - started > MAX_FOLLOW_SECONDS:
+                        break
+                    result = await client.call_tool("get_job", {"request_id": job["request_id"]}, progress_callback=bar)
+                    job = result.structured_content or {}
+            finally:
+                bar.close()
+    if result.is_error or job.get("status") != "completed":
+        print(text(result), file=sys.stderr)
+        print(f"(server log: {log_path})", file=sys.stderr)
+        return 1
+    print(describe(job, time.monotonic() - started))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    if args.end_image is not None and args.image is None:
+        parser().error("--end-image needs --image")
+    for image in (args.image, args.end_image):
+        if image is not None and not image.is_file():
+            parser().error(f"no such file: {image}")
+    try:
+        return anyio.run(run, args)
+    except KeyboardInterrupt:
+        print("\nStopped. A job that had started is in the ledger: see seedance://jobs.", file=sys.stderr)
+        return 130

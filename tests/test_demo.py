@@ -1,0 +1,59 @@
+"""`seedance-mcp demo`, run as a person runs it from the README."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CANARY_KEY
+from tests.fake_fal import FakeFal
+from tests.media import probe
+from tests.test_stdio import command
+
+
+def run_demo(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SEEDANCE_", "FAL_"))}
+    environment |= {"SEEDANCE_HOME": str(home), **env}
+    return subprocess.run(
+        [command(), "demo", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_the_demo_without_a_key_renders_a_preview_and_says_where_it_is(tmp_path: Path):
+    done = run_demo(tmp_path, "a red kite over the sea", "--duration", "4", "--resolution", "480p")
+    assert done.returncode == 0, done.stderr
+    path = Path(next(line for line in done.stdout.splitlines() if "file:" in line).split("file:")[1].strip())
+    video = probe(path)
+    assert (video.width, video.height, video.codecs) == (864, 496, {"video": "h264", "audio": "aac"})
+    assert abs(video.duration - 4) <= 1 / 24
+    assert "picture:  864x496 at 24 fps" in done.stdout and "duration: 4.00 s" in done.stdout
+    assert "not Seedance output" in done.stdout
+    assert "100% done" in done.stderr  # the progress drawn from the notifications
+
+
+def test_the_demo_on_fal_asks_first_and_does_nothing_without_an_answer(tmp_path: Path, fake_fal: FakeFal):
+    env = {"FAL_KEY": CANARY_KEY, "SEEDANCE_FAL_QUEUE_URL": fake_fal.url}
+    refused = run_demo(tmp_path, "--duration", "4", **env)
+    assert refused.returncode == 2
+    assert "costs" in refused.stderr and "$1.21" in refused.stderr and "--yes" in refused.stderr
+    assert fake_fal.count("submit") == 0
+
+    done = run_demo(tmp_path, "--duration", "4", "--yes", **env)
+    assert done.returncode == 0, done.stderr
+    assert "url:      " + fake_fal.url in done.stdout
+    assert fake_fal.count("submit") == 1
+    assert CANARY_KEY not in done.stdout + done.stderr + (tmp_path / "demo-server.log").read_text()
+
+
+@pytest.mark.parametrize("args", [["--end-image", "x.png"], ["--image", "missing.png"]])
+def test_the_demo_refuses_bad_image_options(tmp_path: Path, args: list[str]):
+    done = run_demo(tmp_path, *args)
+    assert done.returncode == 2 and "error:" in done.stderr
