@@ -1,0 +1,48 @@
+"""Cancelling a preview really stops it: a queued one never renders, a rendering one stops between frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import httpx2
+import pytest
+
+from server.errors import JobCancelled
+from server.providers.local import LocalPreview
+from server.settings import Settings
+from tests.conftest import connect, read_json
+
+pytestmark = pytest.mark.anyio
+
+LONG = {"prompt": "a long take", "resolution": "480p", "duration": "15", "generate_audio": False}
+
+
+async def test_cancelling_a_call_whose_preview_waits_in_the_queue_cancels_it(tmp_path: Path):
+    settings = Settings(provider="local", home=tmp_path / "home", heartbeat_seconds=0.2)
+    async with connect(settings) as client:
+        first = await client.call_tool("generate_text_video", {**LONG, "wait_seconds": 0})
+        with anyio.move_on_after(0.5):  # the second waits behind the first, which holds the one render slot
+            await client.call_tool("generate_text_video", {**LONG, "prompt": "never rendered"})
+        jobs = await read_json(client, "seedance://jobs")
+        second = next(job for job in jobs if job["request_id"] != first.structured_content["request_id"])  # type: ignore[index]
+        with anyio.fail_after(10):
+            while (await read_json(client, second["job_uri"]))["status"] != "cancelled":
+                await anyio.sleep(0.05)
+    assert not list((settings.home / "previews").glob(f"{second['request_id']}*"))
+
+
+async def test_cancelling_a_preview_while_it_renders_stops_the_render(tmp_path: Path):
+    async with httpx2.AsyncClient() as http, anyio.create_task_group() as tg:
+        provider = LocalPreview(tmp_path, http, tg)
+        args = {**LONG, "duration": "15", "aspect_ratio": "16:9"}
+        submission = await provider.submit("text-to-video", "standard", args)
+        with anyio.fail_after(20):
+            async for update in provider.follow(submission.handle):
+                if any(line.startswith("rendered 1 s") for line in update.logs):
+                    assert await provider.cancel(submission.handle) == "cancelled"
+                if update.state == "completed":
+                    break
+        with pytest.raises(JobCancelled):
+            await provider.result(submission.handle)
+    assert list(tmp_path.iterdir()) == []  # neither the video nor its partial file
