@@ -25,7 +25,8 @@ async def test_cancelling_a_call_whose_preview_waits_in_the_queue_cancels_it(tmp
         with anyio.move_on_after(0.5):  # the second waits behind the first, which holds the one render slot
             await client.call_tool("generate_text_video", {**LONG, "prompt": "never rendered"})
         jobs = await read_json(client, "seedance://jobs")
-        second = next(job for job in jobs if job["request_id"] != first.structured_content["request_id"])  # type: ignore[index]
+        assert first.structured_content is not None
+        second = next(job for job in jobs if job["request_id"] != first.structured_content["request_id"])
         with anyio.fail_after(10):
             while (await read_json(client, second["job_uri"]))["status"] != "cancelled":
                 await anyio.sleep(0.05)
