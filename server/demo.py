@@ -23,6 +23,7 @@ from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, TextContent
 
 from server.catalog import ASPECT_RATIOS, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, TIERS
+from server.file_urls import local_path
 from server.settings import Settings
 
 DEFAULT_PROMPT = (
@@ -121,10 +122,10 @@ def describe(job: dict[str, Any], seconds: float) -> str:
     else:
         lines.append(f"Done in {seconds:.1f} s on {job['provider']} ({job['endpoint']}).")
     url: str = video["url"]
-    if url.startswith("file://"):
+    path = local_path(url)
+    if path is not None:
         from server.preview.probe import probe_file  # PyAV only once there is a file to read
 
-        path = Path(url.removeprefix("file://"))
         facts = probe_file(path)
         lines += [
             f"  file:     {path}",

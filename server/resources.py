@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
+from server.file_urls import local_path
 from server.ledger import JobRecord, Ledger
 from server.state import AppState
 from server.views import job_detail, job_view
@@ -58,9 +56,9 @@ def register_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> No
         url = str((record.result or {}).get("url", ""))
         if not record.finished or not url:
             raise ResourceError(f"Job {request_id} has no video yet (status {record.status}); call get_job to wait.")
-        if not url.startswith("file://"):
+        path = local_path(url)
+        if path is None:
             raise ResourceError(f"Job {request_id}'s video is not stored on this machine; download it from {url}")
-        path = Path(url2pathname(urlparse(url).path))
         if not path.is_file():
             raise ResourceError(f"Job {request_id}'s video file {path} is gone.")
         if path.stat().st_size > MAX_BLOB_BYTES:

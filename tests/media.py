@@ -6,13 +6,13 @@ import base64
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 import av
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageOps
+
+from server.file_urls import local_path
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,9 @@ def probe(path: Path) -> Probe:
 
 
 def file_of(url: str) -> Path:
-    assert url.startswith("file://"), url
-    return Path(url2pathname(urlparse(url).path))
+    path = local_path(url)
+    assert path is not None, url
+    return path
 
 
 def picture(size: tuple[int, int], colour: tuple[int, int, int], mark: tuple[int, int, int]) -> bytes:

@@ -7,7 +7,7 @@ import io
 import random
 import textwrap
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps, UnidentifiedImageError
 
 LABEL = "OFFLINE PREVIEW - not Seedance output"
 
@@ -16,6 +16,15 @@ def decode(data: bytes) -> Image.Image:
     """An input image as RGB, turned the way its EXIF says."""
     image = Image.open(io.BytesIO(data))
     return ImageOps.exif_transpose(image).convert("RGB")
+
+
+def size_of(data: bytes) -> tuple[int, int]:
+    """An image's width and height from its header; ValueError when the bytes are not an image."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError("not a readable image") from exc
 
 
 def fit(image: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -57,8 +66,9 @@ def draw_text(card: Image.Image, prompt: str) -> None:
     size = max(14, height // 18)
     font = ImageFont.load_default(size=size)
     columns = max(16, int(width * 0.8 / (size * 0.55)))
-    lines = textwrap.wrap(" ".join(prompt.split()), columns)[:6]
-    if len(textwrap.wrap(" ".join(prompt.split()), columns)) > 6:
+    wrapped = textwrap.wrap(" ".join(prompt.split()), columns)
+    lines = wrapped[:6]
+    if len(wrapped) > len(lines):
         lines[-1] = lines[-1][: columns - 3] + "..."
     draw = ImageDraw.Draw(card)
     line_height = int(size * 1.3)

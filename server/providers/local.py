@@ -48,14 +48,11 @@ class _Job:
 
 
 def _image_size(data: bytes, field_name: str) -> tuple[int, int]:
-    from PIL import Image, UnidentifiedImageError
+    from server.preview.pictures import size_of
 
     try:
-        import io
-
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError) as exc:
+        return size_of(data)
+    except ValueError as exc:
         raise JobFailed(f"`{field_name}` is not an image the preview can read (use JPEG, PNG or WebP)") from exc
 
 
