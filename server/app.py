@@ -69,7 +69,9 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         try:
             async with httpx2.AsyncClient(limits=HTTP_LIMITS) as http, anyio.create_task_group() as tg:
                 providers = create_providers(settings, http, tg)
-                tracker = JobTracker(ledger, providers, tg, on_finished=job_finished)
+                tracker = JobTracker(
+                    ledger, providers, tg, on_finished=job_finished, dedup_seconds=settings.dedup_seconds
+                )
                 ref.current = AppState(settings=settings, ledger=ledger, tracker=tracker)
                 ready = "" if providers.active in providers.available else " (missing FAL_KEY)"
                 logger.info(

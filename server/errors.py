@@ -4,9 +4,11 @@
     ├── ConfigurationError   the server is not set up for this call (no API key, say)
     ├── InvalidArguments     a call that was refused before anything was sent or charged
     ├── JobNotFound          a request_id the ledger has never seen
+    ├── PossibleDuplicate    an identical earlier submit may have started a job nobody could confirm
     └── ProviderError        the provider refused the request or could not be reached
         ├── AuthenticationFailed   the provider rejected the API key
         ├── RequestRejected        the provider rejected the arguments (HTTP 422)
+        ├── SubmitUncertain        the submit was sent but its answer was lost: the job may exist
         ├── JobFailed              the job ran and failed: a final answer
         │   └── JobCancelled       the provider dropped the job because it was cancelled
         └── ProviderUnavailable    network failure, timeout, or a 5xx/429 that outlasted the retries
@@ -38,6 +40,10 @@ class JobNotFound(SeedanceError):
     """Raised when get_job is asked about a request_id that this server never submitted."""
 
 
+class PossibleDuplicate(SeedanceError):
+    """Raised instead of resubmitting a call whose identical predecessor may already be running and billed."""
+
+
 class ProviderError(SeedanceError):
     """Raised when the provider answers with an error the model cannot fix by waiting."""
 
@@ -53,6 +59,10 @@ class AuthenticationFailed(ProviderError):
 
 class RequestRejected(ProviderError):
     """Raised on HTTP 422: the provider named the fields it refused."""
+
+
+class SubmitUncertain(ProviderError):
+    """Raised when a submit left this process but no answer came back; it is never resent automatically."""
 
 
 class JobFailed(ProviderError):

@@ -8,20 +8,31 @@ ledger stays the single source of truth.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import aclosing
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
 
-from server.catalog import JobStatus, Mode, Tier
-from server.errors import JobCancelled, JobFailed, JobNotFound, SeedanceError
+from server.catalog import JobStatus, Mode, Tier, endpoint_id
+from server.errors import (
+    JobCancelled,
+    JobFailed,
+    JobNotFound,
+    PossibleDuplicate,
+    ProviderError,
+    SeedanceError,
+    SubmitUncertain,
+)
 from server.ledger import JobRecord, Ledger
-from server.providers.base import StatusUpdate
+from server.providers.base import Provider, StatusUpdate
+from server.providers.base import Submission as ProviderSubmission
 from server.providers.registry import Providers
 
 logger = logging.getLogger(__name__)
@@ -44,6 +55,18 @@ def find_job(ledger: Ledger, request_id: str) -> JobRecord:
     return record
 
 
+def fingerprint(provider: str, endpoint: str, arguments: Mapping[str, Any]) -> str:
+    """What makes two calls "identical": the same provider, endpoint and request body."""
+    canonical = json.dumps([provider, endpoint, dict(arguments)], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Submitted:
+    record: JobRecord
+    reused: bool = False  # an identical earlier call's job, returned instead of a new submit
+
+
 class JobTracker:
     def __init__(
         self,
@@ -53,6 +76,7 @@ class JobTracker:
         *,
         on_finished: OnFinished | None = None,
         follow_limit: float = FOLLOW_LIMIT_SECONDS,
+        dedup_seconds: float = 0.0,
     ) -> None:
         self._ledger = ledger
         self._providers = providers
@@ -61,13 +85,77 @@ class JobTracker:
         self._follow_limit = follow_limit
         self._watching: set[str] = set()
         self._changed: dict[str, anyio.Event] = {}
+        self._locks: dict[str, anyio.Lock] = {}
+        self._dedup_seconds = dedup_seconds
 
     async def submit(
-        self, mode: Mode, tier: Tier, arguments: Mapping[str, Any], estimate: tuple[float, float]
-    ) -> JobRecord:
-        """Submit, and record the job before anything else can happen to it."""
+        self,
+        mode: Mode,
+        tier: Tier,
+        arguments: Mapping[str, Any],
+        estimate: tuple[float, float],
+        *,
+        force_new: bool = False,
+    ) -> Submitted:
+        """Submit unless an identical call already did; record the attempt before it leaves, the job on arrival.
+
+        Assistants retry a call after their own timeout, so an identical call within the dedup window gets
+        the earlier job back instead of paying for a second one. A lock per fingerprint makes two identical
+        calls in flight at once wait for each other rather than both submit.
+        """
         provider = self._providers.for_new_jobs()
-        submission = await provider.submit(mode, tier, arguments)
+        endpoint = endpoint_id(mode, tier)
+        key = fingerprint(provider.name, endpoint, arguments)
+        async with self._locks.setdefault(key, anyio.Lock()):
+            if not force_new and self._dedup_seconds > 0:
+                earlier = self._earlier(key)
+                if earlier is not None:
+                    return Submitted(earlier, reused=True)
+            attempt = self._ledger.begin_submission(
+                fingerprint=key, provider=provider.name, endpoint=endpoint, arguments=arguments
+            )
+            try:
+                submission = await provider.submit(mode, tier, arguments)
+            except SubmitUncertain as exc:
+                self._ledger.end_submission(attempt, "uncertain", str(exc))
+                raise
+            except ProviderError as exc:
+                self._ledger.end_submission(attempt, "refused", str(exc))
+                raise
+            except BaseException:
+                self._ledger.end_submission(attempt, "uncertain", "the call was cancelled while the submit was sent")
+                raise
+            return Submitted(self._accepted(provider, mode, tier, arguments, estimate, submission, attempt, key))
+
+    def _earlier(self, key: str) -> JobRecord | None:
+        since = time.time() - self._dedup_seconds
+        earlier = self._ledger.duplicate_of(key, since)
+        if earlier is not None:
+            self._ledger.record_event(earlier.request_id, "reused", "an identical call got this job back")
+            logger.info("job %s returned again to an identical call", earlier.request_id)
+            self.watch(earlier)
+            return earlier
+        unconfirmed = self._ledger.unconfirmed_submission(key, since)
+        if unconfirmed is not None:
+            ago = time.time() - unconfirmed.started_at
+            why = unconfirmed.detail or "the server stopped before the answer came back"
+            raise PossibleDuplicate(
+                f"An identical call {ago:.0f} s ago may already have started a job: {why} Nothing was submitted "
+                "now. To submit anyway, call again with force_new=true."
+            )
+        return None
+
+    def _accepted(
+        self,
+        provider: Provider,
+        mode: Mode,
+        tier: Tier,
+        arguments: Mapping[str, Any],
+        estimate: tuple[float, float],
+        submission: ProviderSubmission,
+        attempt: int,
+        key: str,
+    ) -> JobRecord:
         record = self._ledger.add(
             request_id=submission.request_id,
             provider=provider.name,
@@ -79,6 +167,8 @@ class JobTracker:
             estimate=estimate,
             queue_position=submission.queue_position,
             preview=provider.preview,
+            submission=attempt,
+            fingerprint=key,
         )
         logger.info("job %s submitted to %s %s", record.request_id, record.provider, record.endpoint)
         self.watch(record)

@@ -69,6 +69,43 @@ def m002_preview(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE jobs ADD COLUMN preview INTEGER NOT NULL DEFAULT 0")
 
 
+@migration
+def m003_submissions(db: sqlite3.Connection) -> None:
+    """Every submit attempt, written before the request leaves: a crash or a lost answer leaves a trace."""
+    db.execute(
+        """
+        CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            outcome TEXT NOT NULL DEFAULT 'sending',
+            request_id TEXT,
+            detail TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX submissions_fingerprint ON submissions (fingerprint, started_at)")
+    db.execute("ALTER TABLE jobs ADD COLUMN fingerprint TEXT")
+    db.execute("CREATE INDEX jobs_fingerprint ON jobs (fingerprint, created_at)")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One submit attempt: `sending` until the provider answers, then accepted, refused or uncertain."""
+
+    id: int
+    fingerprint: str
+    provider: str
+    endpoint: str
+    started_at: float
+    outcome: str
+    request_id: str | None
+    detail: str | None
+
+
 @dataclass(frozen=True)
 class JobRecord:
     """One row of `jobs`, with JSON columns decoded."""
@@ -92,6 +129,7 @@ class JobRecord:
     updated_at: float
     finished_at: float | None
     preview: bool
+    fingerprint: str | None
 
     @property
     def finished(self) -> bool:
@@ -162,13 +200,17 @@ class Ledger:
         estimate: tuple[float, float],
         queue_position: int | None,
         preview: bool = False,
+        submission: int | None = None,
+        fingerprint: str | None = None,
     ) -> JobRecord:
+        """Record an accepted job, and mark the submit attempt that started it, in one transaction."""
         now = time.time()
         with self._transaction() as db:
             db.execute(
                 """INSERT INTO jobs (request_id, provider, endpoint, mode, tier, arguments, handle,
-                   estimate_min_usd, estimate_max_usd, status, queue_position, created_at, updated_at, preview)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)""",
+                   estimate_min_usd, estimate_max_usd, status, queue_position, created_at, updated_at, preview,
+                   fingerprint)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)""",
                 (
                     request_id,
                     provider,
@@ -183,10 +225,52 @@ class Ledger:
                     now,
                     now,
                     int(preview),
+                    fingerprint,
                 ),
             )
+            if submission is not None:
+                db.execute(
+                    "UPDATE submissions SET outcome = 'accepted', request_id = ? WHERE id = ?", (request_id, submission)
+                )
             self._event(db, request_id, "submitted", f"{provider} {endpoint}")
         return self.require(request_id)
+
+    def begin_submission(self, *, fingerprint: str, provider: str, endpoint: str, arguments: Mapping[str, Any]) -> int:
+        with self._transaction() as db:
+            cursor = db.execute(
+                """INSERT INTO submissions (fingerprint, provider, endpoint, arguments, started_at)
+                   VALUES (?, ?, ?, ?, ?)""",
+                (fingerprint, provider, endpoint, json.dumps(dict(arguments)), time.time()),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def end_submission(self, submission: int, outcome: str, detail: str | None = None) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE submissions SET outcome = ?, detail = ? WHERE id = ?", (outcome, detail, submission))
+
+    def submissions(self, outcome: str | None = None) -> list[Submission]:
+        query = "SELECT id, fingerprint, provider, endpoint, started_at, outcome, request_id, detail FROM submissions"
+        rows = self._db.execute(query + " WHERE outcome = ?" if outcome else query, (outcome,) if outcome else ())
+        return [Submission(*row) for row in rows]
+
+    def duplicate_of(self, fingerprint: str, since: float) -> JobRecord | None:
+        """The newest job with this fingerprint since `since` that is still pending or has its video."""
+        row = self._db.execute(
+            """SELECT * FROM jobs WHERE fingerprint = ? AND created_at >= ?
+               AND status IN ('queued', 'in_progress', 'completed') ORDER BY created_at DESC LIMIT 1""",
+            (fingerprint, since),
+        ).fetchone()
+        return JobRecord.from_row(row) if row else None
+
+    def unconfirmed_submission(self, fingerprint: str, since: float) -> Submission | None:
+        """An identical submit since `since` whose fate is unknown: its answer was lost, or its process died."""
+        row = self._db.execute(
+            """SELECT id, fingerprint, provider, endpoint, started_at, outcome, request_id, detail FROM submissions
+               WHERE fingerprint = ? AND started_at >= ? AND outcome IN ('sending', 'uncertain')
+               ORDER BY started_at DESC LIMIT 1""",
+            (fingerprint, since),
+        ).fetchone()
+        return Submission(*row) if row else None
 
     def get(self, request_id: str) -> JobRecord | None:
         row = self._db.execute("SELECT * FROM jobs WHERE request_id = ?", (request_id,)).fetchone()

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from server.providers.retry import RetryPolicy
+
 ProviderName = Literal["fal", "local"]
 PROVIDERS: tuple[ProviderName, ...] = ("fal", "local")
 
@@ -16,6 +18,9 @@ DEFAULT_FAL_QUEUE_URL = "https://queue.fal.run"
 DEFAULT_WAIT_SECONDS = 45.0
 DEFAULT_HEARTBEAT_SECONDS = 5.0
 MAX_WAIT_SECONDS = 600.0
+DEFAULT_FAL_TIMEOUT_SECONDS = 60.0
+DEFAULT_DEDUP_SECONDS = 600.0
+DEFAULT_HTTP_MAX_BODY_MB = 48.0  # a 30 MB image as a data: URI is 40 MB of base64
 
 
 def default_home() -> Path:
@@ -54,6 +59,12 @@ class Settings:
     wait_seconds: float = DEFAULT_WAIT_SECONDS
     heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
     log_level: str = "INFO"
+    fal_timeout: float = DEFAULT_FAL_TIMEOUT_SECONDS
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    dedup_seconds: float = DEFAULT_DEDUP_SECONDS
+    http_token: str | None = field(default=None, repr=False)
+    http_allowed_hosts: tuple[str, ...] = ()
+    http_max_body_mb: float = DEFAULT_HTTP_MAX_BODY_MB
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +82,13 @@ class Settings:
             wait_seconds=_float(env, "SEEDANCE_WAIT_SECONDS", DEFAULT_WAIT_SECONDS, 0, MAX_WAIT_SECONDS),
             heartbeat_seconds=_float(env, "SEEDANCE_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, 0.05, 10),
             log_level=(env.get("SEEDANCE_LOG_LEVEL", "").strip() or "INFO").upper(),
+            fal_timeout=_float(env, "SEEDANCE_FAL_TIMEOUT_SECONDS", DEFAULT_FAL_TIMEOUT_SECONDS, 1, 600),
+            dedup_seconds=_float(env, "SEEDANCE_DEDUP_SECONDS", DEFAULT_DEDUP_SECONDS, 0, 7 * 86400),
+            http_token=env.get("SEEDANCE_HTTP_TOKEN", "").strip() or None,
+            http_allowed_hosts=tuple(
+                h.strip() for h in env.get("SEEDANCE_HTTP_ALLOWED_HOSTS", "").split(",") if h.strip()
+            ),
+            http_max_body_mb=_float(env, "SEEDANCE_HTTP_MAX_BODY_MB", DEFAULT_HTTP_MAX_BODY_MB, 1, 1024),
         )
 
     @property

@@ -49,6 +49,9 @@ class JobView(BaseModel):
     preview: bool = Field(
         default=False, description="True for an offline preview rendered on this machine: not Seedance output."
     )
+    reused: bool = Field(
+        default=False, description="True when an identical earlier call's job was returned instead of a new one."
+    )
     error: str | None = Field(default=None, description="Why the job failed, or the last problem following it.")
     job_uri: str = Field(description="MCP resource with this job's full record.")
     next_step: str | None = Field(default=None, description="What to call next, when there is something to do.")
@@ -146,10 +149,17 @@ def _status_text(view: JobView, arguments: dict[str, object]) -> str:
             )
 
 
-def job_result(record: JobRecord, *, failure_is_error: bool) -> CallToolResult:
+REUSED_NOTE = (
+    "An identical call already started this job {ago:.0f} s ago, so it was returned instead of submitting and "
+    "paying again. For a new take of the same request, call again with force_new=true.\n"
+)
+
+
+def job_result(record: JobRecord, *, failure_is_error: bool, reused: bool = False) -> CallToolResult:
     """The tool result for a job: text, a resource_link to the video when there is one, structured content."""
-    view = job_view(record)
-    content: list[ContentBlock] = [TextContent(type="text", text=_summary(view, record.arguments))]
+    view = job_view(record).model_copy(update={"reused": reused})
+    note = REUSED_NOTE.format(ago=time.time() - record.created_at) if reused else ""
+    content: list[ContentBlock] = [TextContent(type="text", text=note + _summary(view, record.arguments))]
     if view.video is not None:
         content.append(
             ResourceLink(

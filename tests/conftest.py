@@ -10,10 +10,12 @@ import pytest
 from mcp import Client
 
 from server.app import build_server
+from server.providers.retry import RetryPolicy
 from server.settings import Settings
 from tests.fake_fal import FakeFal
 
 CANARY_KEY = "canary-key-5f1e0d9c:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"
+FAST_RETRY = RetryPolicy(attempts=6, initial_delay=0.05, max_delay=0.4)  # the real policy, on a test's clock
 
 
 @pytest.fixture
@@ -55,6 +57,8 @@ def settings(fake_fal: FakeFal, tmp_path: Path) -> Settings:
         home=tmp_path / "home",
         wait_seconds=10,
         heartbeat_seconds=0.2,
+        fal_timeout=2,
+        retry=FAST_RETRY,
     )
 
 

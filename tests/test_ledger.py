@@ -27,6 +27,7 @@ EXPECTED_JOB_COLUMNS = [
     "updated_at",
     "finished_at",
     "preview",
+    "fingerprint",
 ]
 
 

@@ -14,6 +14,7 @@ from tools.params import (
     AspectRatioParam,
     DurationParam,
     EndUserId,
+    ForceNew,
     GenerateAudio,
     Prompt,
     ResolutionParam,
@@ -39,6 +40,7 @@ async def animate_image(
     end_user_id: EndUserId = None,
     tier: TierParam = "standard",
     wait_seconds: WaitSeconds = None,
+    force_new: ForceNew = False,
 ) -> Annotated[CallToolResult, JobView]:
     """Animate a still image into a video with ByteDance Seedance 2.0 (image-to-video).
 
@@ -58,7 +60,9 @@ async def animate_image(
         seed=seed,
         end_user_id=end_user_id,
     )
-    return await generate(ctx, mode="image-to-video", tier=tier, arguments=arguments, wait_seconds=wait_seconds)
+    return await generate(
+        ctx, mode="image-to-video", tier=tier, arguments=arguments, wait_seconds=wait_seconds, force_new=force_new
+    )
 
 
 TOOL = define(

@@ -14,6 +14,7 @@ from tools.params import (
     AspectRatioParam,
     DurationParam,
     EndUserId,
+    ForceNew,
     GenerateAudio,
     Prompt,
     ResolutionParam,
@@ -34,6 +35,7 @@ async def generate_text_video(
     end_user_id: EndUserId = None,
     tier: TierParam = "standard",
     wait_seconds: WaitSeconds = None,
+    force_new: ForceNew = False,
 ) -> Annotated[CallToolResult, JobView]:
     """Generate a video (with synchronized audio) from a text prompt with ByteDance Seedance 2.0.
 
@@ -51,7 +53,9 @@ async def generate_text_video(
         seed=seed,
         end_user_id=end_user_id,
     )
-    return await generate(ctx, mode="text-to-video", tier=tier, arguments=arguments, wait_seconds=wait_seconds)
+    return await generate(
+        ctx, mode="text-to-video", tier=tier, arguments=arguments, wait_seconds=wait_seconds, force_new=force_new
+    )
 
 
 TOOL = define(

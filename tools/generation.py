@@ -36,6 +36,7 @@ async def generate(
     tier: Tier,
     arguments: dict[str, Any],
     wait_seconds: float | None,
+    force_new: bool,
     reference_videos: int = 0,
 ) -> CallToolResult:
     state = app_state(ctx)
@@ -47,7 +48,10 @@ async def generate(
     )
     tracker = state.tracker
     with tool_errors():
-        record = await tracker.submit(mode, tier, arguments, (estimate.min_usd, estimate.max_usd))
+        submitted = await tracker.submit(
+            mode, tier, arguments, (estimate.min_usd, estimate.max_usd), force_new=force_new
+        )
+    record = submitted.record
     wait = state.settings.wait_seconds if wait_seconds is None else wait_seconds
     try:
         record = await tracker.wait(
@@ -57,4 +61,4 @@ async def generate(
         with anyio.CancelScope(shield=True):
             await tracker.caller_cancelled(record.request_id)
         raise
-    return job_result(record, failure_is_error=True)
+    return job_result(record, failure_is_error=True, reused=submitted.reused)

@@ -81,3 +81,15 @@ WaitSeconds = Annotated[
 def media_url(what: str) -> object:
     """A URL field: public http(s) links or data: URIs, which are what the API fetches."""
     return Field(pattern=URL_PATTERN, description=f"{what} A public https:// URL or a data: URI.")
+
+
+ForceNew = Annotated[
+    bool,
+    Field(
+        description=(
+            "An identical call (same tool, options and prompt) within the last 10 minutes returns that call's job "
+            "instead of paying again, since a retried call usually means the first answer was lost. Set true to "
+            "submit anyway, for example for another take of the same prompt."
+        )
+    ),
+]

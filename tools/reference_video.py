@@ -18,6 +18,7 @@ from tools.params import (
     AspectRatioParam,
     DurationParam,
     EndUserId,
+    ForceNew,
     GenerateAudio,
     Prompt,
     ResolutionParam,
@@ -74,6 +75,7 @@ async def reference_video(
     end_user_id: EndUserId = None,
     tier: TierParam = "standard",
     wait_seconds: WaitSeconds = None,
+    force_new: ForceNew = False,
 ) -> Annotated[CallToolResult, JobView]:
     """Generate a video guided by reference media with ByteDance Seedance 2.0 (reference-to-video).
 
@@ -104,6 +106,7 @@ async def reference_video(
         tier=tier,
         arguments=arguments,
         wait_seconds=wait_seconds,
+        force_new=force_new,
         reference_videos=len(video_urls),
     )
 

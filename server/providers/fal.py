@@ -17,17 +17,16 @@ import httpx2
 
 from server import __version__
 from server.catalog import APP_ID, Mode, Tier, endpoint_id
-from server.errors import JobFailed, ProviderError, ProviderUnavailable
+from server.errors import JobFailed, ProviderError, ProviderUnavailable, SubmitUncertain
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
 from server.providers.fal_errors import error_from_response, explain, result_error
 from server.providers.retry import NEVER_SENT, RetryPolicy, send_with_retries
 
 logger = logging.getLogger(__name__)
 
-SUBMIT_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
-READ_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
 STREAM_IDLE_SECONDS = 45.0  # fal sends `: ping` about every 15 s; three missed pings means the stream is dead
 POLL_INTERVAL = (1.0, 5.0)  # first and longest pause between status polls once the stream is gone
+DASHBOARD = "https://fal.ai/dashboard/requests"
 HANDLE_KEYS = ("status_url", "response_url", "cancel_url")
 STATES = {"IN_QUEUE": "queued", "IN_PROGRESS": "in_progress", "COMPLETED": "completed"}
 
@@ -73,6 +72,14 @@ def parse_output(data: Any) -> Output:
     )
 
 
+def _uncertain(endpoint: str, why: str) -> SubmitUncertain:
+    return SubmitUncertain(
+        f"The submit to fal reached the network but {why}, so the job may exist at fal (and be billed) without "
+        f"this server knowing its request_id. It was not sent again. Look for a {endpoint} request at {DASHBOARD} "
+        "before calling again: calling again starts, and bills, a second job (pass force_new=true to do that)."
+    )
+
+
 class FalQueue:
     """The fal queue client. Holds the key privately and never puts it in a message or a log line."""
 
@@ -86,26 +93,28 @@ class FalQueue:
         queue_url: str,
         *,
         retry: RetryPolicy | None = None,
-        stream_idle_seconds: float = STREAM_IDLE_SECONDS,
+        timeout: float = 60.0,
         poll_interval: tuple[float, float] = POLL_INTERVAL,
     ) -> None:
         self._http = http
         self._headers = {"Authorization": f"Key {key}", "User-Agent": f"seedance-mcp/{__version__}"}
         self._queue_url = queue_url.rstrip("/")
         self._retry = retry or RetryPolicy()
-        self._stream_idle = stream_idle_seconds
+        self._timeout = httpx2.Timeout(timeout, connect=min(timeout, 10.0))
+        self._stream_timeout = httpx2.Timeout(min(timeout, STREAM_IDLE_SECONDS), connect=min(timeout, 10.0))
         self._poll_interval = poll_interval
 
     def __repr__(self) -> str:
         return f"FalQueue(queue_url={self._queue_url!r})"
 
     async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
+        """Send once; resend only when the connection was refused, since then nothing reached fal."""
         endpoint = endpoint_id(mode, tier)
         url = f"{self._queue_url}/{endpoint}"
         body = dict(arguments)
         try:
             response = await send_with_retries(
-                lambda: self._http.post(url, json=body, headers=self._headers, timeout=SUBMIT_TIMEOUT),
+                lambda: self._http.post(url, json=body, headers=self._headers, timeout=self._timeout),
                 self._retry,
                 what="submit",
                 idempotent=False,
@@ -117,37 +126,50 @@ class FalQueue:
                     "Nothing was submitted and nothing was charged; check the network or SEEDANCE_FAL_QUEUE_URL "
                     "and call again."
                 ) from exc
-            raise ProviderUnavailable(
-                f"The submit to fal broke off after it was sent ({type(exc).__name__}), so the job may exist at "
-                "fal without this server knowing its request_id. Check https://fal.ai/dashboard/requests before "
-                "calling again, so that it is not paid twice."
-            ) from exc
+            raise _uncertain(endpoint, f"the connection broke before fal answered ({type(exc).__name__})") from exc
+        if response.status_code >= 500 and "x-fal-request-id" not in response.headers:
+            # An error page from the ingress in front of fal: the request may have been passed on.
+            raise _uncertain(endpoint, f"the gateway in front of fal answered HTTP {response.status_code}")
         if response.status_code >= 400:
             raise error_from_response(response, "submit")
         try:
             data = response.json()
             request_id = str(data["request_id"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise ProviderError(
-                "fal accepted the submit but its answer had no request_id, so the job may exist at fal without "
-                "this server knowing it. Check https://fal.ai/dashboard/requests before calling again."
-            ) from exc
+            raise _uncertain(endpoint, "its answer had no readable request_id") from exc
         base = f"{self._queue_url}/{APP_ID}/requests/{request_id}"
         fallback = {"status_url": f"{base}/status", "response_url": base, "cancel_url": f"{base}/cancel"}
         handle = {key: str(data.get(key) or fallback[key]) for key in HANDLE_KEYS}
         position = data.get("queue_position")
         return Submission(request_id, endpoint, handle, position if isinstance(position, int) else None)
 
-    async def _read(self, what: str, method: str, url: str, **params: str) -> httpx2.Response:
-        """A retried request that changes nothing at fal; network failures become `ProviderUnavailable`."""
-        try:
-            return await send_with_retries(
-                lambda: self._http.request(method, url, params=params, headers=self._headers, timeout=READ_TIMEOUT),
-                self._retry,
-                what=what,
-            )
-        except httpx2.TransportError as exc:
-            raise ProviderUnavailable(f"Could not reach fal for the job's {what} ({type(exc).__name__}).") from exc
+    async def _read(self, what: str, method: str, url: str, **params: str) -> tuple[httpx2.Response, Any]:
+        """A request that changes nothing at fal, retried until it gives a final answer.
+
+        Transport errors, 408/409/429/5xx and a success whose body is not JSON are retried with backoff;
+        what is left becomes `ProviderUnavailable`. Returns the response and its JSON body (None if not JSON).
+        """
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                response = await send_with_retries(
+                    lambda: self._http.request(
+                        method, url, params=params, headers=self._headers, timeout=self._timeout
+                    ),
+                    self._retry,
+                    what=what,
+                )
+            except httpx2.TransportError as exc:
+                raise ProviderUnavailable(f"Could not reach fal for the job's {what} ({type(exc).__name__}).") from exc
+            try:
+                return response, response.json()
+            except ValueError:
+                if response.status_code >= 400:
+                    return response, None
+                if attempt == self._retry.attempts:
+                    raise ProviderUnavailable(f"fal's answer to the job's {what} was not valid JSON") from None
+                logger.warning("%s answered malformed JSON attempt=%d", what, attempt)
+                await anyio.sleep(self._retry.delay(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
         try:
@@ -165,8 +187,9 @@ class FalQueue:
         status_url = httpx2.URL(handle["status_url"])
         url = status_url.copy_with(path=status_url.path.rstrip("/") + "/stream")
         headers = {**self._headers, "Accept": "text/event-stream"}
-        timeout = httpx2.Timeout(self._stream_idle, connect=10.0)
-        async with self._http.stream("GET", url, params={"logs": "1"}, headers=headers, timeout=timeout) as response:
+        async with self._http.stream(
+            "GET", url, params={"logs": "1"}, headers=headers, timeout=self._stream_timeout
+        ) as response:
             if response.status_code >= 400:
                 await response.aread()
                 raise error_from_response(response, "status stream")
@@ -188,13 +211,10 @@ class FalQueue:
     async def _poll(self, handle: Mapping[str, str]) -> AsyncIterator[StatusUpdate]:
         delay, longest = self._poll_interval
         while True:
-            response = await self._read("status", "GET", handle["status_url"], logs="1")
+            response, data = await self._read("status", "GET", handle["status_url"], logs="1")
             if response.status_code >= 400:
                 raise error_from_response(response, "status")
-            try:
-                update = parse_status(response.json())
-            except ValueError as exc:
-                raise ProviderUnavailable("fal's job status was not valid JSON") from exc
+            update = parse_status(data)
             yield update
             if update.state == "completed":
                 return
@@ -202,17 +222,13 @@ class FalQueue:
             delay = min(delay * 1.5, longest)
 
     async def result(self, handle: Mapping[str, str]) -> Output:
-        response = await self._read("result", "GET", handle["response_url"])
+        response, data = await self._read("result", "GET", handle["response_url"])
         if response.status_code >= 400:
             raise result_error(response)
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise ProviderUnavailable("fal's result was not valid JSON") from exc
         return parse_output(data)
 
     async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
-        response = await self._read("cancel", "PUT", handle["cancel_url"])
+        response, _ = await self._read("cancel", "PUT", handle["cancel_url"])
         if response.status_code == 400:
             return "too_late"
         if response.status_code == 404:

@@ -18,6 +18,7 @@ from server.errors import (
     ProviderUnavailable,
     RequestRejected,
 )
+from server.providers.retry import parse_retry_after
 
 ERROR_TYPES: dict[str, str] = {
     "request_timeout": "the job ran longer than fal allows and was stopped",
@@ -64,7 +65,17 @@ def _field_errors(detail: list[Any]) -> str:
 
 
 def error_from_response(response: httpx2.Response, what: str) -> ProviderError:
-    """The exception for a non-2xx answer to `what` (a short phrase such as "submit")."""
+    """The exception for a non-2xx answer to `what` (a short phrase such as "submit").
+
+    fal answered, so for a submit the answer is final: nothing was queued, and the message says so.
+    """
+    error = _error(response, what)
+    if what == "submit":
+        error.args = (f"{error} Nothing was queued or charged.",)
+    return error
+
+
+def _error(response: httpx2.Response, what: str) -> ProviderError:
     status = response.status_code
     body = _body(response)
     detail = body.get("detail") if isinstance(body, dict) else None
@@ -86,8 +97,10 @@ def error_from_response(response: httpx2.Response, what: str) -> ProviderError:
         )
     text = detail if isinstance(detail, str) else None
     if status == 429:
+        after = parse_retry_after(response.headers.get("retry-after"))
+        wait = f"about {after:.0f} s" if after is not None else "a minute"
         return ProviderUnavailable(
-            f"fal is rate-limiting this key (HTTP 429) during {what}; wait a minute and try again.",
+            f"fal is rate-limiting this key (HTTP 429) during {what}; wait {wait} and try again.",
             status_code=status,
             error_type=error_type,
         )

@@ -42,5 +42,7 @@ class Providers:
 def create_providers(settings: Settings, http: httpx2.AsyncClient, task_group: TaskGroup) -> Providers:
     available: dict[str, Provider] = {"local": LocalPreview(settings.previews_dir, http, task_group)}
     if settings.fal_key:
-        available["fal"] = FalQueue(http, settings.fal_key, settings.fal_queue_url)
+        available["fal"] = FalQueue(
+            http, settings.fal_key, settings.fal_queue_url, retry=settings.retry, timeout=settings.fal_timeout
+        )
     return Providers(available, settings.provider)
