@@ -7,6 +7,9 @@ handed out as URLs in the submit answer. Status is 202 while pending and 200 whe
 
 Each job walks through `Phase`s; a phase with no duration holds until the test calls `advance()`.
 The fake runs in its own thread and event loop, so everything shared is guarded by a lock.
+
+`inject(op, fault)` makes the next request to an operation (submit, status, stream, result, cancel) fail:
+HTTP faults are answered here (`HTTP_FAULTS`), network faults by the TCP front (`fault_front.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,8 +31,37 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.fault_front import TCP_FAULTS, FaultFront
+
 Outcome = Literal["ok", "invalid", "error"]
 StreamMode = Literal["ok", "close_early", "fail"]
+
+NGINX_PAGE = (
+    "<html><head><title>{code} Bad Gateway</title></head>"
+    "<body><center><h1>{code}</h1></center><hr><center>nginx</center></body></html>"
+)
+FAL_ERRORS = {
+    500: "internal_error",
+    502: "runner_incomplete_response",
+    503: "runner_scheduling_failure",
+    504: "request_timeout",
+}
+HTTP_FAULTS = frozenset(
+    {
+        "429",
+        "429-retry-after",
+        "500",
+        "502",
+        "503",
+        "504",
+        "502-ingress",
+        "503-ingress",
+        "504-ingress",
+        "malformed",
+        "close-early",
+        "gone",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -101,12 +134,16 @@ class FakeFal:
             ]
         )
         self.url = ""
+        self.doors: dict[str, str] = {}
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._front: FaultFront | None = None
 
     # -- test controls ------------------------------------------------------------------------------
 
     def reset(self) -> None:
+        if getattr(self, "_front", None) is not None:
+            self._front.reopen_all()  # type: ignore[union-attr]
         with self.lock:
             self.jobs: dict[str, FakeJob] = {}
             self.requests: list[tuple[str, str]] = []
@@ -115,6 +152,45 @@ class FakeFal:
             self.stream_mode: StreamMode = "ok"
             self.ping_seconds = 0.2
             self.assets: dict[str, bytes] = {}
+            self.faults: dict[str, deque[str]] = {}
+
+    def inject(self, op: str, fault: str, times: int = 1, seconds: float = 0.5) -> None:
+        """Make the next `times` requests to `op` fail with `fault`; "refused" closes its door for `seconds`."""
+        if fault == "refused":
+            assert self._front is not None
+            self._front.refuse("status" if op == "stream" else op, seconds)
+            return
+        assert fault in HTTP_FAULTS | TCP_FAULTS, fault
+        with self.lock:
+            self.faults.setdefault(op, deque()).extend([fault] * times)
+
+    def pending_faults(self, op: str) -> list[str]:
+        with self.lock:
+            return list(self.faults.get(op, ()))
+
+    def _take(self, op: str, kinds: frozenset[str]) -> str | None:
+        with self.lock:
+            queue = self.faults.get(op)
+            if queue and queue[0] in kinds:
+                return queue.popleft()
+        return None
+
+    def _fault_response(self, fault: str, rid: str | None) -> Response:
+        code = int(fault[:3]) if fault[:3].isdigit() else 200
+        if fault.startswith("429"):
+            headers = {"x-fal-request-id": rid or "none"}
+            if fault == "429-retry-after":
+                headers["retry-after"] = "1"
+            return JSONResponse({"detail": "Rate limit exceeded"}, status_code=429, headers=headers)
+        if fault.endswith("-ingress"):  # the gateway's own page: no x-fal-request-id
+            return Response(NGINX_PAGE.format(code=code), status_code=code, media_type="text/html")
+        if code in FAL_ERRORS:
+            kind = FAL_ERRORS[code]
+            headers = {"x-fal-request-id": rid or "none", "x-fal-error-type": kind}
+            return JSONResponse(
+                {"detail": kind.replace("_", " "), "error_type": kind}, status_code=code, headers=headers
+            )
+        return Response('{"status": "IN_QUEUE", "request_', media_type="application/json")  # malformed
 
     def advance(self, request_id: str) -> None:
         """End the phase the job is holding in (timed phases before it are first played out)."""
@@ -138,12 +214,13 @@ class FakeFal:
 
     # -- protocol -----------------------------------------------------------------------------------
 
-    def _base(self, app: str, rid: str) -> str:
-        return f"{self.url}/{app}/requests/{rid}"
-
     def _urls(self, job: FakeJob) -> dict[str, str]:
-        base = self._base(job.app, job.request_id)
-        return {"response_url": base, "status_url": f"{base}/status", "cancel_url": f"{base}/cancel"}
+        path = f"{job.app}/requests/{job.request_id}"
+        return {
+            "response_url": f"{self.doors['result']}/{path}",
+            "status_url": f"{self.doors['status']}/{path}/status",
+            "cancel_url": f"{self.doors['cancel']}/{path}/cancel",
+        }
 
     def _authorized(self, request: Request) -> bool:
         return request.headers.get("authorization") == f"Key {self.key}"
@@ -161,8 +238,11 @@ class FakeFal:
                 job.tick(time.monotonic())
         if not self._authorized(request):
             return self._unauthorized()
-        if job is None or job.app != app:
+        fault = self._take(kind, HTTP_FAULTS - {"close-early"})
+        if fault == "gone" or job is None or job.app != app:
             return JSONResponse({"detail": "Request not found"}, status_code=404)
+        if fault is not None:
+            return self._fault_response(fault, rid)
         return job
 
     def _status_body(self, job: FakeJob, logs: list[str] | None) -> dict[str, Any]:
@@ -189,13 +269,22 @@ class FakeFal:
         segments = endpoint.split("/")
         if len(segments) < 2:
             return JSONResponse({"detail": "Application not found"}, status_code=404)
+        fault = self._take("submit", HTTP_FAULTS)
+        if fault is not None and not (fault.endswith("-ingress") or fault == "malformed"):
+            return self._fault_response(fault, None)  # fal refused it: no job
         rid = str(uuid.uuid4())
         with self.lock:
             job = FakeJob(rid, endpoint, "/".join(segments[:2]), await request.json(), list(self.plan), self.outcome)
             self.jobs[rid] = job
             first = job.phases[0] if job.phases else None
+        self.on_submit(job)
+        if fault is not None:  # the job exists, but the answer is a gateway error or garbage
+            return self._fault_response(fault, rid)
         body = {"status": "IN_QUEUE", "request_id": rid, "queue_position": first.queue_position if first else 0}
         return JSONResponse({**body, **self._urls(job)}, headers={"x-fal-request-id": rid})
+
+    def on_submit(self, job: FakeJob) -> None:
+        """A hook for tests that act at the moment fal has accepted a job (the crash test kills here)."""
 
     async def status(self, request: Request) -> Response:
         found = self._find(request, "status")
@@ -214,6 +303,7 @@ class FakeFal:
         if self.stream_mode == "fail":
             return JSONResponse({"detail": "stream unavailable"}, status_code=500)
         job = found
+        close_early = self.stream_mode == "close_early" or self._take("stream", frozenset({"close-early"})) is not None
 
         async def events() -> AsyncIterator[bytes]:
             sent_logs = 0
@@ -228,12 +318,12 @@ class FakeFal:
                 if key != last or body["logs"]:
                     last, last_sent = key, time.monotonic()
                     yield f"data: {json.dumps(body)}\n\n".encode()
-                    if body["status"] == "COMPLETED" or self.stream_mode == "close_early":
+                    if body["status"] == "COMPLETED" or close_early:
                         return
                 elif time.monotonic() - last_sent >= self.ping_seconds:
                     last_sent = time.monotonic()
                     yield b": ping\n\n"
-                await anyio.sleep(0.005)
+                await anyio.sleep(0.02)
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"x-fal-request-id": job.request_id})
 
@@ -293,7 +383,10 @@ class FakeFal:
         sock.bind(("127.0.0.1", 0))
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._front = FaultFront(sock.getsockname()[1], lambda op: self._take(op, TCP_FAULTS))
+        self._front.start()
+        self.doors = {door: f"http://127.0.0.1:{port}" for door, port in self._front.ports.items()}
+        self.url = self.doors["submit"]
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 10
@@ -304,6 +397,8 @@ class FakeFal:
         return self
 
     def stop(self) -> None:
+        if self._front is not None:
+            self._front.stop()
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout=5)

@@ -1,0 +1,145 @@
+"""A TCP front for the fake fal: the faults only a network makes, per operation.
+
+Each operation has its own door (port): submit, status (and its stream), result and cancel. The fake's
+submit answer hands out URLs on those doors, as fal hands out its own URLs, so a fault can hit one
+operation and not the others:
+
+- refused: the door stops listening for a while, so connecting fails with ECONNREFUSED;
+- reset: the request is passed on (a submit creates its job), then the connection is torn down with a
+  TCP RST instead of an answer;
+- hang: the request is passed on and no answer ever comes.
+
+Everything else is passed through byte for byte, with `Connection: close` so one request is one connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+
+DOORS = ("submit", "status", "result", "cancel")
+TCP_FAULTS = frozenset({"reset", "hang"})
+
+
+class FaultFront:
+    def __init__(self, upstream_port: int, take_fault: Callable[[str], str | None]) -> None:
+        self._upstream = upstream_port
+        self._take_fault = take_fault  # op -> a TCP fault to apply to this request, or None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="fault-front")
+        self._servers: dict[str, asyncio.Server | None] = {}
+        self._open_connections: set[asyncio.StreamWriter] = set()
+        self._reopening: dict[str, asyncio.TimerHandle] = {}
+        self.ports: dict[str, int] = {}
+
+    def start(self) -> None:
+        self._thread.start()
+        for door in DOORS:
+            self._call(self._open(door, 0))
+
+    def stop(self) -> None:
+        self._call(self._shutdown())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+    async def _shutdown(self) -> None:
+        for door in DOORS:
+            await self._close(door)
+        for writer in list(self._open_connections):
+            writer.transport.abort()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def refuse(self, door: str, seconds: float) -> None:
+        """Stop listening on `door` now and listen again after `seconds`."""
+        self._call(self._refuse(door, seconds))
+
+    def reopen_all(self) -> None:
+        """Every door listening again at once (between tests)."""
+        self._call(self._reopen_all())
+
+    async def _refuse(self, door: str, seconds: float) -> None:
+        await self._close(door)
+        self._reopening[door] = self._loop.call_later(
+            seconds, lambda: self._loop.create_task(self._open(door, self.ports[door]))
+        )
+
+    async def _reopen_all(self) -> None:
+        for door in DOORS:
+            if (pending := self._reopening.pop(door, None)) is not None:
+                pending.cancel()
+            if self._servers.get(door) is None:
+                await self._open(door, self.ports[door])
+
+    def _call(self, coroutine: object) -> object:
+        future: Future[object] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
+        return future.result(timeout=5)
+
+    async def _open(self, door: str, port: int) -> None:
+        self._reopening.pop(door, None)
+        server = await asyncio.start_server(
+            lambda r, w: self._handle(door, r, w), "127.0.0.1", port, reuse_address=True
+        )
+        self._servers[door] = server
+        self.ports[door] = server.sockets[0].getsockname()[1]
+
+    async def _close(self, door: str) -> None:
+        server = self._servers.pop(door, None)
+        if server is not None:
+            server.close()
+
+    async def _handle(self, door: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_writer: asyncio.StreamWriter | None = None
+        self._open_connections.add(writer)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            path = lines[0].split(" ")[1].split("?")[0]
+            length = next((int(h.split(":", 1)[1]) for h in lines[1:] if h.lower().startswith("content-length:")), 0)
+            body = await reader.readexactly(length) if length else b""
+            op = "stream" if door == "status" and path.endswith("/stream") else door
+            fault = self._take_fault(op)
+            kept = [h for h in lines[1:] if h and not h.lower().startswith("connection:")]
+            forwarded = "\r\n".join([lines[0], *kept, "Connection: close", "", ""]).encode("latin-1") + body
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self._upstream)
+            self._open_connections.add(upstream_writer)
+            upstream_writer.write(forwarded)
+            await upstream_writer.drain()
+            if fault == "hang":
+                await reader.read()  # until the client gives up
+                return
+            if fault == "reset":
+                if op == "stream":
+                    await upstream_reader.read(1)
+                else:
+                    await upstream_reader.read()  # fal finished handling it: a submit's job exists
+                _reset(writer)
+                return
+            while chunk := await upstream_reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, IndexError, ValueError):
+            pass
+        finally:
+            self._open_connections.discard(writer)
+            if upstream_writer is not None:
+                self._open_connections.discard(upstream_writer)
+            for side in (upstream_writer, writer):
+                if side is not None and not side.is_closing():
+                    side.close()
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Tear the connection down with a TCP RST, as a crashed peer or a middlebox would."""
+    sock = writer.get_extra_info("socket")
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
