@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -153,6 +153,7 @@ class FakeFal:
             self.ping_seconds = 0.2
             self.assets: dict[str, bytes] = {}
             self.faults: dict[str, deque[str]] = {}
+            self.on_event: Callable[[str], None] | None = None
 
     def inject(self, op: str, fault: str, times: int = 1, seconds: float = 0.5) -> None:
         """Make the next `times` requests to `op` fail with `fault`; "refused" closes its door for `seconds`."""
@@ -277,14 +278,17 @@ class FakeFal:
             job = FakeJob(rid, endpoint, "/".join(segments[:2]), await request.json(), list(self.plan), self.outcome)
             self.jobs[rid] = job
             first = job.phases[0] if job.phases else None
-        self.on_submit(job)
+        self.hook("submit")
         if fault is not None:  # the job exists, but the answer is a gateway error or garbage
             return self._fault_response(fault, rid)
         body = {"status": "IN_QUEUE", "request_id": rid, "queue_position": first.queue_position if first else 0}
         return JSONResponse({**body, **self._urls(job)}, headers={"x-fal-request-id": rid})
 
-    def on_submit(self, job: FakeJob) -> None:
-        """A hook for tests that act at the moment fal has accepted a job (the crash test kills here)."""
+    def hook(self, event: str) -> None:
+        """Called when fal has accepted a job ("submit", before answering), opens a stream ("stream") or is
+        asked for a result ("result", before answering); the crash test kills the server here."""
+        if self.on_event is not None:
+            self.on_event(event)
 
     async def status(self, request: Request) -> Response:
         found = self._find(request, "status")
@@ -302,6 +306,7 @@ class FakeFal:
             return found
         if self.stream_mode == "fail":
             return JSONResponse({"detail": "stream unavailable"}, status_code=500)
+        self.hook("stream")
         job = found
         close_early = self.stream_mode == "close_early" or self._take("stream", frozenset({"close-early"})) is not None
 
@@ -332,6 +337,7 @@ class FakeFal:
         if isinstance(found, Response):
             return found
         job = found
+        self.hook("result")
         headers = {"x-fal-request-id": job.request_id}
         if job.cancelled:
             body = {"detail": "Request was cancelled", "error_type": "client_cancelled"}
