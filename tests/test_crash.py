@@ -10,6 +10,7 @@ submit attempt still marked `sending`. No prompt may reach fal twice.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -52,10 +53,8 @@ def server(fake: FakeFal, home: Path, pidfile: Path, errlog: Any) -> Any:
 
 
 def kill(pidfile: Path) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, FileNotFoundError):
         os.kill(int(pidfile.read_text()), signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 async def run_trial(fake: FakeFal, home: Path, tmp: Path, number: int, event: str, delay: float) -> None:
