@@ -87,7 +87,8 @@ def _describe(errors: list[ErrorDetails], schema: Mapping[str, Any]) -> str:
     else:
         got = json.dumps(first.get("input"), default=str)
         got = got[:80] + "..." if len(got) > 80 else got
-        why = "" if first["type"] in SELF_EXPLAINED else f" ({first['msg'][0].lower()}{first['msg'][1:]})"
+        words = first["msg"].replace("tuple", "list")  # the schema says array; pydantic's type is an implementation
+        why = "" if first["type"] in SELF_EXPLAINED else f" ({words[0].lower()}{words[1:]})"
         problem = f"got {got}{where}{why}"
     return f"- `{path}` {problem}. Allowed: {_allowed(prop)}. Fix: {_fix(first, field, prop)}."
 

@@ -53,7 +53,38 @@ BAD_CALLS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("estimate_cost", {"mode": "video"}, ["`mode`", '"text-to-video"']),
     ("estimate_cost", {"mode": "text-to-video", "reference_video_seconds": 5}, ["`reference_video_seconds`"]),
     ("estimate_cost", {"mode": "reference-to-video", "reference_video_seconds": 30}, ["`reference_video_seconds`"]),
+    ("generate_text_video", {**TEXT, "duration": 4.5}, ["`duration`", '"4"']),
+    ("generate_text_video", {**TEXT, "duration": "auto "}, ["`duration`", '"auto"']),
+    ("generate_text_video", {**TEXT, "resolution": "720"}, ["`resolution`", '"720p"']),
+    ("generate_text_video", {**TEXT, "aspect_ratio": "16x9"}, ["`aspect_ratio`", '"16:9"']),
+    ("generate_text_video", {**TEXT, "tier": ""}, ["`tier`", '"standard"']),
+    ("generate_text_video", {"prompt": 123}, ["`prompt`", "a non-empty text"]),
+    ("generate_text_video", {**TEXT, "seed": "abc"}, ["`seed`", "an integer"]),
+    ("generate_text_video", {**TEXT, "seed": 1.5}, ["`seed`", "an integer"]),
+    ("generate_text_video", {**TEXT, "end_user_id": 5}, ["`end_user_id`", "a text"]),
+    ("generate_text_video", {**TEXT, "wait_seconds": 601}, ["`wait_seconds`", "from 0 to 600"]),
+    ("generate_text_video", {**TEXT, "force_new": "maybe"}, ["`force_new`", "true or false"]),
+    ("generate_text_video", {**TEXT, "audio_urls": [URL]}, ["`audio_urls` is not a parameter"]),
+    ("generate_text_video", {**TEXT, "end_image_url": URL}, ["`end_image_url` is not a parameter"]),
+    ("animate_image", {**IMAGE, "image_url": ""}, ["`image_url`", "https://"]),
+    ("animate_image", {**IMAGE, "image_urls": [URL]}, ["`image_urls` is not a parameter"]),
+    ("animate_image", {**IMAGE, "end_image_url": "javascript:alert(1)"}, ["`end_image_url`", "https://"]),
+    ("reference_video", {**TEXT, "image_urls": URL}, ["`image_urls`", "a valid list"]),
+    ("reference_video", {**TEXT, "video_urls": ["ftp://e.com/a.mp4"]}, ["`video_urls[0]`", "https://"]),
+    ("reference_video", {**TEXT, "image_urls": [URL], "duration": "1"}, ["`duration`", '"auto"']),
+    ("get_job", {"request_id": ""}, ["`request_id`", "non-empty"]),
+    ("get_job", {"request_id": "x", "wait_seconds": -5}, ["`wait_seconds`", "from 0 to 600"]),
+    ("estimate_cost", {"mode": "text-to-video", "tier": "cheap"}, ["`tier`", '"fast"']),
+    ("estimate_cost", {"mode": "text-to-video", "duration": "20"}, ["`duration`", '"15"']),
+    (
+        "estimate_cost",
+        {"mode": "reference-to-video", "reference_video_seconds": 1},
+        ["`reference_video_seconds`", "from 2.0"],
+    ),
+    ("estimate_cost", {}, ["`mode`", "is required"]),
+    ("estimate_cost", {"mode": "text-to-video", "prompt": "x"}, ["`prompt` is not a parameter"]),
 ]
+BAD_INPUTS_TRIED = len(BAD_CALLS)
 
 
 @pytest.mark.parametrize(("tool", "arguments", "expected"), BAD_CALLS)
