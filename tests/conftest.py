@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from mcp import Client
+from mcp.shared.dispatcher import ProgressFnT
+from mcp.types import CallToolResult, ReadResourceResult
 
 from server.app import build_server
 from server.providers.retry import RetryPolicy
@@ -16,6 +19,62 @@ from tests.fake_fal import FakeFal
 
 CANARY_KEY = "canary-key-5f1e0d9c:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"
 FAST_RETRY = RetryPolicy(attempts=6, initial_delay=0.05, max_delay=0.4)  # the real policy, on a test's clock
+
+
+EMITTED: list[str] = []  # everything servers sent to a test client: results, progress messages, resources
+
+
+class RecordingClient(Client):
+    """The SDK's client, keeping a copy of everything the server sends for the canary test."""
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        read_timeout_seconds: float | None = None,
+        progress_callback: ProgressFnT | None = None,
+        **kwargs: Any,
+    ) -> CallToolResult:
+        async def relay(progress: float, total: float | None, message: str | None) -> None:
+            EMITTED.append(message or "")
+            if progress_callback is not None:
+                await progress_callback(progress, total, message)
+
+        result = await super().call_tool(name, arguments, read_timeout_seconds, relay, **kwargs)
+        EMITTED.append(result.model_dump_json())
+        return result
+
+    async def read_resource(self, uri: str, **kwargs: Any) -> ReadResourceResult:
+        result = await super().read_resource(uri, **kwargs)
+        EMITTED.append(result.model_dump_json())
+        return result
+
+
+class LogRecorder(logging.Handler):
+    """Every log line any logger writes during the session, formatted as the server would write it."""
+
+    lines: ClassVar[list[str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_logs() -> Iterator[None]:
+    root = logging.getLogger()
+    handler = LogRecorder(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(handler)
+    root.setLevel(previous)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The canary test reads what every other test made the server emit, so it runs last."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
 @pytest.fixture
@@ -64,7 +123,7 @@ def settings(fake_fal: FakeFal, tmp_path: Path) -> Settings:
 
 @asynccontextmanager
 async def connect(settings: Settings, **kwargs: Any) -> AsyncIterator[Client]:
-    async with Client(build_server(settings), **kwargs) as client:
+    async with RecordingClient(build_server(settings), **kwargs) as client:
         yield client
 
 

@@ -20,11 +20,11 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from server.ledger import Ledger
-from tests.conftest import CANARY_KEY
+from tests.conftest import CANARY_KEY, RecordingClient
 from tests.fake_fal import FakeFal, Phase
 from tests.test_stdio import command
 
@@ -63,7 +63,10 @@ async def run_trial(fake: FakeFal, home: Path, tmp: Path, number: int, event: st
     with (tmp / "stderr.log").open("a") as errlog:
         try:
             with anyio.fail_after(15):
-                async with Client(server(fake, home, pidfile, errlog)) as client, anyio.create_task_group() as tg:
+                async with (
+                    RecordingClient(server(fake, home, pidfile, errlog)) as client,
+                    anyio.create_task_group() as tg,
+                ):
                     tg.start_soon(client.call_tool, "generate_text_video", {"prompt": f"trial {number}"})
                     if event == "delay":
                         await anyio.sleep(delay)
@@ -100,7 +103,7 @@ async def test_a_server_killed_at_any_point_of_a_job_loses_nothing(fake_fal: Fak
 
     finished: dict[str, str] = {}
     with (tmp_path / "stderr.log").open("a") as errlog:
-        async with Client(server(fake_fal, home, tmp_path / "final.pid", errlog)) as client:
+        async with RecordingClient(server(fake_fal, home, tmp_path / "final.pid", errlog)) as client:
             for request_id in sorted(known):
                 result = await client.call_tool("get_job", {"request_id": request_id, "wait_seconds": 10})
                 finished[request_id] = (result.structured_content or {}).get("status", "missing")

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mcp import Client
 
-from tests.conftest import CANARY_KEY
+from tests.conftest import CANARY_KEY, RecordingClient
 from tests.fake_fal import FakeFal
 from tests.test_stdio import command
 
@@ -55,7 +54,7 @@ def http_server(fake_fal: FakeFal, tmp_path: Path) -> Iterator[str]:
 
 
 async def test_a_generation_over_streamable_http(http_server: str, fake_fal: FakeFal):
-    async with Client(http_server) as client:
+    async with RecordingClient(http_server) as client:
         names = [tool.name for tool in (await client.list_tools()).tools]
         result = await client.call_tool("generate_text_video", {"prompt": "over http", "duration": "4"})
     assert "generate_text_video" in names

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import ResourceLink
 
-from tests.conftest import CANARY_KEY, ProgressLog
+from tests.conftest import CANARY_KEY, ProgressLog, RecordingClient
 from tests.fake_fal import FakeFal, Phase
 
 pytestmark = pytest.mark.anyio
@@ -50,7 +50,7 @@ def prop(schema: dict[str, Any], name: str) -> dict[str, Any]:
 
 async def test_tools_list_over_stdio_mirrors_the_api(fake_fal: FakeFal, tmp_path: Path):
     with (tmp_path / "stderr.log").open("w") as errlog:
-        async with Client(stdio_server(fake_fal, tmp_path / "home", errlog)) as client:
+        async with RecordingClient(stdio_server(fake_fal, tmp_path / "home", errlog)) as client:
             tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert list(tools) == [*GENERATION_TOOLS, "get_job", "estimate_cost"]
     for name in GENERATION_TOOLS:
@@ -87,7 +87,7 @@ async def test_a_job_over_stdio_survives_a_server_restart(fake_fal: FakeFal, tmp
     progress = ProgressLog()
     log_path = tmp_path / "stderr.log"
     with log_path.open("w") as errlog:
-        async with Client(stdio_server(fake_fal, tmp_path / "home", errlog)) as client:
+        async with RecordingClient(stdio_server(fake_fal, tmp_path / "home", errlog)) as client:
             first = await client.call_tool(
                 "generate_text_video", {"prompt": "a storm", "wait_seconds": 1}, progress_callback=progress
             )
@@ -95,7 +95,7 @@ async def test_a_job_over_stdio_survives_a_server_restart(fake_fal: FakeFal, tmp
         assert first.structured_content and first.structured_content["status"] == "in_progress"
         request_id = first.structured_content["request_id"]
         fake_fal.advance(request_id)
-        async with Client(stdio_server(fake_fal, tmp_path / "home", errlog)) as client:
+        async with RecordingClient(stdio_server(fake_fal, tmp_path / "home", errlog)) as client:
             second = await client.call_tool("get_job", {"request_id": request_id})
     assert any(m and m.startswith("queued, position 2") for m in progress.messages)
     assert any(m and m.startswith("generating") for m in progress.messages)
