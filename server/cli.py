@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request drowns the job log
     server = build_server(settings)
     if args.http:
-        server.run("streamable-http", host=args.host, port=args.port)
+        from server.http import serve
+
+        serve(server, settings, args.host, args.port)
     else:
         server.run()

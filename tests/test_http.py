@@ -1,4 +1,4 @@
-"""`seedance-mcp --http`: the same server over streamable HTTP, for a team."""
+"""`seedance-mcp --http`: the same server over streamable HTTP, for a team, and locked down."""
 
 from __future__ import annotations
 
@@ -9,13 +9,24 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2
 import pytest
+from mcp.client.streamable_http import streamable_http_client
 
+from server.http import allowed_hosts
 from tests.conftest import CANARY_KEY, RecordingClient
 from tests.fake_fal import FakeFal
 from tests.test_stdio import command
 
 pytestmark = pytest.mark.anyio
+
+TOKEN = "team-token-6c1f0b2e9d8a7c6b5a4f3e2d"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+}
 
 
 def free_port() -> int:
@@ -24,39 +35,113 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def http_server(fake_fal: FakeFal, tmp_path: Path) -> Iterator[str]:
+def start(fake: FakeFal, tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    env = {
-        **os.environ,
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SEEDANCE_")},
         "FAL_KEY": CANARY_KEY,
-        "SEEDANCE_FAL_QUEUE_URL": fake_fal.url,
+        "SEEDANCE_FAL_QUEUE_URL": fake.url,
         "SEEDANCE_HOME": str(tmp_path / "home"),
+        **env,
     }
-    log = (tmp_path / "stderr.log").open("w")
-    process = subprocess.Popen([command(), "--http", "--port", str(port)], env=env, stderr=log, stdout=log)
+    log = (tmp_path / "stderr.log").open("a")
+    process = subprocess.Popen(
+        [command(), "--http", "--port", str(port), *args], env=environment, stderr=log, stdout=log
+    )
+    log.close()
     deadline = time.monotonic() + 20
-    while True:
+    while process.poll() is None:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return process, port
         except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError((tmp_path / "stderr.log").read_text()) from None
+            if time.monotonic() > deadline:
+                break
             time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
+    process.kill()
+    return process, port
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
         process.terminate()
         process.wait(timeout=10)
-        log.close()
 
 
-async def test_a_generation_over_streamable_http(http_server: str, fake_fal: FakeFal):
-    async with RecordingClient(http_server) as client:
+async def test_a_generation_over_streamable_http(fake_fal: FakeFal, tmp_path: Path, processes: list):
+    process, port = start(fake_fal, tmp_path)
+    processes.append(process)
+    async with RecordingClient(f"http://127.0.0.1:{port}/mcp") as client:
         names = [tool.name for tool in (await client.list_tools()).tools]
         result = await client.call_tool("generate_text_video", {"prompt": "over http", "duration": "4"})
     assert "generate_text_video" in names
     assert result.structured_content and result.structured_content["status"] == "completed"
     assert fake_fal.only_job().input["duration"] == "4"
+
+
+def test_a_non_loopback_bind_without_a_token_is_refused(fake_fal: FakeFal, tmp_path: Path):
+    process, _ = start(fake_fal, tmp_path, "--host", "0.0.0.0")
+    assert process.wait(timeout=10) != 0
+    assert "SEEDANCE_HTTP_TOKEN" in (tmp_path / "stderr.log").read_text()
+
+
+async def test_with_a_token_every_request_needs_it(fake_fal: FakeFal, tmp_path: Path, processes: list):
+    process, port = start(fake_fal, tmp_path, "--host", "0.0.0.0", SEEDANCE_HTTP_TOKEN=TOKEN)
+    processes.append(process)
+    url = f"http://127.0.0.1:{port}/mcp"
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    async with httpx2.AsyncClient(timeout=10) as http:
+        missing = await http.post(url, json=INITIALIZE, headers=headers)
+        wrong = await http.post(
+            url, json=INITIALIZE, headers={**headers, "Authorization": "Bearer " + TOKEN[:-1] + "x"}
+        )
+        basic = await http.post(url, json=INITIALIZE, headers={**headers, "Authorization": TOKEN})
+        right = await http.post(url, json=INITIALIZE, headers={**headers, "Authorization": f"Bearer {TOKEN}"})
+    assert (missing.status_code, wrong.status_code, basic.status_code) == (401, 401, 401)
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert right.status_code == 200
+
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as http,
+        RecordingClient(streamable_http_client(url, http_client=http)) as client,
+    ):
+        result = await client.call_tool(
+            "estimate_cost", {"mode": "text-to-video", "duration": "10", "aspect_ratio": "16:9"}
+        )
+    assert result.structured_content and result.structured_content["min_usd"] == 3.024
+
+
+async def test_foreign_hosts_origins_and_oversized_bodies_are_refused(
+    fake_fal: FakeFal, tmp_path: Path, processes: list
+):
+    process, port = start(fake_fal, tmp_path, SEEDANCE_HTTP_MAX_BODY_MB="1")
+    processes.append(process)
+    url = f"http://127.0.0.1:{port}/mcp"
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    big = {**INITIALIZE, "params": {**INITIALIZE["params"], "padding": "x" * (2 * 1024 * 1024)}}  # type: ignore[dict-item]
+    async with httpx2.AsyncClient(timeout=10) as http:
+        rebound = await http.post(url, json=INITIALIZE, headers={**headers, "Host": "evil.example"})
+        foreign = await http.post(url, json=INITIALIZE, headers={**headers, "Origin": "http://evil.example"})
+        local_page = await http.post(url, json=INITIALIZE, headers={**headers, "Origin": f"http://localhost:{port}"})
+        oversized = await http.post(url, json=big, headers=headers)
+    assert rebound.status_code == 421
+    assert foreign.status_code == 403
+    assert local_page.status_code == 200
+    assert oversized.status_code == 413
+
+
+def test_the_allow_list_covers_loopback_the_bound_address_and_configured_names():
+    assert allowed_hosts("127.0.0.1", ()) == [
+        "127.0.0.1",
+        "127.0.0.1:*",
+        "localhost",
+        "localhost:*",
+        "[::1]",
+        "[::1]:*",
+    ]
+    hosts = allowed_hosts("0.0.0.0", ("mcp.team.internal", "10.0.0.5:8000"))
+    assert "mcp.team.internal:*" in hosts and "10.0.0.5:8000" in hosts and "0.0.0.0:*" not in hosts
+    assert "192.168.1.10:*" in allowed_hosts("192.168.1.10", ())

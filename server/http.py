@@ -1,0 +1,89 @@
+"""Serving MCP over streamable HTTP for a team.
+
+Loopback only unless a bearer token is set: a server that can spend the team's fal credit must not be
+open to whoever can reach the port. The token is required on every request and compared in constant
+time; Host and Origin are checked against an allow-list (DNS rebinding), and request bodies are capped.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+import uvicorn
+from mcp.server import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+LOOPBACK_BINDS = frozenset({"127.0.0.1", "localhost", "::1"})
+WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})
+
+
+class BearerToken:
+    """ASGI middleware: 401 for any HTTP request without `Authorization: Bearer <token>`."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                body = json.dumps({"error": "missing or wrong bearer token"}).encode()
+                headers = [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]
+                await send({"type": "http.response.start", "status": 401, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def allowed_hosts(bind: str, extra: tuple[str, ...]) -> list[str]:
+    """Host header values to accept: loopback names, the bound address, and SEEDANCE_HTTP_ALLOWED_HOSTS."""
+    names = [*LOOPBACK_HOSTS, *extra]
+    if bind not in LOOPBACK_BINDS | WILDCARD_BINDS:
+        names.append(f"[{bind}]" if ":" in bind else bind)
+    hosts: list[str] = []
+    for name in names:
+        with_port = not name.endswith("]") and name.rsplit(":", 1)[-1].isdigit()
+        hosts += [name] if with_port else [name, f"{name}:*"]
+    return hosts
+
+
+def check_bind(host: str, token: str | None) -> None:
+    if host not in LOOPBACK_BINDS and not token:
+        raise SystemExit(
+            f"seedance-mcp: refusing to listen on {host}: anyone who can reach it could spend your fal credit. "
+            "Set SEEDANCE_HTTP_TOKEN to a long random secret (clients then send `Authorization: Bearer <it>`), "
+            "or leave --host at 127.0.0.1."
+        )
+
+
+def build_app(server: MCPServer[Any], settings: Settings, host: str) -> ASGIApp:
+    hosts = allowed_hosts(host, settings.http_allowed_hosts)
+    origins = [f"{scheme}://{name}" for name in hosts for scheme in ("http", "https")]
+    security = TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
+    app: ASGIApp = server.streamable_http_app(
+        transport_security=security,
+        max_request_body_size=int(settings.http_max_body_mb * 1024 * 1024),
+        host=host,
+    )
+    return BearerToken(app, settings.http_token) if settings.http_token else app
+
+
+def serve(server: MCPServer[Any], settings: Settings, host: str, port: int) -> None:
+    check_bind(host, settings.http_token)
+    if host in WILDCARD_BINDS and not settings.http_allowed_hosts:
+        logger.warning("listening on all interfaces: set SEEDANCE_HTTP_ALLOWED_HOSTS to the names clients use")
+    app = build_app(server, settings, host)
+    logger.info(
+        "serving MCP at http://%s:%d/mcp%s", host, port, " (bearer token required)" if settings.http_token else ""
+    )
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="on")
