@@ -71,7 +71,9 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
         process.wait(timeout=10)
 
 
-async def test_a_generation_over_streamable_http(fake_fal: FakeFal, tmp_path: Path, processes: list):
+async def test_a_generation_over_streamable_http(
+    fake_fal: FakeFal, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+):
     process, port = start(fake_fal, tmp_path)
     processes.append(process)
     async with RecordingClient(f"http://127.0.0.1:{port}/mcp") as client:
@@ -88,7 +90,9 @@ def test_a_non_loopback_bind_without_a_token_is_refused(fake_fal: FakeFal, tmp_p
     assert "SEEDANCE_HTTP_TOKEN" in (tmp_path / "stderr.log").read_text()
 
 
-async def test_with_a_token_every_request_needs_it(fake_fal: FakeFal, tmp_path: Path, processes: list):
+async def test_with_a_token_every_request_needs_it(
+    fake_fal: FakeFal, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+):
     process, port = start(fake_fal, tmp_path, "--host", "0.0.0.0", SEEDANCE_HTTP_TOKEN=TOKEN)
     processes.append(process)
     url = f"http://127.0.0.1:{port}/mcp"
@@ -115,7 +119,7 @@ async def test_with_a_token_every_request_needs_it(fake_fal: FakeFal, tmp_path: 
 
 
 async def test_foreign_hosts_origins_and_oversized_bodies_are_refused(
-    fake_fal: FakeFal, tmp_path: Path, processes: list
+    fake_fal: FakeFal, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ):
     process, port = start(fake_fal, tmp_path, SEEDANCE_HTTP_MAX_BODY_MB="1")
     processes.append(process)
