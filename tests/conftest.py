@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import pytest
 from mcp import Client
 from mcp.shared.dispatcher import ProgressFnT
-from mcp.types import CallToolResult, ReadResourceResult
+from mcp.types import CallToolResult, ReadResourceResult, TextContent
 
 from server.app import build_server
 from server.providers.retry import RetryPolicy
@@ -125,6 +125,11 @@ def settings(fake_fal: FakeFal, tmp_path: Path) -> Settings:
 async def connect(settings: Settings, **kwargs: Any) -> AsyncIterator[Client]:
     async with RecordingClient(build_server(settings), **kwargs) as client:
         yield client
+
+
+def text_of(result: Any) -> str:
+    """The text blocks of a tool result, joined: what the model reads."""
+    return "\n".join(block.text for block in getattr(result, "content", []) if isinstance(block, TextContent))
 
 
 async def read_json(client: Client, uri: str) -> Any:

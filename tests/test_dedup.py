@@ -6,19 +6,14 @@ import dataclasses
 
 import anyio
 import pytest
-from mcp.types import TextContent
 
 from server.settings import Settings
-from tests.conftest import connect
+from tests.conftest import connect, text_of
 from tests.fake_fal import FakeFal, Phase
 
 pytestmark = pytest.mark.anyio
 
 CALL = {"prompt": "a heron takes off", "duration": "5", "aspect_ratio": "16:9"}
-
-
-def text_of(result: object) -> str:
-    return "\n".join(block.text for block in getattr(result, "content", []) if isinstance(block, TextContent))
 
 
 async def test_a_retried_call_gets_the_pending_job_back(settings: Settings, fake_fal: FakeFal):

@@ -6,17 +6,12 @@ import dataclasses
 import socket
 
 import pytest
-from mcp.types import TextContent
 
 from server.settings import Settings
-from tests.conftest import CANARY_KEY, connect, read_json
+from tests.conftest import CANARY_KEY, connect, read_json, text_of
 from tests.fake_fal import FakeFal
 
 pytestmark = pytest.mark.anyio
-
-
-def text_of(result: object) -> str:
-    return "\n".join(block.text for block in getattr(result, "content", []) if isinstance(block, TextContent))
 
 
 async def test_a_422_from_the_result_names_the_field_and_marks_the_job_failed(settings: Settings, fake_fal: FakeFal):

@@ -7,15 +7,13 @@ a submit is resent only after a refused connection, and an ambiguous submit is r
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import anyio
 import pytest
-from mcp.types import TextContent
 
 from server.ledger import Ledger
 from server.settings import Settings
-from tests.conftest import connect
+from tests.conftest import connect, text_of
 from tests.fake_fal import FakeFal, Phase
 
 pytestmark = pytest.mark.anyio
@@ -37,10 +35,6 @@ MATRIX: list[tuple[str, str, str]] = [
     *[("cancel", f, "cancelled") for f in TRANSIENT],
 ]
 FAULTS_INJECTED = len(MATRIX)
-
-
-def text_of(result: Any) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
 
 
 @pytest.fixture

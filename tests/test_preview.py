@@ -6,10 +6,10 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from mcp.types import BlobResourceContents, ResourceLink, TextContent
+from mcp.types import BlobResourceContents, ResourceLink
 
 from server.settings import Settings
-from tests.conftest import ProgressLog, connect, read_json
+from tests.conftest import ProgressLog, connect, read_json, text_of
 from tests.fake_fal import FakeFal
 from tests.media import data_uri, difference, file_of, picture, probe
 
@@ -23,10 +23,6 @@ BLUE = picture((600, 800), (30, 60, 200), (20, 220, 120))
 @pytest.fixture
 def local(tmp_path: Path) -> Settings:
     return Settings(provider="local", home=tmp_path / "home", wait_seconds=30, heartbeat_seconds=0.5)
-
-
-def text_of(result: object) -> str:
-    return "\n".join(block.text for block in getattr(result, "content", []) if isinstance(block, TextContent))
 
 
 async def test_a_text_preview_is_a_labelled_free_mp4_with_sound(local: Settings):

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from mcp.types import ResourceLink, TextContent
+from mcp.types import ResourceLink
 
 from server.settings import Settings
-from tests.conftest import ProgressLog, connect, read_json
+from tests.conftest import ProgressLog, connect, read_json, text_of
 from tests.fake_fal import FakeFal, Phase
 
 pytestmark = pytest.mark.anyio
 
 HELD_IN_PROGRESS = [Phase("IN_QUEUE", 0.02, queue_position=0), Phase("IN_PROGRESS", None, log="rendering shot 1")]
-
-
-def text_of(result: object) -> str:
-    return "\n".join(block.text for block in getattr(result, "content", []) if isinstance(block, TextContent))
 
 
 async def test_a_job_outlasting_the_wait_returns_a_handle_and_get_job_finishes_it(
