@@ -72,6 +72,14 @@ def parse_output(data: Any) -> Output:
     )
 
 
+def _is_json(response: httpx2.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
 def _uncertain(endpoint: str, why: str) -> SubmitUncertain:
     return SubmitUncertain(
         f"The submit to fal reached the network but {why}, so the job may exist at fal (and be billed) without "
@@ -147,29 +155,23 @@ class FalQueue:
         """A request that changes nothing at fal, retried until it gives a final answer.
 
         Transport errors, 408/409/429/5xx and a success whose body is not JSON are retried with backoff;
-        what is left becomes `ProviderUnavailable`. Returns the response and its JSON body (None if not JSON).
+        what is left becomes `ProviderUnavailable`. Returns the response and its JSON body (None on an error
+        answer that is not JSON).
         """
-        for attempt in range(1, self._retry.attempts + 1):
-            try:
-                response = await send_with_retries(
-                    lambda: self._http.request(
-                        method, url, params=params, headers=self._headers, timeout=self._timeout
-                    ),
-                    self._retry,
-                    what=what,
-                )
-            except httpx2.TransportError as exc:
-                raise ProviderUnavailable(f"Could not reach fal for the job's {what} ({type(exc).__name__}).") from exc
-            try:
-                return response, response.json()
-            except ValueError:
-                if response.status_code >= 400:
-                    return response, None
-                if attempt == self._retry.attempts:
-                    raise ProviderUnavailable(f"fal's answer to the job's {what} was not valid JSON") from None
-                logger.warning("%s answered malformed JSON attempt=%d", what, attempt)
-                await anyio.sleep(self._retry.delay(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            response = await send_with_retries(
+                lambda: self._http.request(method, url, params=params, headers=self._headers, timeout=self._timeout),
+                self._retry,
+                what=what,
+                usable=_is_json,
+            )
+        except httpx2.TransportError as exc:
+            raise ProviderUnavailable(f"Could not reach fal for the job's {what} ({type(exc).__name__}).") from exc
+        if _is_json(response):
+            return response, response.json()
+        if response.status_code >= 400:
+            return response, None
+        raise ProviderUnavailable(f"fal's answer to the job's {what} was not valid JSON")
 
     async def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
         try:

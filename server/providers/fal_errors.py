@@ -70,9 +70,11 @@ def error_from_response(response: httpx2.Response, what: str) -> ProviderError:
     fal answered, so for a submit the answer is final: nothing was queued, and the message says so.
     """
     error = _error(response, what)
-    if what == "submit":
-        error.args = (f"{error} Nothing was queued or charged.",)
-    return error
+    if what != "submit":
+        return error
+    return type(error)(
+        f"{error} Nothing was queued or charged.", status_code=error.status_code, error_type=error.error_type
+    )
 
 
 def _error(response: httpx2.Response, what: str) -> ProviderError:

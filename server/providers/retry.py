@@ -53,14 +53,23 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, parsed.timestamp() - time.time())
 
 
+def _always(response: httpx2.Response) -> bool:
+    return True
+
+
 async def send_with_retries(
     send: Callable[[], Awaitable[httpx2.Response]],
     policy: RetryPolicy,
     *,
     what: str,
     idempotent: bool = True,
+    usable: Callable[[httpx2.Response], bool] = _always,
 ) -> httpx2.Response:
-    """Run `send` until it gives a final answer; transport errors propagate after the last attempt."""
+    """Run `send` until it gives a final answer; transport errors propagate after the last attempt.
+
+    `usable` lets a caller reject a success it cannot read (say, a body that is not JSON): that is retried
+    like a 5xx, from the same budget of attempts.
+    """
     for attempt in range(1, policy.attempts + 1):
         last = attempt == policy.attempts
         try:
@@ -72,7 +81,10 @@ async def send_with_retries(
             wait = policy.delay(attempt)
             logger.warning("%s failed attempt=%d error=%s retry_in=%.1fs", what, attempt, type(exc).__name__, wait)
         else:
-            if not idempotent or last or response.status_code not in RETRYABLE_STATUS:
+            retryable = response.status_code in RETRYABLE_STATUS or (
+                response.status_code < 400 and not usable(response)
+            )
+            if not idempotent or last or not retryable:
                 return response
             wait = policy.delay(attempt, parse_retry_after(response.headers.get("retry-after")))
             logger.warning("%s got HTTP %d attempt=%d retry_in=%.1fs", what, response.status_code, attempt, wait)
