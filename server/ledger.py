@@ -311,6 +311,15 @@ class Ledger:
         )
         return [JobEvent(*row) for row in rows]
 
+    def spent_since(self, since: float) -> float:
+        """The upper estimate of every paid job submitted since `since` that was not cancelled or refused."""
+        row = self._db.execute(
+            """SELECT COALESCE(SUM(estimate_max_usd), 0) FROM jobs
+               WHERE created_at >= ? AND preview = 0 AND status != 'cancelled'""",
+            (since,),
+        ).fetchone()
+        return float(row[0])
+
     def recent(self, limit: int = 50) -> list[JobRecord]:
         rows = self._db.execute("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
         return [JobRecord.from_row(row) for row in rows]

@@ -20,6 +20,8 @@ DEFAULT_HEARTBEAT_SECONDS = 5.0
 MAX_WAIT_SECONDS = 600.0
 DEFAULT_FAL_TIMEOUT_SECONDS = 60.0
 DEFAULT_DEDUP_SECONDS = 600.0
+DEFAULT_MAX_USD_PER_JOB = 5.0
+DEFAULT_CONFIRM_ABOVE_USD = 1.0
 DEFAULT_HTTP_MAX_BODY_MB = 48.0  # a 30 MB image as a data: URI is 40 MB of base64
 
 
@@ -65,6 +67,9 @@ class Settings:
     http_token: str | None = field(default=None, repr=False)
     http_allowed_hosts: tuple[str, ...] = ()
     http_max_body_mb: float = DEFAULT_HTTP_MAX_BODY_MB
+    max_usd_per_job: float = DEFAULT_MAX_USD_PER_JOB
+    daily_budget_usd: float | None = None
+    confirm_above_usd: float = DEFAULT_CONFIRM_ABOVE_USD
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +94,9 @@ class Settings:
                 h.strip() for h in env.get("SEEDANCE_HTTP_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),
             http_max_body_mb=_float(env, "SEEDANCE_HTTP_MAX_BODY_MB", DEFAULT_HTTP_MAX_BODY_MB, 1, 1024),
+            max_usd_per_job=_float(env, "SEEDANCE_MAX_USD_PER_JOB", DEFAULT_MAX_USD_PER_JOB, 0, 10_000),
+            daily_budget_usd=_float(env, "SEEDANCE_DAILY_BUDGET_USD", 0, 0, 1_000_000) or None,
+            confirm_above_usd=_float(env, "SEEDANCE_CONFIRM_ABOVE_USD", DEFAULT_CONFIRM_ABOVE_USD, 0, 10_000),
         )
 
     @property

@@ -14,6 +14,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 
 from server import pricing
+from server.budget import check_limits
 from server.catalog import AspectRatio, Duration, Mode, Resolution, Tier
 from server.progress import ProgressReporter
 from server.state import app_state
@@ -49,7 +50,12 @@ async def generate(
     tracker = state.tracker
     with tool_errors():
         submitted = await tracker.submit(
-            mode, tier, arguments, (estimate.min_usd, estimate.max_usd), force_new=force_new
+            mode,
+            tier,
+            arguments,
+            (estimate.min_usd, estimate.max_usd),
+            force_new=force_new,
+            before_paying=lambda: check_limits(estimate, state.settings, state.ledger),
         )
     record = submitted.record
     wait = state.settings.wait_seconds if wait_seconds is None else wait_seconds
