@@ -37,7 +37,7 @@ def _allowed(prop: Mapping[str, Any]) -> str:
     kind = prop.get("type")
     if kind == "array":
         items = prop.get("items", {})
-        what = "URLs (https:// or data:)" if "pattern" in items else "items"
+        what = "URLs, data: URIs or local file paths" if "pattern" in items else "items"
         return f"a list of at most {prop.get('maxItems', 'any number of')} {what}"
     if kind in ("integer", "number"):
         low, high = prop.get("minimum"), prop.get("maximum")
@@ -46,7 +46,7 @@ def _allowed(prop: Mapping[str, Any]) -> str:
     if kind == "boolean":
         return "true or false"
     if "pattern" in prop and "http" in prop["pattern"]:
-        return "an https:// (or http://) URL or a data: URI"
+        return "an https:// URL, a data: URI, or a local file path (absolute, ~/..., or file://)"
     if kind == "string":
         return "a non-empty text" if prop.get("minLength") or "pattern" in prop else "a text"
     return str(prop.get("description", "see the parameter's description"))
@@ -63,7 +63,7 @@ def _fix(error: ErrorDetails, field: str, prop: Mapping[str, Any]) -> str:
     if kind == "too_long":
         return f"pass at most {prop.get('maxItems')} items"
     if kind == "string_pattern_mismatch" and "http" in json.dumps(prop):
-        return "pass a public https:// URL or a data: URI"
+        return "pass a public https:// URL, a data: URI, or the absolute path of a local file"
     if kind in ("string_too_short", "string_pattern_mismatch"):
         return "write a text that is not blank"
     return "change the value to one that is allowed"

@@ -131,6 +131,9 @@ class JobTracker:
                 raise
             return Submitted(self._accepted(provider, mode, tier, arguments, estimate, submission, attempt, key))
 
+    def provider_for_new_jobs(self) -> Provider:
+        return self._providers.for_new_jobs()
+
     def _earlier(self, key: str) -> JobRecord | None:
         since = time.time() - self._dedup_seconds
         earlier = self._ledger.duplicate_of(key, since)

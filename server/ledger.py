@@ -92,6 +92,22 @@ def m003_submissions(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX jobs_fingerprint ON jobs (fingerprint, created_at)")
 
 
+@migration
+def m004_uploads(db: sqlite3.Connection) -> None:
+    """Local files already uploaded, by content: the same file is not uploaded twice."""
+    db.execute(
+        """
+        CREATE TABLE uploads (
+            sha256 TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            url TEXT NOT NULL,
+            uploaded_at REAL NOT NULL,
+            PRIMARY KEY (sha256, provider)
+        )
+        """
+    )
+
+
 @dataclass(frozen=True)
 class Submission:
     """One submit attempt: `sending` until the provider answers, then accepted, refused or uncertain."""
@@ -310,6 +326,16 @@ class Ledger:
             "SELECT at, event, detail FROM job_events WHERE request_id = ? ORDER BY id", (request_id,)
         )
         return [JobEvent(*row) for row in rows]
+
+    def uploaded(self, sha256: str, provider: str, since: float) -> str | None:
+        row = self._db.execute(
+            "SELECT url FROM uploads WHERE sha256 = ? AND provider = ? AND uploaded_at >= ?", (sha256, provider, since)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def record_upload(self, sha256: str, provider: str, url: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO uploads VALUES (?, ?, ?, ?)", (sha256, provider, url, time.time()))
 
     def spent_since(self, since: float) -> float:
         """The upper estimate of every paid job submitted since `since` that was not cancelled or refused."""

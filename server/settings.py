@@ -15,6 +15,7 @@ ProviderName = Literal["fal", "local"]
 PROVIDERS: tuple[ProviderName, ...] = ("fal", "local")
 
 DEFAULT_FAL_QUEUE_URL = "https://queue.fal.run"
+DEFAULT_FAL_REST_URL = "https://rest.fal.ai"
 DEFAULT_WAIT_SECONDS = 45.0
 DEFAULT_HEARTBEAT_SECONDS = 5.0
 MAX_WAIT_SECONDS = 600.0
@@ -57,6 +58,8 @@ class Settings:
     fal_key: str | None = field(default=None, repr=False)
     provider: ProviderName = "local"
     fal_queue_url: str = DEFAULT_FAL_QUEUE_URL
+    fal_rest_url: str = DEFAULT_FAL_REST_URL
+    allowed_dirs: tuple[Path, ...] = field(default_factory=lambda: (Path.home(),))
     home: Path = field(default_factory=default_home)
     wait_seconds: float = DEFAULT_WAIT_SECONDS
     heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
@@ -83,6 +86,11 @@ class Settings:
             fal_key=fal_key,
             provider=provider,
             fal_queue_url=(env.get("SEEDANCE_FAL_QUEUE_URL", "").strip() or DEFAULT_FAL_QUEUE_URL).rstrip("/"),
+            fal_rest_url=(env.get("SEEDANCE_FAL_REST_URL", "").strip() or DEFAULT_FAL_REST_URL).rstrip("/"),
+            allowed_dirs=tuple(
+                Path(d).expanduser() for d in env.get("SEEDANCE_ALLOWED_DIRS", "").split(os.pathsep) if d.strip()
+            )
+            or (Path.home(),),
             home=Path(home).expanduser() if home else default_home(),
             wait_seconds=_float(env, "SEEDANCE_WAIT_SECONDS", DEFAULT_WAIT_SECONDS, 0, MAX_WAIT_SECONDS),
             heartbeat_seconds=_float(env, "SEEDANCE_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, 0.05, 10),

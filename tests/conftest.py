@@ -118,6 +118,8 @@ def settings(fake_fal: FakeFal, tmp_path: Path) -> Settings:
         heartbeat_seconds=0.2,
         fal_timeout=2,
         retry=FAST_RETRY,
+        fal_rest_url=fake_fal.url,
+        allowed_dirs=(tmp_path,),
     )
 
 

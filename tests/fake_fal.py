@@ -130,6 +130,9 @@ class FakeFal:
                 Route("/{owner}/{alias}/requests/{rid}/cancel", self.cancel, methods=["PUT"]),
                 Route("/{owner}/{alias}/requests/{rid}", self.result, methods=["GET"]),
                 Route("/assets/{name}", self.asset, methods=["GET"]),
+                Route("/storage/auth/token", self.storage_token, methods=["POST"]),
+                Route("/cdn/files/upload", self.cdn_upload, methods=["POST"]),
+                Route("/cdn/files/{file_id}/{name}", self.cdn_file, methods=["GET"]),
                 Route("/{path:path}", self.submit, methods=["POST"]),
             ]
         )
@@ -152,6 +155,7 @@ class FakeFal:
             self.stream_mode: StreamMode = "ok"
             self.ping_seconds = 0.2
             self.assets: dict[str, bytes] = {}
+            self.uploads: list[tuple[str, str, bytes]] = []  # (file name, content type, bytes)
             self.faults: dict[str, deque[str]] = {}
             self.on_event: Callable[[str], None] | None = None
 
@@ -376,6 +380,31 @@ class FakeFal:
         if data is None:
             return Response(status_code=404)
         return Response(data, media_type="application/octet-stream")
+
+    async def storage_token(self, request: Request) -> Response:
+        """fal's REST host: a short-lived CDN token, and the CDN's base URL (§11)."""
+        if not self._authorized(request) or request.query_params.get("storage_type") != "fal-cdn-v3":
+            return self._unauthorized()
+        expires = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 3600))
+        body = {"token": "cdn-token-1", "token_type": "Bearer", "base_url": f"{self.url}/cdn", "expires_at": expires}
+        return JSONResponse(body)
+
+    async def cdn_upload(self, request: Request) -> Response:
+        if request.headers.get("authorization") != "Bearer cdn-token-1":
+            return JSONResponse({"detail": "bad CDN token"}, status_code=401)
+        name = request.headers.get("x-fal-file-name", "upload.bin")
+        data = await request.body()
+        if request.headers.get("content-length") not in (None, str(len(data))):
+            return JSONResponse({"detail": "length mismatch"}, status_code=400)
+        with self.lock:
+            self.uploads.append((name, request.headers.get("content-type", ""), data))
+            file_id = str(len(self.uploads))
+        return JSONResponse({"access_url": f"{self.url}/cdn/files/{file_id}/{name}"})
+
+    async def cdn_file(self, request: Request) -> Response:
+        with self.lock:
+            _, content_type, data = self.uploads[int(request.path_params["file_id"]) - 1]
+        return Response(data, media_type=content_type)
 
     def publish(self, name: str, data: bytes) -> str:
         with self.lock:

@@ -39,7 +39,7 @@ BAD_CALLS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("reference_video", {**TEXT, "image_urls": [URL] * 10}, ["`image_urls`", "at most 9"]),
     ("reference_video", {**TEXT, "video_urls": [URL] * 4}, ["`video_urls`", "at most 3"]),
     ("reference_video", {**TEXT, "image_urls": [URL], "audio_urls": [URL] * 4}, ["`audio_urls`", "at most 3"]),
-    ("reference_video", {**TEXT, "image_urls": ["file:///etc/passwd"]}, ["`image_urls[0]`", "https://"]),
+    ("reference_video", {**TEXT, "image_urls": ["file:///etc/passwd"]}, ["`image_urls[0]`", "outside the folders"]),
     ("reference_video", {**TEXT, "audio_urls": [URL]}, ["`audio_urls`", "image or video"]),
     ("reference_video", {**TEXT}, ["`image_urls`", "at least one image or video"]),
     (

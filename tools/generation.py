@@ -16,8 +16,10 @@ from mcp.types import CallToolResult, ToolAnnotations
 from server import pricing
 from server.budget import check_limits
 from server.catalog import AspectRatio, Duration, Mode, Resolution, Tier
+from server.media import local_files
 from server.progress import ProgressReporter
 from server.state import app_state
+from server.uploads import stage
 from server.views import job_result
 from tools.errors import tool_errors
 
@@ -49,6 +51,9 @@ async def generate(
     )
     tracker = state.tracker
     with tool_errors():
+        files = local_files(arguments, state.settings.allowed_dirs)
+        if files:
+            arguments = await stage(arguments, files, tracker.provider_for_new_jobs(), state.ledger)
         submitted = await tracker.submit(
             mode,
             tier,

@@ -9,7 +9,7 @@ from pydantic import Field
 from server.catalog import MAX_SEED, AspectRatio, Duration, Resolution, Tier
 from server.settings import MAX_WAIT_SECONDS
 
-URL_PATTERN = r"^(https?://|data:)"
+URL_PATTERN = r"^(https?://|data:|file://|~|/|[A-Za-z]:[\\/])"
 
 Prompt = Annotated[
     str,
@@ -79,8 +79,11 @@ WaitSeconds = Annotated[
 
 
 def media_url(what: str) -> object:
-    """A URL field: public http(s) links or data: URIs, which are what the API fetches."""
-    return Field(pattern=URL_PATTERN, description=f"{what} A public https:// URL or a data: URI.")
+    """A media field: a public URL, a data: URI, or a local file this server checks and uploads."""
+    return Field(
+        pattern=URL_PATTERN,
+        description=f"{what} A public https:// URL, a data: URI, or a local file path (absolute, ~/..., or file://).",
+    )
 
 
 ForceNew = Annotated[

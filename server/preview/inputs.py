@@ -6,9 +6,11 @@ import base64
 import binascii
 from urllib.parse import unquote_to_bytes
 
+import anyio
 import httpx2
 
 from server.errors import JobFailed
+from server.media import local_path
 
 MAX_IMAGE_BYTES = 30 * 1024 * 1024
 FETCH_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
@@ -26,6 +28,8 @@ async def fetch(url: str, field: str, http: httpx2.AsyncClient, limit: int = MAX
     """The bytes behind `url`; `JobFailed` names the field when they cannot be had."""
     if url.startswith("data:"):
         data = _decode_data_uri(url, field)
+    elif (path := local_path(url)) is not None:  # checked before submitting: allowed folder, format, size
+        data = await anyio.Path(path).read_bytes()
     else:
         try:
             async with http.stream("GET", url, timeout=FETCH_TIMEOUT, follow_redirects=True) as response:

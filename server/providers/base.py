@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from server.catalog import Mode, Tier
+from server.media import LocalFile
 
 ProviderState = Literal["queued", "in_progress", "completed"]
 CancelOutcome = Literal["cancelled", "too_late", "not_found"]
@@ -71,4 +72,8 @@ class Provider(Protocol):
 
     async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
         """Ask the provider to drop the job; only a job that has not started is certain to stop."""
+        ...
+
+    async def upload(self, file: LocalFile) -> str:
+        """Make a checked local file reachable by the provider; returns the URL to put in the request."""
         ...

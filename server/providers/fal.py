@@ -18,8 +18,10 @@ import httpx2
 from server import __version__
 from server.catalog import APP_ID, Mode, Tier, endpoint_id
 from server.errors import JobFailed, ProviderError, ProviderUnavailable, SubmitUncertain
+from server.media import LocalFile
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
 from server.providers.fal_errors import error_from_response, explain, result_error
+from server.providers.fal_storage import FalStorage
 from server.providers.retry import NEVER_SENT, RetryPolicy, send_with_retries
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ logger = logging.getLogger(__name__)
 STREAM_IDLE_SECONDS = 45.0  # fal sends `: ping` about every 15 s; three missed pings means the stream is dead
 POLL_INTERVAL = (1.0, 5.0)  # first and longest pause between status polls once the stream is gone
 DASHBOARD = "https://fal.ai/dashboard/requests"
+DEFAULT_REST_URL = "https://rest.fal.ai"
 HANDLE_KEYS = ("status_url", "response_url", "cancel_url")
 STATES = {"IN_QUEUE": "queued", "IN_PROGRESS": "in_progress", "COMPLETED": "completed"}
 
@@ -103,6 +106,7 @@ class FalQueue:
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
         poll_interval: tuple[float, float] = POLL_INTERVAL,
+        rest_url: str = DEFAULT_REST_URL,
     ) -> None:
         self._http = http
         self._headers = {"Authorization": f"Key {key}", "User-Agent": f"seedance-mcp/{__version__}"}
@@ -111,6 +115,7 @@ class FalQueue:
         self._timeout = httpx2.Timeout(timeout, connect=min(timeout, 10.0))
         self._stream_timeout = httpx2.Timeout(min(timeout, STREAM_IDLE_SECONDS), connect=min(timeout, 10.0))
         self._poll_interval = poll_interval
+        self._storage = FalStorage(http, self._headers, rest_url, self._retry, timeout)
 
     def __repr__(self) -> str:
         return f"FalQueue(queue_url={self._queue_url!r})"
@@ -228,6 +233,9 @@ class FalQueue:
         if response.status_code >= 400:
             raise result_error(response)
         return parse_output(data)
+
+    async def upload(self, file: LocalFile) -> str:
+        return await self._storage.upload(file)
 
     async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
         response, _ = await self._read("cancel", "PUT", handle["cancel_url"])

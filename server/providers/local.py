@@ -24,6 +24,7 @@ from anyio.abc import TaskGroup
 
 from server.catalog import MAX_SEED, Mode, Tier, endpoint_id, frame_size
 from server.errors import JobCancelled, JobFailed
+from server.media import LocalFile
 from server.preview.choices import auto_ratio, auto_seconds
 from server.preview.inputs import fetch
 from server.providers.base import CancelOutcome, Output, ProviderState, StatusUpdate, Submission
@@ -108,6 +109,9 @@ class LocalPreview:
             return Output(**json.loads(sidecar.read_text(encoding="utf-8")))
         except FileNotFoundError:
             raise JobFailed("the preview file is gone from SEEDANCE_HOME") from None
+
+    async def upload(self, file: LocalFile) -> str:
+        return file.path.as_uri()  # rendered on this machine: the file is read where it is
 
     async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
         job = self._jobs.get(handle["request_id"])

@@ -43,6 +43,11 @@ def create_providers(settings: Settings, http: httpx2.AsyncClient, task_group: T
     available: dict[str, Provider] = {"local": LocalPreview(settings.previews_dir, http, task_group)}
     if settings.fal_key:
         available["fal"] = FalQueue(
-            http, settings.fal_key, settings.fal_queue_url, retry=settings.retry, timeout=settings.fal_timeout
+            http,
+            settings.fal_key,
+            settings.fal_queue_url,
+            retry=settings.retry,
+            timeout=settings.fal_timeout,
+            rest_url=settings.fal_rest_url,
         )
     return Providers(available, settings.provider)

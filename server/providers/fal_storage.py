@@ -1,0 +1,93 @@
+"""Uploading a local file to fal's CDN, as fal's own client does (fal-queue-protocol.md §11).
+
+A short-lived CDN token comes from the REST host (`POST /storage/auth/token?storage_type=fal-cdn-v3`);
+the file is then streamed to `{base_url}/files/upload` from disk, never read whole, and the answer's
+`access_url` is what goes into the request. Files here are at most 50 MB, under fal's multipart size.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import anyio
+import httpx2
+
+from server.errors import ProviderError, ProviderUnavailable
+from server.media import LocalFile
+from server.providers.fal_errors import error_from_response
+from server.providers.retry import RetryPolicy, send_with_retries
+
+CHUNK = 1024 * 1024
+TOKEN_MARGIN_SECONDS = 60.0
+
+
+class FalStorage:
+    def __init__(
+        self, http: httpx2.AsyncClient, headers: dict[str, str], rest_url: str, retry: RetryPolicy, timeout: float
+    ) -> None:
+        self._http = http
+        self._headers = headers
+        self._rest_url = rest_url.rstrip("/")
+        self._retry = retry
+        self._timeout = httpx2.Timeout(timeout, connect=min(timeout, 10.0))
+        self._token: tuple[str, str, float] | None = None  # (authorization, base_url, expires)
+
+    async def _cdn_token(self) -> tuple[str, str]:
+        if self._token is not None and self._token[2] - TOKEN_MARGIN_SECONDS > time.time():
+            return self._token[0], self._token[1]
+        url = f"{self._rest_url}/storage/auth/token"
+        try:
+            response = await send_with_retries(
+                lambda: self._http.post(
+                    url, params={"storage_type": "fal-cdn-v3"}, json={}, headers=self._headers, timeout=self._timeout
+                ),
+                self._retry,
+                what="upload token",
+            )
+        except httpx2.TransportError as exc:
+            raise ProviderUnavailable(
+                f"Could not reach fal's storage at {self._rest_url} ({type(exc).__name__})."
+            ) from exc
+        if response.status_code >= 400:
+            raise error_from_response(response, "upload token")
+        try:
+            data = response.json()
+            authorization = f"{data['token_type']} {data['token']}"
+            expires = datetime.fromisoformat(str(data["expires_at"]).replace("Z", "+00:00")).timestamp()
+            self._token = (authorization, str(data["base_url"]).rstrip("/"), expires)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProviderError("fal's storage answered without a usable upload token") from exc
+        return self._token[0], self._token[1]
+
+    async def upload(self, file: LocalFile) -> str:
+        authorization, base_url = await self._cdn_token()
+
+        async def chunks() -> AsyncIterator[bytes]:
+            async with await anyio.open_file(file.path, "rb") as handle:
+                while chunk := await handle.read(CHUNK):
+                    yield chunk
+
+        headers = {
+            "Authorization": authorization,
+            "Content-Type": file.content_type,
+            "Content-Length": str(file.size),
+            "X-Fal-File-Name": file.path.name,
+        }
+        try:
+            response = await send_with_retries(
+                lambda: self._http.post(
+                    f"{base_url}/files/upload", content=chunks(), headers=headers, timeout=self._timeout
+                ),
+                self._retry,
+                what="upload",
+            )
+        except httpx2.TransportError as exc:
+            raise ProviderUnavailable(f"The upload of {file.path.name} to fal failed ({type(exc).__name__}).") from exc
+        if response.status_code >= 400:
+            raise error_from_response(response, "upload")
+        try:
+            return str(response.json()["access_url"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProviderError(f"fal's storage took {file.path.name} but gave back no URL") from exc

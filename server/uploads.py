@@ -1,0 +1,34 @@
+"""Putting local input files where the provider can read them, once per file content."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from server.ledger import Ledger
+from server.media import LocalFile
+from server.providers.base import Provider
+
+logger = logging.getLogger(__name__)
+
+REUSE_SECONDS = 24 * 3600  # an uploaded copy is reused for a day; CDN links do not live forever
+
+
+async def stage(
+    arguments: dict[str, Any], files: list[LocalFile], provider: Provider, ledger: Ledger
+) -> dict[str, Any]:
+    """The request with each local file replaced by the URL the provider reads it from."""
+    staged = {key: list(value) if isinstance(value, list) else value for key, value in arguments.items()}
+    for file in files:
+        url = ledger.uploaded(file.sha256, provider.name, time.time() - REUSE_SECONDS)
+        if url is None:
+            url = await provider.upload(file)
+            ledger.record_upload(file.sha256, provider.name, url)
+            logger.info("uploaded %s (%d bytes) to %s", file.path.name, file.size, provider.name)
+        slot, _, index = file.field.partition("[")
+        if index:
+            staged[slot][int(index.rstrip("]"))] = url
+        else:
+            staged[slot] = url
+    return staged
