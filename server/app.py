@@ -21,6 +21,7 @@ from server.ledger import JobRecord, Ledger
 from server.legacy_subscriptions import LegacySubscriptions
 from server.providers.registry import create_providers
 from server.resources import JOBS_URI, register_resources
+from server.saving import Keeper
 from server.settings import Settings
 from server.state import AppState
 from server.views import JOB_URI
@@ -69,8 +70,14 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         try:
             async with httpx2.AsyncClient(limits=HTTP_LIMITS) as http, anyio.create_task_group() as tg:
                 providers = create_providers(settings, http, tg)
+                keeper = Keeper(http, settings.output_dir, settings.posters_dir)
                 tracker = JobTracker(
-                    ledger, providers, tg, on_finished=job_finished, dedup_seconds=settings.dedup_seconds
+                    ledger,
+                    providers,
+                    tg,
+                    on_finished=job_finished,
+                    dedup_seconds=settings.dedup_seconds,
+                    keep=keeper.keep,
                 )
                 ref.current = AppState(settings=settings, ledger=ledger, tracker=tracker)
                 ready = "" if providers.active in providers.available else " (missing FAL_KEY)"

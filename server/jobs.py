@@ -34,6 +34,7 @@ from server.ledger import JobRecord, Ledger
 from server.providers.base import Provider, StatusUpdate
 from server.providers.base import Submission as ProviderSubmission
 from server.providers.registry import Providers
+from server.saving import Kept
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ CANCEL_TIMEOUT_SECONDS = 15.0
 
 OnUpdate = Callable[[JobRecord], Awaitable[None]]
 OnFinished = Callable[[JobRecord], Awaitable[None]]
+Keep = Callable[[JobRecord, dict[str, Any]], Awaitable["Kept"]]
 
 
 def find_job(ledger: Ledger, request_id: str) -> JobRecord:
@@ -77,6 +79,7 @@ class JobTracker:
         on_finished: OnFinished | None = None,
         follow_limit: float = FOLLOW_LIMIT_SECONDS,
         dedup_seconds: float = 0.0,
+        keep: Keep | None = None,
     ) -> None:
         self._ledger = ledger
         self._providers = providers
@@ -87,6 +90,7 @@ class JobTracker:
         self._changed: dict[str, anyio.Event] = {}
         self._locks: dict[str, anyio.Lock] = {}
         self._dedup_seconds = dedup_seconds
+        self._keep = keep
 
     async def submit(
         self,
@@ -195,10 +199,11 @@ class JobTracker:
         while True:
             changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading: no lost wake-up
             record = self._ledger.require(request_id)
+            followed = request_id in self._watching  # read with the record: reporting below may take a while
             await on_update(record)
             remaining = deadline - anyio.current_time()
-            if record.finished or remaining <= 0 or request_id not in self._watching:
-                return record
+            if record.finished or remaining <= 0 or not followed:
+                return self._ledger.require(request_id)
             with anyio.move_on_after(min(remaining, heartbeat)):
                 await changed.wait()
 
@@ -264,6 +269,11 @@ class JobTracker:
                 self._finish(request_id, "failed", error=str(exc))
             else:
                 result = {k: v for k, v in asdict(output).items() if k != "raw"}
+                if self._keep is not None:
+                    kept = await self._keep(record, result)
+                    result |= {"saved_path": kept.saved_path, "poster_path": kept.poster_path}
+                    if kept.problem:
+                        self._ledger.record_event(request_id, "not_saved", kept.problem)
                 self._finish(request_id, "completed", result=result, error=None)
         if self._on_finished is not None:
             await self._on_finished(self._ledger.require(request_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -53,10 +54,11 @@ def register_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> No
     )
     async def job_video(request_id: str) -> bytes:
         record = _find(state().ledger, request_id)
-        url = str((record.result or {}).get("url", ""))
+        result = record.result or {}
+        url = str(result.get("url", ""))
         if not record.finished or not url:
             raise ResourceError(f"Job {request_id} has no video yet (status {record.status}); call get_job to wait.")
-        path = local_path(url)
+        path = Path(result["saved_path"]) if result.get("saved_path") else local_path(url)
         if path is None:
             raise ResourceError(f"Job {request_id}'s video is not stored on this machine; download it from {url}")
         if not path.is_file():

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from server.providers.retry import RetryPolicy
+from server.saving import default_output_dir
 
 ProviderName = Literal["fal", "local"]
 PROVIDERS: tuple[ProviderName, ...] = ("fal", "local")
@@ -70,6 +71,7 @@ class Settings:
     http_token: str | None = field(default=None, repr=False)
     http_allowed_hosts: tuple[str, ...] = ()
     http_max_body_mb: float = DEFAULT_HTTP_MAX_BODY_MB
+    output_dir: Path | None = None  # where finished videos are saved; None: not saved (SEEDANCE_DOWNLOAD=0)
     max_usd_per_job: float = DEFAULT_MAX_USD_PER_JOB
     daily_budget_usd: float | None = None
     confirm_above_usd: float = DEFAULT_CONFIRM_ABOVE_USD
@@ -102,6 +104,11 @@ class Settings:
                 h.strip() for h in env.get("SEEDANCE_HTTP_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),
             http_max_body_mb=_float(env, "SEEDANCE_HTTP_MAX_BODY_MB", DEFAULT_HTTP_MAX_BODY_MB, 1, 1024),
+            output_dir=None
+            if env.get("SEEDANCE_DOWNLOAD", "1").strip().lower() in ("0", "false", "no", "off")
+            else Path(env["SEEDANCE_OUTPUT_DIR"]).expanduser()
+            if env.get("SEEDANCE_OUTPUT_DIR", "").strip()
+            else default_output_dir(),
             max_usd_per_job=_float(env, "SEEDANCE_MAX_USD_PER_JOB", DEFAULT_MAX_USD_PER_JOB, 0, 10_000),
             daily_budget_usd=_float(env, "SEEDANCE_DAILY_BUDGET_USD", 0, 0, 1_000_000) or None,
             confirm_above_usd=_float(env, "SEEDANCE_CONFIRM_ABOVE_USD", DEFAULT_CONFIRM_ABOVE_USD, 0, 10_000),
@@ -114,3 +121,7 @@ class Settings:
     @property
     def previews_dir(self) -> Path:
         return self.home / "previews"
+
+    @property
+    def posters_dir(self) -> Path:
+        return self.home / "posters"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
-from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent
+from mcp.types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
 from server.catalog import JobStatus, Mode, Tier
@@ -23,6 +25,8 @@ class VideoFile(BaseModel):
     width: int | None = None
     height: int | None = None
     duration: float | None = Field(default=None, description="Seconds, when the provider says.")
+    saved_path: str | None = Field(default=None, description="The copy saved on this machine, with a JSON sidecar.")
+    poster_path: str | None = Field(default=None, description="A JPEG of one frame, also sent as image content.")
 
 
 class CostRange(BaseModel):
@@ -161,16 +165,33 @@ def job_result(record: JobRecord, *, failure_is_error: bool, reused: bool = Fals
     note = REUSED_NOTE.format(ago=time.time() - record.created_at) if reused else ""
     content: list[ContentBlock] = [TextContent(type="text", text=note + _summary(view, record.arguments))]
     if view.video is not None:
+        title = "Offline preview (not Seedance output)" if view.preview else "Seedance video"
         content.append(
             ResourceLink(
                 type="resource_link",
                 uri=view.video.url,
                 name=view.video.file_name or f"{view.request_id}.mp4",
-                title="Offline preview (not Seedance output)" if view.preview else "Seedance video",
+                title=title,
                 mime_type=view.video.content_type or "video/mp4",
                 size=view.video.file_size,
             )
         )
+        saved = Path(view.video.saved_path) if view.video.saved_path else None
+        if saved is not None and saved.is_file():
+            content.append(
+                ResourceLink(
+                    type="resource_link",
+                    uri=saved.as_uri(),
+                    name=saved.name,
+                    title=f"{title}, saved on this computer",
+                    mime_type="video/mp4",
+                    size=saved.stat().st_size,
+                )
+            )
+        poster = Path(view.video.poster_path) if view.video.poster_path else None
+        if poster is not None and poster.is_file():
+            data = base64.b64encode(poster.read_bytes()).decode()
+            content.append(ImageContent(type="image", data=data, mime_type="image/jpeg"))
     return CallToolResult(
         content=content,
         structured_content=view.model_dump(mode="json"),

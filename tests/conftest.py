@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.types import CallToolResult, ReadResourceResult, TextContent
 
 from server.app import build_server
+from server.preview.render import RenderSpec, render
 from server.providers.retry import RetryPolicy
 from server.settings import Settings
 from tests.fake_fal import FakeFal
@@ -92,11 +94,16 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("SEEDANCE_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("SEEDANCE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SEEDANCE_OUTPUT_DIR", str(tmp_path / "videos"))
 
 
 @pytest.fixture(scope="session")
-def fake_fal_server() -> Iterator[FakeFal]:
-    fake = FakeFal(CANARY_KEY).start()
+def fake_fal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeFal]:
+    fake = FakeFal(CANARY_KEY)
+    clip = tmp_path_factory.mktemp("fal-cdn") / "output.mp4"
+    render(RenderSpec("text-to-video", "what fal made", 864, 496, 4, True, seed=1), clip)
+    fake.video = clip.read_bytes()
+    fake.start()
     yield fake
     fake.stop()
 
@@ -120,7 +127,19 @@ def settings(fake_fal: FakeFal, tmp_path: Path) -> Settings:
         retry=FAST_RETRY,
         fal_rest_url=fake_fal.url,
         allowed_dirs=(tmp_path,),
+        output_dir=tmp_path / "videos",
     )
+
+
+def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment a server subprocess gets: its own home, so nothing lands in the real one."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path / "user-home"),
+        "SEEDANCE_HOME": str(tmp_path / "home"),
+        "SEEDANCE_OUTPUT_DIR": str(tmp_path / "videos"),
+        **extra,
+    }
 
 
 @asynccontextmanager

@@ -130,6 +130,7 @@ class FakeFal:
                 Route("/{owner}/{alias}/requests/{rid}/cancel", self.cancel, methods=["PUT"]),
                 Route("/{owner}/{alias}/requests/{rid}", self.result, methods=["GET"]),
                 Route("/assets/{name}", self.asset, methods=["GET"]),
+                Route("/files/{rid}/output.mp4", self.video_file, methods=["GET"]),
                 Route("/storage/auth/token", self.storage_token, methods=["POST"]),
                 Route("/cdn/files/upload", self.cdn_upload, methods=["POST"]),
                 Route("/cdn/files/{file_id}/{name}", self.cdn_file, methods=["GET"]),
@@ -137,6 +138,7 @@ class FakeFal:
             ]
         )
         self.url = ""
+        self.video = b""  # the MP4 every finished job links to (set by the tests' session fixture)
         self.doors: dict[str, str] = {}
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -358,7 +360,7 @@ class FakeFal:
             "url": f"{self.url}/files/{job.request_id}/output.mp4",
             "content_type": "video/mp4",
             "file_name": "output.mp4",
-            "file_size": 4404019,
+            "file_size": len(self.video),
         }
         return JSONResponse({"video": video, "seed": job.input.get("seed", 1094575694)}, headers=headers)
 
@@ -380,6 +382,10 @@ class FakeFal:
         if data is None:
             return Response(status_code=404)
         return Response(data, media_type="application/octet-stream")
+
+    async def video_file(self, request: Request) -> Response:
+        """The CDN copy of a finished job's video."""
+        return Response(self.video, media_type="video/mp4")
 
     async def storage_token(self, request: Request) -> Response:
         """fal's REST host: a short-lived CDN token, and the CDN's base URL (§11)."""

@@ -24,7 +24,7 @@ from mcp import StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from server.ledger import Ledger
-from tests.conftest import CANARY_KEY, RecordingClient
+from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env
 from tests.fake_fal import FakeFal, Phase
 from tests.test_stdio import command
 
@@ -42,12 +42,7 @@ TRIALS: list[tuple[str, float]] = [(event, 0.0) for event in EVENTS] + [("delay"
 
 
 def server(fake: FakeFal, home: Path, pidfile: Path, errlog: Any) -> Any:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "FAL_KEY": CANARY_KEY,
-        "SEEDANCE_FAL_QUEUE_URL": fake.url,
-        "SEEDANCE_HOME": str(home),
-    }
+    env = subprocess_env(home.parent, FAL_KEY=CANARY_KEY, SEEDANCE_FAL_QUEUE_URL=fake.url, SEEDANCE_HOME=str(home))
     script = f"echo $$ > {pidfile}; exec {command()}"
     return stdio_client(StdioServerParameters(command="/bin/sh", args=["-c", script], env=env), errlog=errlog)
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CANARY_KEY
+from tests.conftest import CANARY_KEY, subprocess_env
 from tests.fake_fal import FakeFal
 from tests.media import probe
 from tests.test_stdio import command
 
 
 def run_demo(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SEEDANCE_", "FAL_"))}
-    environment |= {"SEEDANCE_HOME": str(home), **env}
+    environment = subprocess_env(home.parent, SEEDANCE_HOME=str(home), **env)
     return subprocess.run(
         [command(), "demo", *args],
         env=environment,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import time
@@ -14,7 +13,7 @@ import pytest
 from mcp.client.streamable_http import streamable_http_client
 
 from server.http import allowed_hosts
-from tests.conftest import CANARY_KEY, RecordingClient
+from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env
 from tests.fake_fal import FakeFal
 from tests.test_stdio import command
 
@@ -37,13 +36,7 @@ def free_port() -> int:
 
 def start(fake: FakeFal, tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SEEDANCE_")},
-        "FAL_KEY": CANARY_KEY,
-        "SEEDANCE_FAL_QUEUE_URL": fake.url,
-        "SEEDANCE_HOME": str(tmp_path / "home"),
-        **env,
-    }
+    environment = subprocess_env(tmp_path, FAL_KEY=CANARY_KEY, SEEDANCE_FAL_QUEUE_URL=fake.url, **env)
     log = (tmp_path / "stderr.log").open("a")
     process = subprocess.Popen(
         [command(), "--http", "--port", str(port), *args], env=environment, stderr=log, stdout=log

@@ -17,7 +17,7 @@ import pytest
 from mcp import StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from tests.conftest import CANARY_KEY, RecordingClient
+from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env, text_of
 from tests.fake_fal import FakeFal, Phase
 from tests.test_stdio import command
 
@@ -41,13 +41,7 @@ async def test_200_calls_at_once_each_get_their_own_result(fake_fal: FakeFal, tm
     fake_fal.plan = [Phase("IN_QUEUE", 0.2, queue_position=0), Phase("IN_PROGRESS", None, log="rendering")]
     fake_fal.ping_seconds = 15  # as fal does
     pidfile = tmp_path / "server.pid"
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "FAL_KEY": CANARY_KEY,
-        "SEEDANCE_FAL_QUEUE_URL": fake_fal.url,
-        "SEEDANCE_HOME": str(tmp_path / "home"),
-        "SEEDANCE_WAIT_SECONDS": "120",
-    }
+    env = subprocess_env(tmp_path, FAL_KEY=CANARY_KEY, SEEDANCE_FAL_QUEUE_URL=fake_fal.url, SEEDANCE_WAIT_SECONDS="120")
     params = StdioServerParameters(command="/bin/sh", args=["-c", f"echo $$ > {pidfile}; exec {command()}"], env=env)
     results: dict[int, Any] = {}
     with (tmp_path / "stderr.log").open("w") as errlog:
@@ -77,7 +71,7 @@ async def test_200_calls_at_once_each_get_their_own_result(fake_fal: FakeFal, tm
     assert len(results) == CALLS
     for number, result in results.items():
         job = result.structured_content
-        assert job is not None and job["status"] == "completed", result
+        assert job is not None and job["status"] == "completed", text_of(result)
         assert job["seed"] == number, "a call got another call's result"
         assert fake_fal.jobs[job["request_id"]].input["prompt"] == f"load job {number}"
     assert fake_fal.count("submit") == CALLS

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from mcp import StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import ResourceLink
 
-from tests.conftest import CANARY_KEY, ProgressLog, RecordingClient
+from tests.conftest import CANARY_KEY, ProgressLog, RecordingClient, subprocess_env
 from tests.fake_fal import FakeFal, Phase
 
 pytestmark = pytest.mark.anyio
@@ -29,14 +28,14 @@ def command() -> str:
 
 
 def stdio_server(fake: FakeFal, home: Path, errlog: TextIO) -> Any:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "FAL_KEY": CANARY_KEY,
-        "SEEDANCE_FAL_QUEUE_URL": fake.url,
-        "SEEDANCE_HOME": str(home),
-        "SEEDANCE_HEARTBEAT_SECONDS": "0.2",
-        "SEEDANCE_LOG_LEVEL": "DEBUG",
-    }
+    env = subprocess_env(
+        home.parent,
+        FAL_KEY=CANARY_KEY,
+        SEEDANCE_FAL_QUEUE_URL=fake.url,
+        SEEDANCE_HOME=str(home),
+        SEEDANCE_HEARTBEAT_SECONDS="0.2",
+        SEEDANCE_LOG_LEVEL="DEBUG",
+    )
     return stdio_client(StdioServerParameters(command=command(), env=env), errlog=errlog)
 
 
@@ -100,6 +99,6 @@ async def test_a_job_over_stdio_survives_a_server_restart(fake_fal: FakeFal, tmp
     assert any(m and m.startswith("queued, position 2") for m in progress.messages)
     assert any(m and m.startswith("generating") for m in progress.messages)
     assert second.structured_content and second.structured_content["status"] == "completed"
-    assert [b.mime_type for b in second.content if isinstance(b, ResourceLink)] == ["video/mp4"]
+    assert [b.mime_type for b in second.content if isinstance(b, ResourceLink)] == ["video/mp4", "video/mp4"]
     log = log_path.read_text()
     assert "submitted to fal" in log and CANARY_KEY not in log

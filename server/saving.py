@@ -1,0 +1,125 @@
+"""Keeping what a job made: the MP4 saved beside a sidecar of how it was made, and a poster frame.
+
+fal's links expire, so a finished video is streamed to SEEDANCE_OUTPUT_DIR as soon as it exists, named
+from the date and the prompt, with a JSON sidecar (prompt, arguments, seed, request id, cost, source).
+A small JPEG of one frame goes with every result, for clients that show images but cannot play video.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import httpx2
+
+from server.file_urls import local_path
+from server.ledger import JobRecord
+
+logger = logging.getLogger(__name__)
+
+DOWNLOAD_TIMEOUT = httpx2.Timeout(120.0, connect=10.0)
+MAX_VIDEO_BYTES = 2 * 1024**3
+DOWNLOADS_AT_ONCE = 8
+POSTERS_AT_ONCE = 2  # decoding is CPU and memory: with many jobs finishing together, take turns
+
+
+def default_output_dir() -> Path:
+    """The platform's videos folder, under Seedance."""
+    home = Path.home()
+    if sys.platform == "darwin":
+        return home / "Movies" / "Seedance"
+    if sys.platform.startswith("linux"):
+        dirs = home / ".config" / "user-dirs.dirs"
+        if dirs.is_file():
+            match = re.search(r'^XDG_VIDEOS_DIR="(.+)"$', dirs.read_text(encoding="utf-8"), re.MULTILINE)
+            if match:
+                return Path(match.group(1).replace("$HOME", str(home))) / "Seedance"
+    return home / "Videos" / "Seedance"
+
+
+def file_name(record: JobRecord) -> str:
+    """`2026-11-21 143012 a-lighthouse-in-a-storm.mp4`: sortable by date, readable by prompt."""
+    when = datetime.fromtimestamp(record.created_at).strftime("%Y-%m-%d %H%M%S")
+    slug = re.sub(r"[^a-z0-9]+", "-", str(record.arguments.get("prompt", "")).lower()).strip("-")[:60].rstrip("-")
+    return f"{when} {slug or 'video'}.mp4"
+
+
+@dataclass(frozen=True)
+class Kept:
+    saved_path: str | None = None
+    poster_path: str | None = None
+    problem: str | None = None
+
+
+class Keeper:
+    def __init__(self, http: httpx2.AsyncClient, output_dir: Path | None, posters_dir: Path) -> None:
+        self._http = http
+        self._output_dir = output_dir  # None: SEEDANCE_DOWNLOAD=0
+        self._posters = posters_dir
+        self._downloads = anyio.Semaphore(DOWNLOADS_AT_ONCE)
+        self._decoders = anyio.CapacityLimiter(POSTERS_AT_ONCE)
+
+    async def keep(self, record: JobRecord, result: dict[str, Any]) -> Kept:
+        """Save the video (fal jobs) and make its poster; a failure here never fails the job."""
+        video = local_path(str(result["url"]))
+        saved = None
+        try:
+            if video is None and self._output_dir is not None:
+                async with self._downloads:
+                    saved = video = await self._download(record, result)
+            poster = await self._poster(record, video) if video is not None else None
+        except (OSError, httpx2.HTTPError, ValueError) as exc:
+            logger.warning("job %s: could not keep its video: %s", record.request_id, exc)
+            return Kept(problem=f"the video could not be saved locally ({type(exc).__name__})")
+        return Kept(str(saved) if saved else None, str(poster) if poster else None)
+
+    async def _download(self, record: JobRecord, result: dict[str, Any]) -> Path:
+        assert self._output_dir is not None
+        self._output_dir.mkdir(parents=True, exist_ok=True)
+        target = self._output_dir / file_name(record)
+        part = target.with_name(target.name + ".part")
+        async with self._http.stream(
+            "GET", str(result["url"]), timeout=DOWNLOAD_TIMEOUT, follow_redirects=True
+        ) as answer:
+            answer.raise_for_status()
+            size = 0
+            async with await anyio.open_file(part, "wb") as out:
+                async for chunk in answer.aiter_bytes(1024 * 1024):
+                    size += len(chunk)
+                    if size > MAX_VIDEO_BYTES:
+                        raise ValueError("the video is larger than 2 GB")
+                    await out.write(chunk)
+        part.replace(target)
+        sidecar = {
+            "prompt": record.arguments.get("prompt"),
+            "arguments": record.arguments,
+            "seed": result.get("seed"),
+            "request_id": record.request_id,
+            "provider": record.provider,
+            "endpoint": record.endpoint,
+            "estimated_cost_usd": {"min": record.estimate_min_usd, "max": record.estimate_max_usd},
+            "source_url": result["url"],
+            "saved_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        }
+        target.with_suffix(".json").write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
+        logger.info("job %s saved to %s (%d bytes)", record.request_id, target, size)
+        return target
+
+    async def _poster(self, record: JobRecord, video: Path) -> Path:
+        from server.preview.poster import write_poster  # PyAV and Pillow only when there is a video
+
+        self._posters.mkdir(parents=True, exist_ok=True)
+        poster = self._posters / f"{record.request_id}.jpg"
+        started = time.monotonic()
+        await anyio.to_thread.run_sync(write_poster, video, poster, limiter=self._decoders)
+        logger.debug("poster for %s in %.2f s", record.request_id, time.monotonic() - started)
+        return poster
