@@ -46,6 +46,10 @@ OnFinished = Callable[[JobRecord], Awaitable[None]]
 Keep = Callable[[JobRecord, dict[str, Any]], Awaitable["Kept"]]
 
 
+async def _ignore(record: JobRecord) -> None:
+    return None
+
+
 def find_job(ledger: Ledger, request_id: str) -> JobRecord:
     record = ledger.get(request_id)
     if record is None:
@@ -291,6 +295,38 @@ class JobTracker:
         )
         logger.info("job %s %s", request_id, status)
         self._signal(request_id)
+
+    async def cancel(self, request_id: str, settle_seconds: float = 5.0) -> tuple[JobRecord, str]:
+        """Cancel on request (cancel_job), whatever the job's state; returns the job and what happened."""
+        record = find_job(self._ledger, request_id)
+        if record.finished:
+            return record, f"The job is already {record.status}; there is nothing to cancel."
+        provider = self._providers.available.get(record.provider)
+        if provider is None:
+            return (
+                record,
+                f"The job ran on {record.provider}, which this server is not set up for; it cannot cancel it.",
+            )
+        with anyio.fail_after(CANCEL_TIMEOUT_SECONDS):
+            outcome = await provider.cancel(record.handle)
+        if outcome == "too_late":
+            return self._ledger.require(request_id), "Too late to cancel: the job had already finished."
+        if outcome == "not_found":
+            return record, f"{record.provider} no longer knows this job, so it could not be cancelled."
+        if record.status == "queued":
+            self._finish(request_id, "cancelled", detail="cancelled with cancel_job before it started, nothing billed")
+            if self._on_finished is not None:
+                await self._on_finished(self._ledger.require(request_id))
+            return self._ledger.require(request_id), "Cancelled before it started: nothing is billed."
+        self._ledger.record_event(request_id, "cancel_requested", "cancel_job while generating")
+        self.watch(record)
+        settled = await self.wait(request_id, settle_seconds, _ignore, heartbeat=settle_seconds)
+        if settled.status == "cancelled":
+            return settled, "Cancelled while generating."
+        return settled, (
+            "Cancel requested while it was generating. The provider may still finish it, and a job that "
+            "finishes is billed; get_job shows how it ends."
+        )
 
     async def caller_cancelled(self, request_id: str) -> None:
         """The tool call waiting on this job was cancelled: stop the job only if nothing is billed yet.

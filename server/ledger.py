@@ -346,8 +346,13 @@ class Ledger:
         ).fetchone()
         return float(row[0])
 
-    def recent(self, limit: int = 50) -> list[JobRecord]:
-        rows = self._db.execute("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+    def recent(self, limit: int = 50, status: str | None = None) -> list[JobRecord]:
+        if status is None:
+            rows = self._db.execute("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+        else:
+            rows = self._db.execute(
+                "SELECT * FROM jobs WHERE status = ? ORDER BY created_at DESC LIMIT ?", (status, limit)
+            )
         return [JobRecord.from_row(row) for row in rows]
 
     def unfinished(self) -> list[JobRecord]:

@@ -62,6 +62,11 @@ class JobView(BaseModel):
     created_at: str
 
 
+class JobList(BaseModel):
+    jobs: list[JobView] = Field(description="Newest first.")
+    count: int
+
+
 class JobDetail(JobView):
     """A job with the arguments it was submitted with and its event history (the job resource)."""
 
@@ -159,11 +164,14 @@ REUSED_NOTE = (
 )
 
 
-def job_result(record: JobRecord, *, failure_is_error: bool, reused: bool = False) -> CallToolResult:
+def job_result(
+    record: JobRecord, *, failure_is_error: bool, reused: bool = False, note: str | None = None
+) -> CallToolResult:
     """The tool result for a job: text, a resource_link to the video when there is one, structured content."""
     view = job_view(record).model_copy(update={"reused": reused})
-    note = REUSED_NOTE.format(ago=time.time() - record.created_at) if reused else ""
-    content: list[ContentBlock] = [TextContent(type="text", text=note + _summary(view, record.arguments))]
+    lead = REUSED_NOTE.format(ago=time.time() - record.created_at) if reused else ""
+    tail = f"\n{note}" if note else ""
+    content: list[ContentBlock] = [TextContent(type="text", text=lead + _summary(view, record.arguments) + tail)]
     if view.video is not None:
         title = "Offline preview (not Seedance output)" if view.preview else "Seedance video"
         content.append(

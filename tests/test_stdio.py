@@ -51,7 +51,7 @@ async def test_tools_list_over_stdio_mirrors_the_api(fake_fal: FakeFal, tmp_path
     with (tmp_path / "stderr.log").open("w") as errlog:
         async with RecordingClient(stdio_server(fake_fal, tmp_path / "home", errlog)) as client:
             tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert list(tools) == [*GENERATION_TOOLS, "get_job", "estimate_cost"]
+    assert list(tools) == [*GENERATION_TOOLS, "get_job", "list_jobs", "cancel_job", "estimate_cost"]
     for name in GENERATION_TOOLS:
         schema = tools[name].input_schema
         assert (
@@ -75,7 +75,7 @@ async def test_tools_list_over_stdio_mirrors_the_api(fake_fal: FakeFal, tmp_path
         "image-to-video",
         "reference-to-video",
     ]
-    for name in ("get_job", "estimate_cost"):
+    for name in ("get_job", "list_jobs", "estimate_cost"):
         hints = tools[name].annotations
         assert hints is not None and hints.read_only_hint is True
         assert tools[name].output_schema

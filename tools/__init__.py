@@ -2,12 +2,22 @@
 
 from mcp.server.mcpserver.tools import Tool
 
-from tools import animate_image, estimate_cost, generate_text_video, get_job, reference_video
+from tools import (
+    animate_image,
+    cancel_job,
+    estimate_cost,
+    generate_text_video,
+    get_job,
+    list_jobs,
+    reference_video,
+)
 
 ALL: list[Tool] = [
     generate_text_video.TOOL,
     animate_image.TOOL,
     reference_video.TOOL,
     get_job.TOOL,
+    list_jobs.TOOL,
+    cancel_job.TOOL,
     estimate_cost.TOOL,
 ]
