@@ -19,6 +19,7 @@ from server.arguments import argument_checker
 from server.jobs import JobTracker
 from server.ledger import JobRecord, Ledger
 from server.legacy_subscriptions import LegacySubscriptions
+from server.prompts import register_prompts
 from server.providers.registry import create_providers
 from server.resources import JOBS_URI, register_resources
 from server.saving import Keeper
@@ -30,15 +31,20 @@ logger = logging.getLogger(__name__)
 
 INSTRUCTIONS = """\
 Seedance 2.0 video generation. Every generation costs real money (about $0.30 per second of 720p video on \
-the standard tier, 20% less on the fast tier) and takes 30 s to several minutes.
-1. Call estimate_cost first and tell the user the price when it matters.
+the standard tier, 20% less on the fast tier) and takes 30 s to several minutes. Without a fal key the server \
+makes free offline previews instead, and says so in every result.
+1. Call estimate_cost first and tell the user the price. The server refuses jobs above its per-job cap or \
+daily budget, and has the user confirm a costly one: in a dialog where the client has one, otherwise by refusing \
+it with its price until you call again with confirm_cost=true - do that only after the user agreed to the price.
 2. Generate with generate_text_video (prompt only), animate_image (a start image, optional end image) or \
-reference_video (images/videos/audio named @Image1, @Video1, @Audio1 in the prompt).
+reference_video (images/videos/audio named @Image1, @Video1, @Audio1 in the prompt). Media can be https URLs, \
+data: URIs or local file paths. The prompts seedance_prompt and reference_prompt show how to write for Seedance.
 3. A generation call waits up to wait_seconds. If it returns status "queued" or "in_progress", that is not an \
-error: call get_job with the request_id to keep waiting. Do not call the generation tool again for the same \
-video - that starts, and bills, a second job.
-4. A finished job links its MP4; provider links expire, so give the user the link.
-Jobs are also resources: seedance://jobs and seedance://jobs/{request_id}."""
+error: call get_job with the request_id to keep waiting. Calling the same generation again returns the same \
+job (force_new=true starts a new, billed one).
+4. A finished job links its MP4, a copy saved on this computer, and a poster frame. list_jobs shows past jobs; \
+cancel_job stops one the user no longer wants.
+Jobs are also resources: seedance://jobs, seedance://jobs/{request_id} and seedance://jobs/{request_id}/video."""
 
 HTTP_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=50)
 
@@ -109,5 +115,6 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",  # type: ignore[arg-type]
     )
     register_resources(mcp, ref)
+    register_prompts(mcp)
     legacy.install(mcp)
     return mcp

@@ -170,6 +170,7 @@ async def run(args: argparse.Namespace) -> int:
                     return 2
                 if not args.yes and not await confirm(f"This runs on fal and costs {text(estimate)}"):
                     return 2
+                arguments["confirm_cost"] = True  # the person has just said yes to this price
             else:
                 print(
                     "No FAL_KEY: rendering an offline preview on this machine (free, no network). "

@@ -104,14 +104,15 @@ class JobTracker:
         estimate: tuple[float, float],
         *,
         force_new: bool = False,
-        before_paying: Callable[[], None] | None = None,
+        before_paying: Callable[[], Awaitable[None]] | None = None,
     ) -> Submitted:
         """Submit unless an identical call already did; record the attempt before it leaves, the job on arrival.
 
         Assistants retry a call after their own timeout, so an identical call within the dedup window gets
         the earlier job back instead of paying for a second one. A lock per fingerprint makes two identical
         calls in flight at once wait for each other rather than both submit. `before_paying` (spending
-        limits) runs only when something is about to be submitted to a provider that charges.
+        limits, then the user's approval) runs only when something is about to be submitted to a provider that
+        charges.
         """
         provider = self._providers.for_new_jobs()
         endpoint = endpoint_id(mode, tier)
@@ -122,7 +123,7 @@ class JobTracker:
                 if earlier is not None:
                     return Submitted(earlier, reused=True)
             if before_paying is not None and not provider.preview:
-                before_paying()
+                await before_paying()
             attempt = self._ledger.begin_submission(
                 fingerprint=key, provider=provider.name, endpoint=endpoint, arguments=arguments
             )

@@ -128,6 +128,7 @@ def settings(fake_fal: FakeFal, tmp_path: Path) -> Settings:
         fal_rest_url=fake_fal.url,
         allowed_dirs=(tmp_path,),
         output_dir=tmp_path / "videos",
+        confirm_above_usd=5.0,  # tests of other things do not stop to ask; test_cost_approval asks
     )
 
 
@@ -138,6 +139,7 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "HOME": str(tmp_path / "user-home"),
         "SEEDANCE_HOME": str(tmp_path / "home"),
         "SEEDANCE_OUTPUT_DIR": str(tmp_path / "videos"),
+        "SEEDANCE_CONFIRM_ABOVE_USD": "5",
         **extra,
     }
 

@@ -38,7 +38,8 @@ def test_the_demo_without_a_key_renders_a_preview_and_says_where_it_is(tmp_path:
 
 
 def test_the_demo_on_fal_asks_first_and_does_nothing_without_an_answer(tmp_path: Path, fake_fal: FakeFal):
-    env = {"FAL_KEY": CANARY_KEY, "SEEDANCE_FAL_QUEUE_URL": fake_fal.url}
+    # the shipped $1 threshold: the demo's own question is the user's yes, passed on as confirm_cost
+    env = {"FAL_KEY": CANARY_KEY, "SEEDANCE_FAL_QUEUE_URL": fake_fal.url, "SEEDANCE_CONFIRM_ABOVE_USD": "1"}
     refused = run_demo(tmp_path, "--duration", "4", **env)
     assert refused.returncode == 2
     assert "costs" in refused.stderr and "$1.21" in refused.stderr and "--yes" in refused.stderr

@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
+from mcp_types import InputRequiredResult
 
 from server.views import JobView
 from tools.define import define
 from tools.generation import ANNOTATIONS, api_arguments, generate
 from tools.params import (
     AspectRatioParam,
+    ConfirmCost,
     DurationParam,
     EndUserId,
     ForceNew,
@@ -41,7 +43,8 @@ async def animate_image(
     tier: TierParam = "standard",
     wait_seconds: WaitSeconds = None,
     force_new: ForceNew = False,
-) -> Annotated[CallToolResult, JobView]:
+    confirm_cost: ConfirmCost = False,
+) -> Annotated[CallToolResult, JobView] | InputRequiredResult:
     """Animate a still image into a video with ByteDance Seedance 2.0 (image-to-video).
 
     The image is the first frame; the prompt says what moves and how the camera moves. With
@@ -61,7 +64,13 @@ async def animate_image(
         end_user_id=end_user_id,
     )
     return await generate(
-        ctx, mode="image-to-video", tier=tier, arguments=arguments, wait_seconds=wait_seconds, force_new=force_new
+        ctx,
+        mode="image-to-video",
+        tier=tier,
+        arguments=arguments,
+        wait_seconds=wait_seconds,
+        force_new=force_new,
+        confirm_cost=confirm_cost,
     )
 
 

@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
+from mcp_types import InputRequiredResult
 
 from server.views import JobView
 from tools.define import define
 from tools.generation import ANNOTATIONS, api_arguments, generate
 from tools.params import (
     AspectRatioParam,
+    ConfirmCost,
     DurationParam,
     EndUserId,
     ForceNew,
@@ -36,7 +38,8 @@ async def generate_text_video(
     tier: TierParam = "standard",
     wait_seconds: WaitSeconds = None,
     force_new: ForceNew = False,
-) -> Annotated[CallToolResult, JobView]:
+    confirm_cost: ConfirmCost = False,
+) -> Annotated[CallToolResult, JobView] | InputRequiredResult:
     """Generate a video (with synchronized audio) from a text prompt with ByteDance Seedance 2.0.
 
     Costs real money: about $0.30 per second at 720p on the standard tier (call estimate_cost first for
@@ -54,7 +57,13 @@ async def generate_text_video(
         end_user_id=end_user_id,
     )
     return await generate(
-        ctx, mode="text-to-video", tier=tier, arguments=arguments, wait_seconds=wait_seconds, force_new=force_new
+        ctx,
+        mode="text-to-video",
+        tier=tier,
+        arguments=arguments,
+        wait_seconds=wait_seconds,
+        force_new=force_new,
+        confirm_cost=confirm_cost,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
+from mcp_types import InputRequiredResult
 
 from server import pricing
 from server.budget import check_limits
@@ -21,10 +22,17 @@ from server.progress import ProgressReporter
 from server.state import app_state
 from server.uploads import stage
 from server.views import job_result
+from tools.cost_approval import AnswerNeeded, ApprovedBy, approve, question
 from tools.errors import tool_errors
 
 # Each call starts a new paid job at an outside service; it changes nothing it could overwrite.
 ANNOTATIONS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+
+
+APPROVALS: dict[ApprovedBy, str] = {
+    "user": "the user accepted the price in the client",
+    "confirm_cost": "the model passed confirm_cost=true (the client cannot ask the user)",
+}
 
 
 def api_arguments(**values: Any) -> dict[str, Any]:
@@ -40,36 +48,54 @@ async def generate(
     arguments: dict[str, Any],
     wait_seconds: float | None,
     force_new: bool,
+    confirm_cost: bool,
     reference_videos: int = 0,
-) -> CallToolResult:
+    note: str | None = None,
+) -> CallToolResult | InputRequiredResult:
     state = app_state(ctx)
+    settings = state.settings
     resolution: Resolution = arguments["resolution"]
     duration: Duration = arguments["duration"]
     aspect_ratio: AspectRatio = arguments["aspect_ratio"]
     estimate = pricing.estimate(
         mode, tier, resolution, duration, aspect_ratio, pricing.unknown_reference_seconds(reference_videos)
     )
+    approved: list[ApprovedBy] = []
+
+    async def before_paying() -> None:
+        check_limits(estimate, settings, state.ledger)
+        if estimate.max_usd > settings.confirm_above_usd:
+            asked = question(estimate, mode, resolution, tier)
+            approved.append(
+                await approve(ctx, estimate, asked, threshold=settings.confirm_above_usd, confirm_cost=confirm_cost)
+            )
+
     tracker = state.tracker
-    with tool_errors():
-        files = local_files(arguments, state.settings.allowed_dirs)
-        if files:
-            arguments = await stage(arguments, files, tracker.provider_for_new_jobs(), state.ledger)
-        submitted = await tracker.submit(
-            mode,
-            tier,
-            arguments,
-            (estimate.min_usd, estimate.max_usd),
-            force_new=force_new,
-            before_paying=lambda: check_limits(estimate, state.settings, state.ledger),
-        )
+    try:
+        with tool_errors():
+            files = local_files(arguments, settings.allowed_dirs)
+            if files:
+                arguments = await stage(arguments, files, tracker.provider_for_new_jobs(), state.ledger)
+            submitted = await tracker.submit(
+                mode,
+                tier,
+                arguments,
+                (estimate.min_usd, estimate.max_usd),
+                force_new=force_new,
+                before_paying=before_paying,
+            )
+    except AnswerNeeded as needed:
+        return needed.result  # the client asks the user and calls again with the answer
     record = submitted.record
-    wait = state.settings.wait_seconds if wait_seconds is None else wait_seconds
+    for by in approved:
+        state.ledger.record_event(record.request_id, "cost_approved", APPROVALS[by])
+    wait = settings.wait_seconds if wait_seconds is None else wait_seconds
     try:
         record = await tracker.wait(
-            record.request_id, wait, ProgressReporter(ctx.report_progress), state.settings.heartbeat_seconds
+            record.request_id, wait, ProgressReporter(ctx.report_progress), settings.heartbeat_seconds
         )
     except anyio.get_cancelled_exc_class():
         with anyio.CancelScope(shield=True):
             await tracker.caller_cancelled(record.request_id)
         raise
-    return job_result(record, failure_is_error=True, reused=submitted.reused)
+    return job_result(record, failure_is_error=True, reused=submitted.reused, note=note)

@@ -96,3 +96,13 @@ ForceNew = Annotated[
         )
     ),
 ]
+ConfirmCost = Annotated[
+    bool,
+    Field(
+        description=(
+            "Only for clients that cannot ask the user themselves: a job above the server's confirmation "
+            "threshold (SEEDANCE_CONFIRM_ABOVE_USD, $1 by default) is refused with its price until it is called "
+            "again with confirm_cost=true. Set it only after the user agreed to that price."
+        )
+    ),
+]

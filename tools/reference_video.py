@@ -6,16 +6,19 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
+from mcp_types import InputRequiredResult
 from pydantic import Field
 
 from server.catalog import MAX_AUDIOS, MAX_FILES, MAX_IMAGES, MAX_VIDEOS
 from server.errors import InvalidArguments
+from server.prompts import reference_names
 from server.views import JobView
 from tools.define import define
 from tools.errors import tool_errors
 from tools.generation import ANNOTATIONS, api_arguments, generate
 from tools.params import (
     AspectRatioParam,
+    ConfirmCost,
     DurationParam,
     EndUserId,
     ForceNew,
@@ -55,6 +58,17 @@ def check_references(images: int, videos: int, audios: int) -> None:
         )
 
 
+def unnamed_references(prompt: str, images: int, videos: int, audios: int) -> str | None:
+    """A warning for references the prompt never names: the model may ignore them."""
+    missing = [name for name in reference_names(images, videos, audios) if name.lower() not in prompt.lower()]
+    if not missing:
+        return None
+    return (
+        f"Warning: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} never named in the prompt, so the "
+        "model may ignore it. Name each reference as @Image1, @Video1, @Audio1... to say what it is for."
+    )
+
+
 async def reference_video(
     prompt: Prompt,
     ctx: Context[Any],
@@ -76,7 +90,8 @@ async def reference_video(
     tier: TierParam = "standard",
     wait_seconds: WaitSeconds = None,
     force_new: ForceNew = False,
-) -> Annotated[CallToolResult, JobView]:
+    confirm_cost: ConfirmCost = False,
+) -> Annotated[CallToolResult, JobView] | InputRequiredResult:
     """Generate a video guided by reference media with ByteDance Seedance 2.0 (reference-to-video).
 
     Name each reference in the prompt by its kind and its position in its list, counting from 1:
@@ -102,11 +117,13 @@ async def reference_video(
     )
     return await generate(
         ctx,
+        note=unnamed_references(prompt, len(image_urls), len(video_urls), len(audio_urls)),
         mode="reference-to-video",
         tier=tier,
         arguments=arguments,
         wait_seconds=wait_seconds,
         force_new=force_new,
+        confirm_cost=confirm_cost,
         reference_videos=len(video_urls),
     )
 

@@ -1,0 +1,65 @@
+"""MCP prompts: how to write for Seedance, offered to the user as ready-made requests."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server import MCPServer
+from pydantic import Field
+
+CRAFT = """\
+Write one Seedance 2.0 prompt for this idea: {idea}
+
+A strong Seedance prompt is a short paragraph that names, in this order:
+1. Subject: who or what, with the details that make it specific (age, clothing, material, colour).
+2. Action: what happens over the clip, as verbs in sequence; one main action for 4-6 s, two or three beats for longer.
+3. Camera: shot size and movement in film language - wide / medium / close-up; slow push-in, dolly out, pan left, \
+tilt up, orbit, tracking shot, handheld; a cut is written "Cut to: ...".
+4. Light and look: time of day, light source and direction, colour palette, lens or film stock, style.
+5. Sound: ambience, effects and music, since audio is generated with the picture.
+6. Dialogue, if any, in double quotes after who says it, e.g. The captain says: "Hold the line." Keep lines short \
+enough to be spoken in the clip.
+
+Then call estimate_cost for the duration and resolution you suggest, tell the user the price, and call \
+generate_text_video (or animate_image if they gave a start image) once they agree."""
+
+REFERENCE = """\
+Write one Seedance 2.0 reference-to-video prompt for this idea: {idea}
+
+The call will pass {images} image(s), {videos} video(s) and {audios} audio clip(s). Name each one in the prompt \
+by kind and position, counting from 1 in its own list: {names}. A reference the prompt never names may be ignored.
+- Images carry who and what: a character's face and outfit, a product, a place, a style.
+- Videos carry how it moves: choreography, camera work, timing; to edit or extend a clip, say what changes and \
+what stays ("keep the original motion").
+- Audio carries rhythm, music or a voice; audio needs at least one image or video beside it.
+Example: "The dancer from @Image1 performs the routine from @Video1 on a rooftop at dusk, cut to the beat of \
+@Audio1; slow orbit, warm rim light."
+Reference videos are billed too (their seconds are added to the clip's, at 0.6x the rate): call estimate_cost \
+with reference_video_seconds before reference_video."""
+
+
+def reference_names(images: int, videos: int, audios: int) -> list[str]:
+    return (
+        [f"@Image{i}" for i in range(1, images + 1)]
+        + [f"@Video{i}" for i in range(1, videos + 1)]
+        + [f"@Audio{i}" for i in range(1, audios + 1)]
+    )
+
+
+def register_prompts(mcp: MCPServer[Any]) -> None:
+    @mcp.prompt(name="seedance_prompt", title="Write a Seedance video prompt")
+    def seedance_prompt(idea: Annotated[str, Field(description="The video you have in mind, in any words.")]) -> str:
+        """Turn an idea into a strong Seedance 2.0 prompt: subject, action, camera, light, sound, dialogue."""
+        return CRAFT.format(idea=idea)
+
+    @mcp.prompt(name="reference_prompt", title="Write a Seedance reference-to-video prompt")
+    def reference_prompt(
+        idea: Annotated[str, Field(description="What the video should show, in any words.")],
+        images: Annotated[str, Field(description="How many reference images (0-9).")] = "1",
+        videos: Annotated[str, Field(description="How many reference videos (0-3).")] = "0",
+        audios: Annotated[str, Field(description="How many reference audio clips (0-3).")] = "0",
+    ) -> str:
+        """Write a reference-to-video prompt that names every reference as @Image1, @Video1, @Audio1."""
+        counts = [max(0, int(n)) if n.strip().isdigit() else 0 for n in (images, videos, audios)]
+        names = ", ".join(reference_names(*counts)) or "(no references yet)"
+        return REFERENCE.format(idea=idea, images=counts[0], videos=counts[1], audios=counts[2], names=names)
