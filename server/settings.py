@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ DEFAULT_FAL_TIMEOUT_SECONDS = 60.0
 DEFAULT_DEDUP_SECONDS = 600.0
 DEFAULT_MAX_USD_PER_JOB = 5.0
 DEFAULT_CONFIRM_ABOVE_USD = 1.0
+PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 DEFAULT_HTTP_MAX_BODY_MB = 48.0  # a 30 MB image as a data: URI is 40 MB of base64
 
 
@@ -79,6 +81,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        # A bundle host may pass an optional setting the user left empty as its bare `${user_config.x}`.
+        env = {name: value for name, value in env.items() if not PLACEHOLDER.fullmatch(value.strip())}
         home = env.get("SEEDANCE_HOME", "").strip()
         fal_key = env.get("FAL_KEY", "").strip() or None
         provider = env.get("SEEDANCE_PROVIDER", "").strip().lower() or ("fal" if fal_key else "local")

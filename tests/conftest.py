@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -130,6 +132,20 @@ def settings(fake_fal: FakeFal, tmp_path: Path) -> Settings:
         output_dir=tmp_path / "videos",
         confirm_above_usd=5.0,  # tests of other things do not stop to ask; test_cost_approval asks
     )
+
+
+NPM_PACKAGES = ("@modelcontextprotocol/sdk", "@anthropic-ai/mcpb")
+
+
+@pytest.fixture(scope="session")
+def node_packages() -> Path:
+    """tests/ts with its npm packages installed from the lock file (once; later runs find them there)."""
+    folder = Path(__file__).parent / "ts"
+    npm = shutil.which("npm")
+    assert shutil.which("node") and npm, "these tests need Node.js and npm on PATH"
+    if not all((folder / "node_modules" / package).is_dir() for package in NPM_PACKAGES):
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, capture_output=True, timeout=600)
+    return folder
 
 
 def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:

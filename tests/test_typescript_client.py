@@ -1,37 +1,28 @@
 """A second client: the official TypeScript MCP SDK drives the server over stdio.
 
 It lists the tools, calls a generation with `onprogress`, and its SDK checks the structured result
-against the tool's output schema. The npm package is installed on first run (tests/ts/package-lock.json).
+against the tool's output schema. The npm packages are installed on first run (tests/ts/package-lock.json).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import subprocess_env
 from tests.test_stdio import command
 
-TS = Path(__file__).parent / "ts"
 
-
-@pytest.fixture(scope="session")
-def node_client() -> Path:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    assert node and npm, "the TypeScript client test needs Node.js and npm on PATH"
-    if not (TS / "node_modules" / "@modelcontextprotocol" / "sdk").is_dir():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TS, check=True, capture_output=True, timeout=600)
-    return TS / "client.mjs"
-
-
-def test_the_typescript_sdk_client_lists_calls_and_sees_progress(node_client: Path, tmp_path: Path):
+def test_the_typescript_sdk_client_lists_calls_and_sees_progress(node_packages: Path, tmp_path: Path):
     env = subprocess_env(tmp_path, SEEDANCE_PROVIDER="local", SEEDANCE_HEARTBEAT_SECONDS="0.5")
     done = subprocess.run(
-        ["node", str(node_client), command()], env=env, capture_output=True, text=True, timeout=180, check=False
+        ["node", str(node_packages / "client.mjs"), command()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,0 +1,86 @@
+"""What describes the server to installers stays true to it: versions, names, settings, tools and prompts."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.settings import Settings
+from tests.conftest import connect
+
+REPO = Path(__file__).resolve().parent.parent
+README = (REPO / "README.md").read_text(encoding="utf-8")
+PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+MANIFEST: dict[str, Any] = json.loads((REPO / "manifest.json").read_text(encoding="utf-8"))
+REGISTRY: dict[str, Any] = json.loads((REPO / "server.json").read_text(encoding="utf-8"))
+
+
+def documented_settings() -> set[str]:
+    """The variables the README's Settings table names."""
+    table = README.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([A-Z_]+)` \|", table, re.MULTILINE))
+
+
+def test_every_setting_the_server_reads_is_documented():
+    source = (REPO / "server" / "settings.py").read_text(encoding="utf-8")
+    read = set(re.findall(r'"((?:SEEDANCE|FAL)_[A-Z_]+)"', source))
+    assert read and read <= documented_settings(), read - documented_settings()
+
+
+def test_installers_and_the_package_agree_on_name_and_version():
+    package = REGISTRY["packages"][0]
+    assert MANIFEST["version"] == REGISTRY["version"] == package["version"] == PROJECT["version"]
+    assert MANIFEST["name"] == package["identifier"] == PROJECT["name"]
+    assert f"<!-- mcp-name: {REGISTRY['name']} -->" in README  # how the registry checks a PyPI package is ours
+    assert len(REGISTRY["description"]) <= 100  # the registry's limit
+
+
+def test_installers_pass_only_documented_settings_and_keep_the_key_secret():
+    registry_env = {v["name"]: v for v in REGISTRY["packages"][0]["environmentVariables"]}
+    manifest_env = MANIFEST["server"]["mcp_config"]["env"]
+    assert set(registry_env) | set(manifest_env) <= documented_settings()
+    assert registry_env["FAL_KEY"]["isSecret"] is True
+    key_option = re.fullmatch(r"\$\{user_config\.(\w+)\}", manifest_env["FAL_KEY"])
+    assert key_option and MANIFEST["user_config"][key_option[1]]["sensitive"] is True
+    for value in manifest_env.values():
+        option = re.fullmatch(r"\$\{user_config\.(\w+)\}", value)
+        assert option and option[1] in MANIFEST["user_config"], value
+
+
+def test_the_example_config_runs_the_published_package_with_a_key():
+    config = json.loads((REPO / "claude_desktop_config.example.json").read_text(encoding="utf-8"))
+    server = config["mcpServers"]["seedance"]
+    assert (server["command"], server["args"]) == ("uvx", [PROJECT["name"]])
+    assert set(server["env"]) == {"FAL_KEY"}
+    assert PROJECT["scripts"][PROJECT["name"]] == "server.cli:main"  # what `uvx seedance-mcp` runs
+
+
+@pytest.mark.anyio
+async def test_the_manifest_lists_the_tools_and_prompts_the_server_has(tmp_path: Path):
+    async with connect(Settings(provider="local", home=tmp_path / "home")) as client:
+        tools = {tool.name for tool in (await client.list_tools()).tools}
+        prompts = {prompt.name: prompt for prompt in (await client.list_prompts()).prompts}
+    assert {tool["name"] for tool in MANIFEST["tools"]} == tools
+    assert {prompt["name"]: prompt["arguments"] for prompt in MANIFEST["prompts"]} == {
+        name: [argument.name for argument in prompt.arguments or []] for name, prompt in prompts.items()
+    }
+
+
+def test_the_bundle_manifest_passes_the_official_validator(node_packages: Path):
+    mcpb = node_packages / "node_modules" / ".bin" / "mcpb"
+    done = subprocess.run([mcpb, "validate", REPO / "manifest.json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "validation passes" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_setting_a_bundle_host_left_unfilled_counts_as_unset():
+    settings = Settings.from_env(
+        {"FAL_KEY": "${user_config.fal_key}", "SEEDANCE_OUTPUT_DIR": "${user_config.output_dir}", "HOME": "/h"}
+    )
+    assert settings.fal_key is None and settings.provider == "local"
+    assert settings.output_dir is not None and "user_config" not in str(settings.output_dir)
