@@ -30,9 +30,9 @@ from server.views import JOB_URI
 logger = logging.getLogger(__name__)
 
 INSTRUCTIONS = """\
-Seedance 2.0 video generation. Every generation costs real money (about $0.30 per second of 720p video on \
-the standard tier, 20% less on the fast tier) and takes 30 s to several minutes. Without a fal key the server \
-makes free offline previews instead, and says so in every result.
+Seedance 2.0 video generation. Every generation costs real money (on fal about $0.30 per second of 720p video \
+on the standard tier, 20% less on the fast tier; about half that on BytePlus ModelArk) and takes 30 s to several \
+minutes. Without a provider key the server makes free offline previews instead, and says so in every result.
 1. Call estimate_cost first and tell the user the price. The server refuses jobs above its per-job cap or \
 daily budget, and has the user confirm a costly one: in a dialog where the client has one, otherwise by refusing \
 it with its price until you call again with confirm_cost=true - do that only after the user agreed to the price.

@@ -142,10 +142,13 @@ def describe(job: dict[str, Any], seconds: float) -> str:
             lines.append(f"  picture:  {video['width']}x{video['height']}")
         if video.get("duration"):
             lines.append(f"  duration: {video['duration']:.2f} s")
-    cost = job["cost_on_fal_usd"]
+    cost = job["list_price_usd"]
     price = f"${cost['min']:.2f}" if cost["min"] == cost["max"] else f"${cost['min']:.2f}-${cost['max']:.2f}"
     lines.append(f"  request:  {job['request_id']} (get_job, or the resource {job['job_uri']})")
-    lines.append(f"  on fal:   {price}" + (" (this preview cost nothing)" if job.get("preview") else ""))
+    if job.get("preview"):
+        lines.append(f"  on fal:   {price} (this preview cost nothing)")
+    else:
+        lines.append(f"  cost:     {price} on {job['provider']}")
     return "\n".join(lines)
 
 
@@ -158,7 +161,7 @@ async def run(args: argparse.Namespace) -> int:
     params = StdioServerParameters(command=command, args=command_args, env=dict(os.environ))
     with log_path.open("a", encoding="utf-8") as errlog:
         async with Client(stdio_client(params, errlog=errlog)) as client:
-            if settings.provider == "fal":
+            if settings.provider != "local":
                 mode = "image-to-video" if tool == "animate_image" else "text-to-video"
                 estimate = await client.call_tool(
                     "estimate_cost",
@@ -168,13 +171,13 @@ async def run(args: argparse.Namespace) -> int:
                 if estimate.is_error:
                     print(text(estimate), file=sys.stderr)
                     return 2
-                if not args.yes and not await confirm(f"This runs on fal and costs {text(estimate)}"):
+                if not args.yes and not await confirm(f"This runs on {settings.provider} and costs {text(estimate)}"):
                     return 2
                 arguments["confirm_cost"] = True  # the person has just said yes to this price
             else:
                 print(
-                    "No FAL_KEY: rendering an offline preview on this machine (free, no network). "
-                    "Set FAL_KEY to generate with Seedance 2.0 on fal.",
+                    "No provider key: rendering an offline preview on this machine (free, no network). "
+                    "Set FAL_KEY (or RUNFLOW_API_KEY, ARK_API_KEY) to generate with Seedance 2.0.",
                     file=sys.stderr,
                 )
             bar = ProgressBar()

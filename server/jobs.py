@@ -314,6 +314,12 @@ class JobTracker:
             return self._ledger.require(request_id), "Too late to cancel: the job had already finished."
         if outcome == "not_found":
             return record, f"{record.provider} no longer knows this job, so it could not be cancelled."
+        if outcome == "refused":
+            self._ledger.record_event(request_id, "cancel_refused", "cancel_job while generating")
+            return record, (
+                f"{record.provider} does not stop a job that is already generating: it will finish, and be billed. "
+                "get_job fetches the video."
+            )
         if record.status == "queued":
             self._finish(request_id, "cancelled", detail="cancelled with cancel_job before it started, nothing billed")
             if self._on_finished is not None:

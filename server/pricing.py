@@ -1,9 +1,9 @@
-"""Cost estimates from fal's published token formula.
+"""Cost estimates from the hosts' published token prices.
 
-fal bills Seedance 2.0 by tokens: width x height x seconds x 24 / 1024, at $0.014 per 1000 tokens on the
-standard tier and $0.0112 on the fast tier. Reference-to-video also bills the seconds of its reference
-videos, and any reference video multiplies the rate by 0.6. Decimal arithmetic keeps the published
-figures exact ($0.3024/s for standard 720p 16:9, $0.24192/s for fast).
+Every host bills Seedance 2.0 by tokens, width x height x seconds x 24 / 1024, at its own rate per 1000
+tokens for each tier, and a lower rate when the request carries reference videos, whose seconds are
+billed too. fal: $0.014 standard, $0.0112 fast, x0.6 with reference video. Decimal arithmetic keeps the
+published figures exact ($0.3024/s for standard 720p 16:9 on fal, $0.24192/s for fast).
 """
 
 from __future__ import annotations
@@ -24,14 +24,44 @@ from server.catalog import (
     seconds_range,
 )
 
-USD_PER_1000_TOKENS: dict[Tier, Decimal] = {"standard": Decimal("0.014"), "fast": Decimal("0.0112")}
-REFERENCE_VIDEO_DISCOUNT = Decimal("0.6")
 FRAMES_PER_SECOND = 24
 TOKEN_DIVISOR = 1024
-PRICE_BASIS = (
-    "fal.ai token pricing: tokens = width x height x seconds x 24 / 1024; "
-    "$0.014 per 1000 tokens (standard) or $0.0112 (fast); reference videos add their seconds at 0.6x the rate"
+FORMULA = "tokens = width x height x seconds x 24 / 1024"
+
+
+@dataclass(frozen=True)
+class PriceList:
+    """One host's USD per 1000 tokens, by tier, without and with reference video in the request."""
+
+    provider: str
+    rate: dict[Tier, Decimal]
+    rate_with_video: dict[Tier, Decimal]
+    basis: str
+
+
+FAL_STANDARD, FAL_FAST = Decimal("0.014"), Decimal("0.0112")
+FAL = PriceList(
+    "fal",
+    {"standard": FAL_STANDARD, "fast": FAL_FAST},
+    {"standard": FAL_STANDARD * Decimal("0.6"), "fast": FAL_FAST * Decimal("0.6")},
+    f"fal.ai token pricing: {FORMULA}; $0.014 per 1000 tokens (standard) or $0.0112 (fast); "
+    "reference videos add their seconds at 0.6x the rate",
 )
+RUNFLOW = PriceList(
+    "runflow",
+    FAL.rate,
+    FAL.rate_with_video,
+    f"Runflow's per-second prices ($0.3024/s at 720p 16:9 standard, $0.2419/s fast), which are fal's token "
+    f"pricing: {FORMULA} at $0.014 or $0.0112 per 1000 tokens",
+)
+ARK = PriceList(
+    "ark",
+    {"standard": Decimal("0.0070"), "fast": Decimal("0.0056")},
+    {"standard": Decimal("0.0043"), "fast": Decimal("0.0033")},
+    f"BytePlus ModelArk list prices: {FORMULA}; $0.0070 per 1000 tokens (standard) or $0.0056 (fast), "
+    "$0.0043 or $0.0033 when reference videos are sent, whose seconds are billed too",
+)
+PRICE_LISTS: dict[str, PriceList] = {"fal": FAL, "runflow": RUNFLOW, "ark": ARK, "local": FAL}  # previews: fal's
 
 
 @dataclass(frozen=True)
@@ -61,6 +91,7 @@ def estimate(
     duration: Duration = "auto",
     aspect_ratio: AspectRatio = "auto",
     reference_video_seconds: tuple[float, float] | None = None,
+    prices: PriceList = FAL,
 ) -> Estimate:
     """Price a generation; `reference_video_seconds` is the (least, most) seconds of reference video, if any."""
     if reference_video_seconds is not None and mode != "reference-to-video":
@@ -69,10 +100,10 @@ def estimate(
     areas = [w * h for w, h in (frame_size(resolution, r) for r in ratios)]
     low_area, high_area = Decimal(min(areas)), Decimal(max(areas))
     low_s, high_s = seconds_range(duration)
-    rate = USD_PER_1000_TOKENS[tier]
+    rate = prices.rate[tier]
     extra_low = extra_high = Decimal(0)
     if reference_video_seconds is not None:
-        rate *= REFERENCE_VIDEO_DISCOUNT
+        rate = prices.rate_with_video[tier]
         extra_low, extra_high = (Decimal(str(s)) for s in reference_video_seconds)
     per_second = Decimal(FRAMES_PER_SECOND) / TOKEN_DIVISOR
     low_tokens = low_area * (low_s + extra_low) * per_second

@@ -13,11 +13,17 @@ from typing import Literal
 from server.providers.retry import RetryPolicy
 from server.saving import default_output_dir
 
-ProviderName = Literal["fal", "local"]
-PROVIDERS: tuple[ProviderName, ...] = ("fal", "local")
+ProviderName = Literal["fal", "runflow", "ark", "local"]
+PROVIDERS: tuple[ProviderName, ...] = ("fal", "runflow", "ark", "local")  # also the order keys are looked for
+KEYS: dict[ProviderName, str] = {"fal": "FAL_KEY", "runflow": "RUNFLOW_API_KEY", "ark": "ARK_API_KEY"}
 
 DEFAULT_FAL_QUEUE_URL = "https://queue.fal.run"
 DEFAULT_FAL_REST_URL = "https://rest.fal.ai"
+DEFAULT_RUNFLOW_URL = "https://api.runflow.io"
+DEFAULT_ARK_URL = "https://ark.ap-southeast.bytepluses.com/api/v3"  # BytePlus ModelArk, international
+DEFAULT_ARK_MODEL = "dreamina-seedance-2-0-260128"
+DEFAULT_ARK_FAST_MODEL = "dreamina-seedance-2-0-fast-260128"
+DEFAULT_POLL_INTERVAL = (2.0, 10.0)  # first and longest pause between status polls of a job
 DEFAULT_WAIT_SECONDS = 45.0
 DEFAULT_HEARTBEAT_SECONDS = 5.0
 MAX_WAIT_SECONDS = 600.0
@@ -54,14 +60,25 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     return value
 
 
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    return (env.get(name, "").strip() or default).rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server reads from its environment; see the README's Settings table."""
 
     fal_key: str | None = field(default=None, repr=False)
+    runflow_key: str | None = field(default=None, repr=False)
+    ark_key: str | None = field(default=None, repr=False)
     provider: ProviderName = "local"
     fal_queue_url: str = DEFAULT_FAL_QUEUE_URL
     fal_rest_url: str = DEFAULT_FAL_REST_URL
+    runflow_url: str = DEFAULT_RUNFLOW_URL
+    ark_url: str = DEFAULT_ARK_URL
+    ark_model: str = DEFAULT_ARK_MODEL
+    ark_fast_model: str = DEFAULT_ARK_FAST_MODEL
+    poll_interval: tuple[float, float] = DEFAULT_POLL_INTERVAL
     allowed_dirs: tuple[Path, ...] = field(default_factory=lambda: (Path.home(),))
     home: Path = field(default_factory=default_home)
     wait_seconds: float = DEFAULT_WAIT_SECONDS
@@ -84,15 +101,22 @@ class Settings:
         # A bundle host may pass an optional setting the user left empty as its bare `${user_config.x}`.
         env = {name: value for name, value in env.items() if not PLACEHOLDER.fullmatch(value.strip())}
         home = env.get("SEEDANCE_HOME", "").strip()
-        fal_key = env.get("FAL_KEY", "").strip() or None
-        provider = env.get("SEEDANCE_PROVIDER", "").strip().lower() or ("fal" if fal_key else "local")
+        keys = {name: env.get(variable, "").strip() or None for name, variable in KEYS.items()}
+        default = next((name for name in PROVIDERS if keys.get(name)), "local")
+        provider = env.get("SEEDANCE_PROVIDER", "").strip().lower() or default
         if provider not in PROVIDERS:
             raise SystemExit(f"seedance-mcp: SEEDANCE_PROVIDER={provider!r} is not one of {', '.join(PROVIDERS)}")
         return cls(
-            fal_key=fal_key,
+            fal_key=keys["fal"],
+            runflow_key=keys["runflow"],
+            ark_key=keys["ark"],
             provider=provider,
-            fal_queue_url=(env.get("SEEDANCE_FAL_QUEUE_URL", "").strip() or DEFAULT_FAL_QUEUE_URL).rstrip("/"),
-            fal_rest_url=(env.get("SEEDANCE_FAL_REST_URL", "").strip() or DEFAULT_FAL_REST_URL).rstrip("/"),
+            fal_queue_url=_url(env, "SEEDANCE_FAL_QUEUE_URL", DEFAULT_FAL_QUEUE_URL),
+            fal_rest_url=_url(env, "SEEDANCE_FAL_REST_URL", DEFAULT_FAL_REST_URL),
+            runflow_url=_url(env, "SEEDANCE_RUNFLOW_URL", DEFAULT_RUNFLOW_URL),
+            ark_url=_url(env, "SEEDANCE_ARK_URL", DEFAULT_ARK_URL),
+            ark_model=env.get("SEEDANCE_ARK_MODEL", "").strip() or DEFAULT_ARK_MODEL,
+            ark_fast_model=env.get("SEEDANCE_ARK_FAST_MODEL", "").strip() or DEFAULT_ARK_FAST_MODEL,
             allowed_dirs=tuple(
                 Path(d).expanduser() for d in env.get("SEEDANCE_ALLOWED_DIRS", "").split(os.pathsep) if d.strip()
             )

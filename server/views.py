@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from server.catalog import JobStatus, Mode, Tier
 from server.ledger import JobEvent, JobRecord
+from server.pricing import PRICE_LISTS
 from server.progress import describe
 
 JOB_URI = "seedance://jobs/{request_id}"
@@ -49,7 +50,10 @@ class JobView(BaseModel):
     video: VideoFile | None = Field(default=None, description="The finished video, once status is completed.")
     seed: int | None = Field(default=None, description="The seed the model used; reuse it to get a similar take.")
     estimated_cost_usd: CostRange = Field(description="What this job costs: 0 for an offline preview.")
-    cost_on_fal_usd: CostRange = Field(description="What the same job costs on fal's standard pricing.")
+    list_price_usd: CostRange = Field(
+        description="What this job costs at its host's list price (for a preview: on fal, which it stands in for)."
+    )
+    price_basis: str = Field(description="How the host that ran it prices a job.")
     preview: bool = Field(
         default=False, description="True for an offline preview rendered on this machine: not Seedance output."
     )
@@ -86,7 +90,7 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
     now = time.time() if now is None else now
     result = record.result or {}
     video = VideoFile.model_validate(result) if result.get("url") else None
-    fal_cost = CostRange(min=record.estimate_min_usd, max=record.estimate_max_usd)
+    price = CostRange(min=record.estimate_min_usd, max=record.estimate_max_usd)
     next_step = None
     if not record.finished:
         next_step = f'Call get_job with request_id="{record.request_id}" to wait for the video.'
@@ -102,8 +106,9 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
         elapsed_seconds=round((record.finished_at or now) - record.created_at, 1),
         video=video,
         seed=result.get("seed"),
-        estimated_cost_usd=CostRange(min=0, max=0) if record.preview else fal_cost,
-        cost_on_fal_usd=fal_cost,
+        estimated_cost_usd=CostRange(min=0, max=0) if record.preview else price,
+        list_price_usd=price,
+        price_basis=PRICE_LISTS[record.provider].basis if record.provider in PRICE_LISTS else "unknown host",
         preview=record.preview,
         error=record.error,
         job_uri=JOB_URI.format(request_id=record.request_id),
@@ -129,7 +134,7 @@ PREVIEW_NOTE = (
 def _summary(view: JobView, arguments: dict[str, object]) -> str:
     text = _status_text(view, arguments)
     if view.preview:
-        cost = dollars(view.cost_on_fal_usd.min, view.cost_on_fal_usd.max)
+        cost = dollars(view.list_price_usd.min, view.list_price_usd.max)
         return f"{text}\n{PREVIEW_NOTE.format(cost=cost)}"
     return text
 

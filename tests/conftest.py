@@ -20,6 +20,8 @@ from server.preview.render import RenderSpec, render
 from server.providers.retry import RetryPolicy
 from server.settings import Settings
 from tests.fake_fal import FakeFal
+from tests.fake_hosts import FakeArk, FakeRunflow
+from tests.hosts import ArkHost, FalHost, Host, RunflowHost
 
 CANARY_KEY = "canary-key-5f1e0d9c:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"
 FAST_RETRY = RetryPolicy(attempts=6, initial_delay=0.05, max_delay=0.4)  # the real policy, on a test's clock
@@ -100,11 +102,35 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def fake_fal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeFal]:
+def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The MP4 every fake host's finished jobs link to: a real H.264/AAC file."""
+    path = tmp_path_factory.mktemp("cdn") / "output.mp4"
+    render(RenderSpec("text-to-video", "what the host made", 864, 496, 4, True, seed=1), path)
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def fake_fal_server(clip: bytes) -> Iterator[FakeFal]:
     fake = FakeFal(CANARY_KEY)
-    clip = tmp_path_factory.mktemp("fal-cdn") / "output.mp4"
-    render(RenderSpec("text-to-video", "what fal made", 864, 496, 4, True, seed=1), clip)
-    fake.video = clip.read_bytes()
+    fake.video = clip
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_runflow_server(clip: bytes) -> Iterator[FakeRunflow]:
+    fake = FakeRunflow(CANARY_KEY)
+    fake.video = clip
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_ark_server(clip: bytes) -> Iterator[FakeArk]:
+    fake = FakeArk(CANARY_KEY)
+    fake.video = clip
     fake.start()
     yield fake
     fake.stop()
@@ -131,7 +157,26 @@ def settings(fake_fal: FakeFal, tmp_path: Path) -> Settings:
         allowed_dirs=(tmp_path,),
         output_dir=tmp_path / "videos",
         confirm_above_usd=5.0,  # tests of other things do not stop to ask; test_cost_approval asks
+        poll_interval=(0.02, 0.1),
     )
+
+
+@pytest.fixture(params=["fal", "runflow", "ark"])
+def host(
+    request: pytest.FixtureRequest,
+    fake_fal: FakeFal,
+    fake_runflow_server: FakeRunflow,
+    fake_ark_server: FakeArk,
+) -> Host:
+    """Each paid host in turn, its fake reset: the provider-generic tests run once for each."""
+    fake_runflow_server.reset()
+    fake_ark_server.reset()
+    hosts: dict[str, Host] = {
+        "fal": FalHost(fake_fal),
+        "runflow": RunflowHost(fake_runflow_server),
+        "ark": ArkHost(fake_ark_server),
+    }
+    return hosts[request.param]
 
 
 NPM_PACKAGES = ("@modelcontextprotocol/sdk", "@anthropic-ai/mcpb")

@@ -34,7 +34,7 @@ async def test_a_text_preview_is_a_labelled_free_mp4_with_sound(local: Settings)
     assert job is not None and job["status"] == "completed", text_of(result)
     assert job["provider"] == "local" and job["preview"] is True
     assert job["estimated_cost_usd"] == {"min": 0, "max": 0}
-    assert job["cost_on_fal_usd"] == {"min": 0.562464, "max": 0.562464}
+    assert job["list_price_usd"] == {"min": 0.562464, "max": 0.562464}
     text = text_of(result)
     assert "offline preview" in text and "not Seedance output" in text and "$0.56" in text
     (link,) = [block for block in result.content if isinstance(block, ResourceLink)]

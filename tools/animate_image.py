@@ -49,7 +49,7 @@ async def animate_image(
 
     The image is the first frame; the prompt says what moves and how the camera moves. With
     end_image_url the video arrives on that image. aspect_ratio "auto" follows the image. Costs
-    about $0.30 per second at 720p (standard tier); estimate_cost gives the range. Waits up to
+    about $0.30 per second at 720p on fal (standard tier); estimate_cost gives the range. Waits up to
     `wait_seconds` with progress, then returns the request_id of a job still running (not an error):
     call get_job to continue. A finished result links the MP4 as a resource."""
     arguments = api_arguments(

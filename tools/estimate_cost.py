@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from server import pricing
 from server.catalog import MAX_REFERENCE_VIDEO_SECONDS, MIN_REFERENCE_VIDEO_SECONDS, Mode, endpoint_id
 from server.errors import InvalidArguments
+from server.state import app_state
 from server.views import dollars
 from tools.define import define
 from tools.errors import tool_errors
@@ -29,12 +31,16 @@ class CostEstimate(BaseModel):
     rate_usd_per_1000_tokens: float = Field(description="After the 0.6x reference-video factor, when it applies.")
     reference_video_seconds: tuple[float, float] | None = None
     endpoint: str
-    provider: str = "fal"
-    price_basis: str = pricing.PRICE_BASIS
+    provider: str = Field(description="Whose prices these are.")
+    price_basis: str = Field(description="How that host prices a job, from its published rates.")
+
+
+PaidProvider = Literal["fal", "runflow", "ark"]
 
 
 async def estimate_cost(
     mode: Annotated[Mode, Field(description="Which tool: generate_text_video, animate_image or reference_video.")],
+    ctx: Context[Any],
     tier: TierParam = "standard",
     resolution: ResolutionParam = "720p",
     duration: DurationParam = "auto",
@@ -47,12 +53,22 @@ async def estimate_cost(
             description="reference-to-video only: total seconds of the reference videos (2-15), which are billed too.",
         ),
     ] = None,
+    provider: Annotated[
+        PaidProvider | None,
+        Field(
+            description=(
+                "Whose prices to use: fal, runflow (the same as fal's) or ark (BytePlus ModelArk, about half). "
+                "Omit for the host this server generates with (fal's prices for offline previews)."
+            )
+        ),
+    ] = None,
 ) -> Annotated[CallToolResult, CostEstimate]:
     """Estimate the cost in USD of a Seedance 2.0 generation; free, and nothing is submitted.
 
     tokens = width x height x seconds x 24 / 1024, at $0.014 per 1000 tokens (standard) or $0.0112
-    (fast): $0.3024 per second at 720p 16:9 on standard. "auto" duration (4-15 s) or aspect ratio gives
-    a range. In reference-to-video, reference videos add their seconds and the rate is x0.6."""
+    (fast) on fal: $0.3024 per second at 720p 16:9 on standard. "auto" duration (4-15 s) or aspect ratio
+    gives a range. In reference-to-video, reference videos add their seconds, at a lower rate. Other hosts
+    have their own rates (`provider`)."""
     with tool_errors():
         if reference_video_seconds is not None and mode != "reference-to-video":
             raise InvalidArguments(
@@ -61,8 +77,11 @@ async def estimate_cost(
                 'remove reference_video_seconds, or set mode to "reference-to-video"',
             )
     seconds = None if reference_video_seconds is None else (reference_video_seconds, reference_video_seconds)
-    estimate = pricing.estimate(mode, tier, resolution, duration, aspect_ratio, seconds)
-    result = CostEstimate(**asdict(estimate), endpoint=endpoint_id(mode, tier))
+    prices = pricing.PRICE_LISTS[provider or app_state(ctx).settings.provider]
+    estimate = pricing.estimate(mode, tier, resolution, duration, aspect_ratio, seconds, prices)
+    result = CostEstimate(
+        **asdict(estimate), endpoint=endpoint_id(mode, tier), provider=prices.provider, price_basis=prices.basis
+    )
     length = f"{duration} s" if duration != "auto" else "4-15 s (auto)"
     tokens = (
         f"{result.min_tokens:,}"
@@ -70,7 +89,8 @@ async def estimate_cost(
         else f"{result.min_tokens:,}-{result.max_tokens:,}"
     )
     text = (
-        f"{mode} on {tier}, {resolution} {aspect_ratio}, {length}: {dollars(result.min_usd, result.max_usd)} "
+        f"{mode} on {prices.provider} {tier}, {resolution} {aspect_ratio}, {length}: "
+        f"{dollars(result.min_usd, result.max_usd)} "
         f"({tokens} tokens at ${result.rate_usd_per_1000_tokens:g} per 1000)."
     )
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.model_dump())

@@ -42,7 +42,7 @@ async def generate_text_video(
 ) -> Annotated[CallToolResult, JobView] | InputRequiredResult:
     """Generate a video (with synchronized audio) from a text prompt with ByteDance Seedance 2.0.
 
-    Costs real money: about $0.30 per second at 720p on the standard tier (call estimate_cost first for
+    Costs real money: about $0.30 per second at 720p on fal's standard tier (call estimate_cost first for
     the exact range). Takes 30 s to several minutes. The call streams progress and waits up to
     `wait_seconds`; if the video is not ready by then it returns the job's request_id with status
     "queued" or "in_progress" - not an error - and get_job continues the wait. A finished result links

@@ -57,9 +57,13 @@ async def generate(
     resolution: Resolution = arguments["resolution"]
     duration: Duration = arguments["duration"]
     aspect_ratio: AspectRatio = arguments["aspect_ratio"]
-    estimate = pricing.estimate(
-        mode, tier, resolution, duration, aspect_ratio, pricing.unknown_reference_seconds(reference_videos)
-    )
+    tracker = state.tracker
+    with tool_errors():
+        provider = tracker.provider_for_new_jobs()
+        provider.check(mode, tier, arguments)
+    reference_seconds = pricing.unknown_reference_seconds(reference_videos)
+    prices = pricing.PRICE_LISTS[provider.name]
+    estimate = pricing.estimate(mode, tier, resolution, duration, aspect_ratio, reference_seconds, prices)
     approved: list[ApprovedBy] = []
 
     async def before_paying() -> None:
@@ -70,12 +74,11 @@ async def generate(
                 await approve(ctx, estimate, asked, threshold=settings.confirm_above_usd, confirm_cost=confirm_cost)
             )
 
-    tracker = state.tracker
     try:
         with tool_errors():
             files = local_files(arguments, settings.allowed_dirs)
             if files:
-                arguments = await stage(arguments, files, tracker.provider_for_new_jobs(), state.ledger)
+                arguments = await stage(arguments, files, provider, state.ledger)
             submitted = await tracker.submit(
                 mode,
                 tier,

@@ -59,7 +59,7 @@ TierParam = Annotated[
     Tier,
     Field(
         description=(
-            '"standard" for the best quality (about $0.30 per second at 720p), "fast" for lower latency at 20% '
+            '"standard" for the best quality (about $0.30 per second at 720p on fal), "fast" for lower latency at 20% '
             "less (about $0.24 per second)."
         )
     ),

@@ -14,7 +14,7 @@ from server.catalog import Mode, Tier
 from server.media import LocalFile
 
 ProviderState = Literal["queued", "in_progress", "completed"]
-CancelOutcome = Literal["cancelled", "too_late", "not_found"]
+CancelOutcome = Literal["cancelled", "too_late", "not_found", "refused"]  # refused: it will not stop a running job
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ class Provider(Protocol):
 
     name: str
     preview: bool  # True for a free offline stand-in whose output is not Seedance's
+
+    def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
+        """Raise `InvalidArguments` for a request this host cannot take, before anything is sent or uploaded."""
+        ...
 
     async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
         """Start a job; raises `ProviderError` when it was refused or its fate is unknown."""

@@ -120,6 +120,9 @@ class FalQueue:
     def __repr__(self) -> str:
         return f"FalQueue(queue_url={self._queue_url!r})"
 
+    def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
+        """Every mode, tier and input form the tools accept."""
+
     async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
         """Send once; resend only when the connection was refused, since then nothing reached fal."""
         endpoint = endpoint_id(mode, tier)

@@ -71,6 +71,9 @@ class LocalPreview:
 
     # -- the provider interface ---------------------------------------------------------------------
 
+    def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
+        """Every mode, tier and input form the tools accept."""
+
     async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
         self._folder.mkdir(parents=True, exist_ok=True)
         request_id = f"preview-{uuid.uuid4()}"

@@ -12,19 +12,23 @@ import httpx2
 from anyio.abc import TaskGroup
 
 from server.errors import ConfigurationError
+from server.providers.ark import Ark
 from server.providers.base import Provider
 from server.providers.fal import FalQueue
 from server.providers.local import LocalPreview
-from server.settings import ProviderName, Settings
+from server.providers.runflow import Runflow
+from server.settings import KEYS, ProviderName, Settings
 
-MISSING: dict[ProviderName, str] = {
-    "fal": (
-        "SEEDANCE_PROVIDER is fal but FAL_KEY is not set, so nothing was submitted. Add FAL_KEY to this server's "
-        "environment (the `env` block of the MCP client's config), or unset SEEDANCE_PROVIDER to use the free "
-        "offline preview backend. estimate_cost works either way."
-    ),
-    "local": "the offline preview backend is not available",
-}
+
+def missing(provider: ProviderName) -> str:
+    if provider not in KEYS:
+        return "the offline preview backend is not available"
+    return (
+        f"SEEDANCE_PROVIDER is {provider} but {KEYS[provider]} is not set, so nothing was submitted. Add "
+        f"{KEYS[provider]} to this server's environment (the `env` block of the MCP client's config), or unset "
+        "SEEDANCE_PROVIDER to use the first provider whose key is set, or the free offline previews. "
+        "estimate_cost works either way."
+    )
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class Providers:
     def for_new_jobs(self) -> Provider:
         provider = self.available.get(self.active)
         if provider is None:
-            raise ConfigurationError(MISSING[self.active])
+            raise ConfigurationError(missing(self.active))
         return provider
 
 
@@ -49,5 +53,24 @@ def create_providers(settings: Settings, http: httpx2.AsyncClient, task_group: T
             retry=settings.retry,
             timeout=settings.fal_timeout,
             rest_url=settings.fal_rest_url,
+        )
+    if settings.runflow_key:
+        available["runflow"] = Runflow(
+            http,
+            settings.runflow_key,
+            settings.runflow_url,
+            retry=settings.retry,
+            timeout=settings.fal_timeout,
+            poll_interval=settings.poll_interval,
+        )
+    if settings.ark_key:
+        available["ark"] = Ark(
+            http,
+            settings.ark_key,
+            settings.ark_url,
+            models={"standard": settings.ark_model, "fast": settings.ark_fast_model},
+            retry=settings.retry,
+            timeout=settings.fal_timeout,
+            poll_interval=settings.poll_interval,
         )
     return Providers(available, settings.provider)

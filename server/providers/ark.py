@@ -1,0 +1,232 @@
+"""BytePlus ModelArk's content-generation tasks, ByteDance's own API for Seedance 2.0 (providers.md §2).
+
+`POST /contents/generations/tasks` takes a `content[]` array (the prompt, then media with their roles:
+first_frame, last_frame, reference_image, reference_video, reference_audio) and JSON options; our
+"auto" is `ratio: "adaptive"` and `duration: -1`. `GET /contents/generations/tasks/{id}` moves through
+queued, running, succeeded, failed, cancelled or expired. `DELETE` cancels a queued task but deletes a
+finished one's record, so cancel looks first and deletes only what is still queued. Images and audio
+may be sent inline as data: URIs; reference videos only as URLs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any
+
+import httpx2
+
+from server.catalog import FIXED_RATIOS, RESOLUTIONS, Mode, Tier, frame_size
+from server.errors import (
+    AuthenticationFailed,
+    InvalidArguments,
+    JobCancelled,
+    JobFailed,
+    ProviderError,
+    ProviderUnavailable,
+    RequestRejected,
+)
+from server.media import LocalFile
+from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
+from server.providers.retry import RetryPolicy
+from server.providers.task_api import TaskApi, data_uri, number, poll
+
+TASKS = "/contents/generations/tasks"
+STATES = {"queued": "queued", "running": "in_progress"}
+DASHBOARD = "https://console.byteplus.com/ark"
+ROLES = {
+    "image_url": ("image_url", "first_frame"),
+    "end_image_url": ("image_url", "last_frame"),
+    "image_urls": ("image_url", "reference_image"),
+    "video_urls": ("video_url", "reference_video"),
+    "audio_urls": ("audio_url", "reference_audio"),
+}
+
+
+def explain(code: str | None, message: str | None) -> str:
+    """A ModelArk error code in words the model can act on."""
+    code = code or ""
+    said = f" ({code}: {message})" if message else f" ({code})" if code else ""
+    if code.startswith("OutputAudioSensitiveContentDetected"):
+        return (
+            f"BytePlus rejected the generated sound, which it does at random for some prompts{said}. A failed job is "
+            "not billed. Call again with generate_audio=false."
+        )
+    if code.endswith("PrivacyInformation"):
+        return (
+            f"BytePlus refused the input because it seems to show a real person{said}. Use a picture without a real "
+            "face, or a stylized one; real people must come from BytePlus's verified asset library."
+        )
+    if "Sensitive" in code or "Risk" in code or code == "ContentSecurityDetectionError":
+        return f"BytePlus's content moderation refused the request{said}. Change the prompt or the media."
+    if code.startswith("InvalidParameter"):
+        field = code.partition(".")[2] or "a parameter"
+        return f"BytePlus refused {field}{said}. Fix that argument and call again."
+    return f"BytePlus reported an error{said or ' without details'}."
+
+
+def _error(data: Any) -> tuple[str | None, str | None]:
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict):
+        code, message = error.get("code"), error.get("message")
+        return (str(code) if code else None, str(message) if message else None)
+    return None, None
+
+
+def error_from(response: httpx2.Response, data: Any, what: str) -> ProviderError:
+    status = response.status_code
+    code, message = _error(data)
+    if status in (401, 403):
+        return AuthenticationFailed(
+            f"BytePlus rejected the API key (HTTP {status}) during {what}. Check ARK_API_KEY in this server's "
+            "environment; nothing was charged.",
+            status_code=status,
+        )
+    if status == 404 and what == "submit":
+        return RequestRejected(
+            f"BytePlus does not know the model{f' ({code}: {message})' if code else ''}. Check SEEDANCE_ARK_MODEL "
+            "and SEEDANCE_ARK_FAST_MODEL, and that Seedance 2.0 is activated on the account. Nothing was charged.",
+            status_code=status,
+        )
+    if status in (400, 404, 422):
+        return RequestRejected(f"{explain(code, message)} Nothing was charged.", status_code=status, error_type=code)
+    return ProviderUnavailable(f"BytePlus could not take the {what} right now ({code or f'HTTP {status}'}).")
+
+
+def prompt_text(prompt: str) -> str:
+    """ModelArk names references "[Image 1]" where fal's schema writes "@Image1"."""
+    return re.sub(r"@(Image|Video|Audio)(\d+)", r"[\1 \2]", prompt)
+
+
+def request_body(model: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    content: list[dict[str, Any]] = [{"type": "text", "text": prompt_text(str(arguments["prompt"]))}]
+    for slot, (kind, role) in ROLES.items():
+        value = arguments.get(slot)
+        for url in value if isinstance(value, list) else [value] if value else []:
+            content.append({"type": kind, kind: {"url": url}, "role": role})
+    duration = arguments["duration"]
+    body: dict[str, Any] = {
+        "model": model,
+        "content": content,
+        "resolution": arguments["resolution"],
+        "ratio": "adaptive" if arguments["aspect_ratio"] == "auto" else arguments["aspect_ratio"],
+        "duration": -1 if duration == "auto" else int(duration),
+        "generate_audio": arguments.get("generate_audio", True),
+    }
+    if arguments.get("seed") is not None:
+        body["seed"] = arguments["seed"]
+    if arguments.get("end_user_id"):
+        body["safety_identifier"] = arguments["end_user_id"]
+    return body
+
+
+class Ark:
+    name = "ark"
+    preview = False
+
+    def __init__(
+        self,
+        http: httpx2.AsyncClient,
+        key: str,
+        base_url: str,
+        *,
+        models: Mapping[Tier, str],
+        retry: RetryPolicy,
+        timeout: float,
+        poll_interval: tuple[float, float],
+    ) -> None:
+        self._api = TaskApi(
+            http,
+            base_url,
+            f"Bearer {key}",
+            host="BytePlus ModelArk",
+            dashboard=DASHBOARD,
+            error_from=error_from,
+            retry=retry,
+            timeout=timeout,
+        )
+        self._models = dict(models)
+        self._poll_interval = poll_interval
+
+    def __repr__(self) -> str:
+        return f"Ark({self._api!r})"
+
+    def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
+        for index, url in enumerate(arguments.get("video_urls") or ()):
+            if not str(url).startswith(("https://", "http://")):
+                raise InvalidArguments(
+                    f"video_urls[{index}]",
+                    "BytePlus ModelArk takes reference videos only as public URLs, not as data: URIs or local files",
+                    "pass an https:// URL of the clip",
+                )
+
+    async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
+        model = self._models[tier]
+        data = await self._api.create(TASKS, request_body(model, arguments), model)
+        task_id = data.get("id")
+        if not isinstance(task_id, str) or not task_id:
+            raise ProviderError("BytePlus accepted the task but gave back no id")
+        return Submission(task_id, model, {"task_id": task_id})
+
+    async def _task(self, handle: Mapping[str, str], what: str) -> dict[str, Any]:
+        data = await self._api.get(f"{TASKS}/{handle['task_id']}", what)
+        if not isinstance(data, dict):
+            raise ProviderUnavailable(f"BytePlus's answer to the job's {what} was not a task")
+        return data
+
+    async def _status(self, handle: Mapping[str, str]) -> StatusUpdate:
+        task = await self._task(handle, "status")
+        status = str(task.get("status"))
+        if status in STATES:
+            return StatusUpdate(STATES[status])  # type: ignore[arg-type]
+        if status in ("succeeded", "cancelled"):
+            return StatusUpdate("completed")  # result() fetches the video, or says it was cancelled
+        if status == "failed":
+            return StatusUpdate("completed", error=explain(*_error(task)))
+        if status == "expired":
+            return StatusUpdate("completed", error="BytePlus dropped the task: it waited longer than it allows.")
+        raise ProviderError(f"BytePlus sent an unknown task status {status!r}")
+
+    def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
+        return poll(lambda: self._status(handle), self._poll_interval)
+
+    async def result(self, handle: Mapping[str, str]) -> Output:
+        task = await self._task(handle, "result")
+        if task.get("status") == "cancelled":
+            raise JobCancelled("BytePlus confirmed the task was cancelled")
+        if task.get("status") != "succeeded":
+            raise JobFailed(explain(*_error(task)))
+        content = task.get("content")
+        url = content.get("video_url") if isinstance(content, dict) else None
+        if not isinstance(url, str):
+            raise JobFailed("BytePlus finished the task but it holds no video URL")
+        resolution, ratio = task.get("resolution"), task.get("ratio")
+        size = frame_size(resolution, ratio) if resolution in RESOLUTIONS and ratio in FIXED_RATIOS else None
+        return Output(
+            url=url,
+            content_type="video/mp4",
+            seed=number(task.get("seed")),
+            width=size[0] if size else None,
+            height=size[1] if size else None,
+            duration=number(task.get("duration")),
+            raw=task,
+        )
+
+    async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
+        response, data = await self._api.read("GET", f"{TASKS}/{handle['task_id']}", "cancel")
+        if response.status_code == 404:
+            return "not_found"
+        if response.status_code >= 400:
+            raise error_from(response, data, "cancel")
+        status = data.get("status") if isinstance(data, dict) else None
+        if status == "running":
+            return "refused"
+        if status != "queued":
+            return "too_late"  # DELETE would erase a finished task's record, video link and all
+        response, data = await self._api.read("DELETE", f"{TASKS}/{handle['task_id']}", "cancel")
+        if response.status_code >= 400:
+            return "refused"  # it started meanwhile
+        return "cancelled"
+
+    async def upload(self, file: LocalFile) -> str:
+        return await data_uri(file)  # images and audio; check() has refused local videos

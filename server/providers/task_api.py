@@ -1,0 +1,143 @@
+"""What the JSON task APIs (Runflow's runs, ModelArk's tasks) share: requests, polling and inline uploads.
+
+A create is sent once and resent only when the connection was refused, since then nothing reached the
+host; an answer lost after sending means the job may exist, and it is reported, never resent. Reads are
+retried on the shared policy. Neither host streams status, so a job is followed by polling, with the
+pause growing from the first interval to the longest.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from typing import Any
+
+import anyio
+import httpx2
+
+from server import __version__
+from server.errors import ProviderError, ProviderUnavailable, SubmitUncertain
+from server.media import LocalFile
+from server.providers.base import StatusUpdate
+from server.providers.retry import NEVER_SENT, RetryPolicy, send_with_retries
+
+ErrorFrom = Callable[[httpx2.Response, Any, str], ProviderError]
+
+
+def json_body(response: httpx2.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+class TaskApi:
+    """One host's base URL and headers; the key stays in the headers and out of every message."""
+
+    def __init__(
+        self,
+        http: httpx2.AsyncClient,
+        base_url: str,
+        authorization: str,
+        *,
+        host: str,
+        dashboard: str,
+        error_from: ErrorFrom,
+        retry: RetryPolicy,
+        timeout: float,
+    ) -> None:
+        self._http = http
+        self._base = base_url.rstrip("/")
+        self._headers = {"Authorization": authorization, "User-Agent": f"seedance-mcp/{__version__}"}
+        self.host = host
+        self._dashboard = dashboard
+        self._error_from = error_from
+        self._retry = retry
+        self._timeout = httpx2.Timeout(timeout, connect=min(timeout, 10.0))
+
+    def __repr__(self) -> str:
+        return f"TaskApi(host={self.host!r}, base_url={self._base!r})"
+
+    async def create(self, path: str, body: Mapping[str, Any], what: str) -> Any:
+        """POST a new job; returns the answer's JSON or raises what the model should be told."""
+        url = f"{self._base}{path}"
+        try:
+            response = await send_with_retries(
+                lambda: self._http.post(url, json=dict(body), headers=self._headers, timeout=self._timeout),
+                self._retry,
+                what=f"{self.host} submit",
+                idempotent=False,
+            )
+        except httpx2.TransportError as exc:
+            if isinstance(exc, NEVER_SENT):
+                raise ProviderUnavailable(
+                    f"Could not connect to {self.host} at {self._base} ({type(exc).__name__}). Nothing was "
+                    "submitted and nothing was charged; check the network and call again."
+                ) from exc
+            raise self._uncertain(what, f"the connection broke before {self.host} answered") from exc
+        data = json_body(response)
+        if response.status_code >= 500 and data is None:
+            raise self._uncertain(what, f"{self.host} answered HTTP {response.status_code} without a reason")
+        if response.status_code >= 400:
+            raise self._error_from(response, data, "submit")
+        if not isinstance(data, dict):
+            raise self._uncertain(what, "its answer could not be read")
+        return data
+
+    async def read(self, method: str, path: str, what: str) -> tuple[httpx2.Response, Any]:
+        """A request that changes nothing at the host (or may safely be repeated), retried to a final answer."""
+        url = f"{self._base}{path}"
+        try:
+            response = await send_with_retries(
+                lambda: self._http.request(method, url, headers=self._headers, timeout=self._timeout),
+                self._retry,
+                what=f"{self.host} {what}",
+                usable=lambda r: not r.content or json_body(r) is not None,
+            )
+        except httpx2.TransportError as exc:
+            raise ProviderUnavailable(
+                f"Could not reach {self.host} for the job's {what} ({type(exc).__name__})."
+            ) from exc
+        data = json_body(response)
+        if data is None and response.status_code < 400 and response.content:
+            raise ProviderUnavailable(f"{self.host}'s answer to the job's {what} was not valid JSON")
+        return response, data
+
+    async def get(self, path: str, what: str) -> Any:
+        response, data = await self.read("GET", path, what)
+        if response.status_code >= 400:
+            raise self._error_from(response, data, what)
+        return data
+
+    def _uncertain(self, what: str, why: str) -> SubmitUncertain:
+        return SubmitUncertain(
+            f"The submit to {self.host} reached the network but {why}, so the job may exist there (and be billed) "
+            f"without this server knowing its id. It was not sent again. Look for a {what} job at "
+            f"{self._dashboard} before calling again: calling again starts, and bills, a second job (pass "
+            "force_new=true to do that)."
+        )
+
+
+async def poll(
+    fetch: Callable[[], Awaitable[StatusUpdate]], interval: tuple[float, float]
+) -> AsyncGenerator[StatusUpdate, None]:
+    """Status updates until `completed`, pausing `interval[0]` s at first and growing to `interval[1]`."""
+    delay, longest = interval
+    while True:
+        update = await fetch()
+        yield update
+        if update.state == "completed":
+            return
+        await anyio.sleep(delay)
+        delay = min(delay * 1.5, longest)
+
+
+async def data_uri(file: LocalFile) -> str:
+    """A checked local file inline, for hosts that take `data:` URIs and have no upload API of their own."""
+    data = await anyio.Path(file.path).read_bytes()
+    return f"data:{file.content_type};base64,{base64.b64encode(data).decode()}"
+
+
+def number(value: Any) -> Any:
+    """A JSON number as it came, or None for anything else (booleans included)."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
