@@ -162,17 +162,11 @@ class Ark:
 
     async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
         model = self._models[tier]
-        data = await self._api.create(TASKS, request_body(model, arguments), model)
-        task_id = data.get("id")
-        if not isinstance(task_id, str) or not task_id:
-            raise ProviderError("BytePlus accepted the task but gave back no id")
+        task_id = await self._api.create(TASKS, request_body(model, arguments), model)
         return Submission(task_id, model, {"task_id": task_id})
 
     async def _task(self, handle: Mapping[str, str], what: str) -> dict[str, Any]:
-        data = await self._api.get(f"{TASKS}/{handle['task_id']}", what)
-        if not isinstance(data, dict):
-            raise ProviderUnavailable(f"BytePlus's answer to the job's {what} was not a task")
-        return data
+        return await self._api.get(f"{TASKS}/{handle['task_id']}", what)
 
     async def _status(self, handle: Mapping[str, str]) -> StatusUpdate:
         task = await self._task(handle, "status")

@@ -58,8 +58,8 @@ class TaskApi:
     def __repr__(self) -> str:
         return f"TaskApi(host={self.host!r}, base_url={self._base!r})"
 
-    async def create(self, path: str, body: Mapping[str, Any], what: str) -> Any:
-        """POST a new job; returns the answer's JSON or raises what the model should be told."""
+    async def create(self, path: str, body: Mapping[str, Any], what: str) -> str:
+        """POST a new job; returns its id or raises what the model should be told."""
         url = f"{self._base}{path}"
         try:
             response = await send_with_retries(
@@ -82,7 +82,10 @@ class TaskApi:
             raise self._error_from(response, data, "submit")
         if not isinstance(data, dict):
             raise self._uncertain(what, "its answer could not be read")
-        return data
+        job_id = data.get("id")
+        if not isinstance(job_id, str) or not job_id:
+            raise self._uncertain(what, "its answer held no job id")
+        return job_id
 
     async def read(self, method: str, path: str, what: str) -> tuple[httpx2.Response, Any]:
         """A request that changes nothing at the host (or may safely be repeated), retried to a final answer."""
@@ -103,10 +106,13 @@ class TaskApi:
             raise ProviderUnavailable(f"{self.host}'s answer to the job's {what} was not valid JSON")
         return response, data
 
-    async def get(self, path: str, what: str) -> Any:
+    async def get(self, path: str, what: str) -> dict[str, Any]:
+        """A job's record; raises the host's error, or `ProviderUnavailable` for an answer that is not one."""
         response, data = await self.read("GET", path, what)
         if response.status_code >= 400:
             raise self._error_from(response, data, what)
+        if not isinstance(data, dict):
+            raise ProviderUnavailable(f"{self.host}'s answer to the job's {what} was not a job record")
         return data
 
     def _uncertain(self, what: str, why: str) -> SubmitUncertain:
