@@ -1,15 +1,23 @@
-"""`python -m bench [--json PATH]`: run every benchmark, print tables, and write the figures as JSON."""
+"""`python -m bench [--json PATH]`: run every benchmark, print tables, and write the figures as JSON.
+
+Every figure is a median of repeated runs beside its comparison from the same run, since this machine
+is shared and noisy: the ratios are what to compare.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import render, startup
+from bench import concurrency, latency, overhead, render, startup, upstream
+from bench.fake import fake_fal
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -25,15 +33,44 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"), help="where to write the figures")
     args = parser.parse_args()
-    results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
-    print("Server start over stdio (spawn to initialize answer), median of", startup.RUNS)
-    results["startup"] = startup.measure()  # type: ignore[assignment]
-    print(table(results["startup"]), "\n")  # type: ignore[arg-type]
-    print(f"Preview render, {render.SECONDS} s clip, median of {render.RUNS}")
-    results["render"] = render.measure()  # type: ignore[assignment]
-    print(table(results["render"]))  # type: ignore[arg-type]
+    logging.basicConfig(level=logging.WARNING)
+    for noisy in ("httpx", "httpx2", "server", "mcp"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
+    began = time.monotonic()
+
+    def section(key: str, title: str, run: Callable[[], Any]) -> None:
+        print(title)
+        figures = run()
+        results[key] = figures
+        print(table(figures if isinstance(figures, list) else [figures]), "\n", flush=True)
+
+    section(
+        "startup",
+        f"1. Cold start over stdio, spawn to the handshake's answer (median of {startup.RUNS})",
+        startup.measure,
+    )
+    with fake_fal() as fake:
+        section(
+            "upstream_requests",
+            f"2. Requests to fal's queue per job (median of {upstream.RUNS}; jobs played {upstream.SPEED:g}x fast)",
+            lambda: upstream.measure(fake),
+        )
+        section(
+            "latency",
+            f"3-4. Latency added, median of {latency.RUNS} (the fake's clock, read by the client)",
+            lambda: latency.measure(fake),
+        )
+        section(
+            "concurrency",
+            f"5. {concurrency.JOBS} jobs in flight in one process over stdio, held {concurrency.HOLD_SECONDS:g} s",
+            lambda: concurrency.measure(fake),
+        )
+    section("overhead", f"6. Round trips over stdio (median of {overhead.CALLS})", overhead.measure)
+    section("render", f"7. Preview render, {render.SECONDS} s clip (median of {render.RUNS})", render.measure)
+    results["total_seconds"] = round(time.monotonic() - began)
     args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote {args.json}")
+    print(f"took {results['total_seconds']} s; wrote {args.json}")
 
 
 if __name__ == "__main__":

@@ -94,6 +94,8 @@ class FakeJob:
     logs: list[str] = field(default_factory=list)
     cancelled: bool = False
     done: bool = False
+    changes: list[tuple[str, float]] = field(default_factory=list)  # (new status, when, on the fake's clock)
+    submitted_at: float = field(default_factory=time.monotonic)
 
     def tick(self, now: float) -> None:
         while not self.done:
@@ -110,7 +112,11 @@ class FakeJob:
         self.phase_started = now
         if self.phase >= len(self.phases):
             self.done = True
-        elif self.phases[self.phase].log:
+            self.changes.append(("COMPLETED", now))
+            return
+        if self.phases[self.phase].status != self.phases[self.phase - 1].status:
+            self.changes.append((self.phases[self.phase].status, now))
+        if self.phases[self.phase].log:
             self.logs.append(self.phases[self.phase].log or "")
 
     @property
@@ -156,6 +162,7 @@ class FakeFal:
             self.outcome: Outcome = "ok"
             self.stream_mode: StreamMode = "ok"
             self.ping_seconds = 0.2
+            self.stream_tick = 0.02  # how often the stream looks at its job
             self.assets: dict[str, bytes] = {}
             self.uploads: list[tuple[str, str, bytes]] = []  # (file name, content type, bytes)
             self.faults: dict[str, deque[str]] = {}
@@ -334,7 +341,7 @@ class FakeFal:
                 elif time.monotonic() - last_sent >= self.ping_seconds:
                     last_sent = time.monotonic()
                     yield b": ping\n\n"
-                await anyio.sleep(0.02)
+                await anyio.sleep(self.stream_tick)
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"x-fal-request-id": job.request_id})
 

@@ -7,7 +7,6 @@ window, its peak memory and the wall time are printed (the README's Reliability 
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from mcp import StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from bench.proc import cpu_seconds, peak_mb
 from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env, text_of
 from tests.fake_fal import FakeFal, Phase
 from tests.test_stdio import command
@@ -25,16 +25,6 @@ pytestmark = pytest.mark.anyio
 
 CALLS = 200
 HOLD_SECONDS = 10.0
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def peak_mb(pid: int) -> float:
-    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmHWM"))
-    return int(line.split()[1]) / 1024
 
 
 async def test_200_calls_at_once_each_get_their_own_result(fake_fal: FakeFal, tmp_path: Path):
