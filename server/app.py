@@ -16,6 +16,7 @@ from mcp.shared.subscriptions import ResourceUpdated
 import tools
 from server import __version__
 from server.arguments import argument_checker
+from server.http_client import LazyClient
 from server.jobs import JobTracker
 from server.ledger import JobRecord, Ledger
 from server.legacy_subscriptions import LegacySubscriptions
@@ -74,7 +75,7 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
     async def lifespan(server: MCPServer[AppState]) -> AsyncIterator[AppState]:
         ledger = Ledger(settings.ledger_path)
         try:
-            async with httpx2.AsyncClient(limits=HTTP_LIMITS) as http, anyio.create_task_group() as tg:
+            async with LazyClient(limits=HTTP_LIMITS) as http, anyio.create_task_group() as tg:
                 providers = create_providers(settings, http, tg)
                 keeper = Keeper(http, settings.output_dir, settings.posters_dir)
                 tracker = JobTracker(
