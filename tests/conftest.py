@@ -109,31 +109,26 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return path.read_bytes()
 
 
-@pytest.fixture(scope="session")
-def fake_fal_server(clip: bytes) -> Iterator[FakeFal]:
-    fake = FakeFal(CANARY_KEY)
+def _serving(fake: Any, clip: bytes) -> Iterator[Any]:
     fake.video = clip
     fake.start()
     yield fake
     fake.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_fal_server(clip: bytes) -> Iterator[FakeFal]:
+    yield from _serving(FakeFal(CANARY_KEY), clip)
 
 
 @pytest.fixture(scope="session")
 def fake_runflow_server(clip: bytes) -> Iterator[FakeRunflow]:
-    fake = FakeRunflow(CANARY_KEY)
-    fake.video = clip
-    fake.start()
-    yield fake
-    fake.stop()
+    yield from _serving(FakeRunflow(CANARY_KEY), clip)
 
 
 @pytest.fixture(scope="session")
 def fake_ark_server(clip: bytes) -> Iterator[FakeArk]:
-    fake = FakeArk(CANARY_KEY)
-    fake.video = clip
-    fake.start()
-    yield fake
-    fake.stop()
+    yield from _serving(FakeArk(CANARY_KEY), clip)
 
 
 @pytest.fixture
