@@ -11,7 +11,7 @@ may be sent inline as data: URIs; reference videos only as URLs.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx2
@@ -26,10 +26,9 @@ from server.errors import (
     ProviderUnavailable,
     RequestRejected,
 )
-from server.media import LocalFile
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
 from server.providers.retry import RetryPolicy
-from server.providers.task_api import TaskApi, data_uri, number, poll
+from server.providers.task_api import PolledHost, TaskApi, number
 
 TASKS = "/contents/generations/tasks"
 STATES = {"queued": "queued", "running": "in_progress"}
@@ -120,9 +119,8 @@ def request_body(model: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-class Ark:
+class Ark(PolledHost):
     name = "ark"
-    preview = False
 
     def __init__(
         self,
@@ -135,7 +133,7 @@ class Ark:
         timeout: float,
         poll_interval: tuple[float, float],
     ) -> None:
-        self._api = TaskApi(
+        api = TaskApi(
             http,
             base_url,
             f"Bearer {key}",
@@ -145,13 +143,11 @@ class Ark:
             retry=retry,
             timeout=timeout,
         )
+        super().__init__(api, poll_interval)
         self._models = dict(models)
-        self._poll_interval = poll_interval
-
-    def __repr__(self) -> str:
-        return f"Ark({self._api!r})"
 
     def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
+        """Reference videos must be URLs: ModelArk takes only images and audio inline, as upload() sends them."""
         for index, url in enumerate(arguments.get("video_urls") or ()):
             if not str(url).startswith(("https://", "http://")):
                 raise InvalidArguments(
@@ -180,9 +176,6 @@ class Ark:
         if status == "expired":
             return StatusUpdate("completed", error="BytePlus dropped the task: it waited longer than it allows.")
         raise ProviderError(f"BytePlus sent an unknown task status {status!r}")
-
-    def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
-        return poll(lambda: self._status(handle), self._poll_interval)
 
     async def result(self, handle: Mapping[str, str]) -> Output:
         task = await self._task(handle, "result")
@@ -221,6 +214,3 @@ class Ark:
         if response.status_code >= 400:
             return "refused"  # it started meanwhile
         return "cancelled"
-
-    async def upload(self, file: LocalFile) -> str:
-        return await data_uri(file)  # images and audio; check() has refused local videos

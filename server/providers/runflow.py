@@ -10,7 +10,7 @@ read as "the run keeps going", never as a cancelled job.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx2
@@ -25,10 +25,9 @@ from server.errors import (
     ProviderUnavailable,
     RequestRejected,
 )
-from server.media import LocalFile
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
 from server.providers.retry import RetryPolicy
-from server.providers.task_api import TaskApi, data_uri, number, poll
+from server.providers.task_api import PolledHost, TaskApi, number
 
 MODEL_ROOT = "bytedance/seedance/2.0"
 MODES: tuple[Mode, ...] = ("text-to-video", "image-to-video")
@@ -84,9 +83,8 @@ def find_video(output: Any) -> str | None:
     return None
 
 
-class Runflow:
+class Runflow(PolledHost):
     name = "runflow"
-    preview = False
 
     def __init__(
         self,
@@ -98,7 +96,7 @@ class Runflow:
         timeout: float,
         poll_interval: tuple[float, float],
     ) -> None:
-        self._api = TaskApi(
+        api = TaskApi(
             http,
             base_url,
             f"Bearer {key}",
@@ -108,10 +106,7 @@ class Runflow:
             retry=retry,
             timeout=timeout,
         )
-        self._poll_interval = poll_interval
-
-    def __repr__(self) -> str:
-        return f"Runflow({self._api!r})"
+        super().__init__(api, poll_interval)
 
     def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
         if mode not in MODES:
@@ -141,9 +136,6 @@ class Runflow:
         if status == "failed":
             error = f"Runflow reported the run failed: {_message(run) or 'no reason given'}"
         return StatusUpdate(state, error=error)  # type: ignore[arg-type]
-
-    def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
-        return poll(lambda: self._status(handle), self._poll_interval)
 
     async def result(self, handle: Mapping[str, str]) -> Output:
         run = await self._run(handle, "result")
@@ -176,6 +168,3 @@ class Runflow:
         if status in ("succeeded", "failed"):
             return "too_late"
         return "cancelled"
-
-    async def upload(self, file: LocalFile) -> str:
-        return await data_uri(file)  # Runflow stores inline data: URIs itself

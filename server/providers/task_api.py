@@ -138,6 +138,30 @@ async def poll(
         delay = min(delay * 1.5, longest)
 
 
+class PolledHost:
+    """What Runflow and ModelArk share as providers: their TaskApi, status by polling, local files inline."""
+
+    name: str
+    preview = False
+
+    def __init__(self, api: TaskApi, poll_interval: tuple[float, float]) -> None:
+        self._api = api
+        self._poll_interval = poll_interval
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._api!r})"
+
+    async def _status(self, handle: Mapping[str, str]) -> StatusUpdate:
+        raise NotImplementedError
+
+    def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
+        return poll(lambda: self._status(handle), self._poll_interval)
+
+    async def upload(self, file: LocalFile) -> str:
+        """Neither host has an upload API; both take images and audio inline as data: URIs."""
+        return await data_uri(file)
+
+
 async def data_uri(file: LocalFile) -> str:
     """A checked local file inline, for hosts that take `data:` URIs and have no upload API of their own."""
     data = await anyio.Path(file.path).read_bytes()
