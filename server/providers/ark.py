@@ -28,7 +28,7 @@ from server.errors import (
 )
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
 from server.providers.retry import RetryPolicy
-from server.providers.task_api import PolledHost, TaskApi, number
+from server.providers.task_api import PolledHost, number
 
 TASKS = "/contents/generations/tasks"
 STATES = {"queued": "queued", "running": "in_progress"}
@@ -121,6 +121,9 @@ def request_body(model: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
 
 class Ark(PolledHost):
     name = "ark"
+    host = "BytePlus ModelArk"
+    dashboard = DASHBOARD
+    error_from = staticmethod(error_from)
 
     def __init__(
         self,
@@ -133,17 +136,7 @@ class Ark(PolledHost):
         timeout: float,
         poll_interval: tuple[float, float],
     ) -> None:
-        api = TaskApi(
-            http,
-            base_url,
-            f"Bearer {key}",
-            host="BytePlus ModelArk",
-            dashboard=DASHBOARD,
-            error_from=error_from,
-            retry=retry,
-            timeout=timeout,
-        )
-        super().__init__(api, poll_interval)
+        super().__init__(http, key, base_url, retry=retry, timeout=timeout, poll_interval=poll_interval)
         self._models = dict(models)
 
     def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:

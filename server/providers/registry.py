@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import httpx2
 from anyio.abc import TaskGroup
 
+from server.catalog import Tier
 from server.errors import ConfigurationError
 from server.providers.ark import Ark
 from server.providers.base import Provider
@@ -54,23 +55,14 @@ def create_providers(settings: Settings, http: httpx2.AsyncClient, task_group: T
             timeout=settings.fal_timeout,
             rest_url=settings.fal_rest_url,
         )
+    retry, timeout, polls = settings.retry, settings.fal_timeout, settings.poll_interval
     if settings.runflow_key:
         available["runflow"] = Runflow(
-            http,
-            settings.runflow_key,
-            settings.runflow_url,
-            retry=settings.retry,
-            timeout=settings.fal_timeout,
-            poll_interval=settings.poll_interval,
+            http, settings.runflow_key, settings.runflow_url, retry=retry, timeout=timeout, poll_interval=polls
         )
     if settings.ark_key:
+        models: dict[Tier, str] = {"standard": settings.ark_model, "fast": settings.ark_fast_model}
         available["ark"] = Ark(
-            http,
-            settings.ark_key,
-            settings.ark_url,
-            models={"standard": settings.ark_model, "fast": settings.ark_fast_model},
-            retry=settings.retry,
-            timeout=settings.fal_timeout,
-            poll_interval=settings.poll_interval,
+            http, settings.ark_key, settings.ark_url, models=models, retry=retry, timeout=timeout, poll_interval=polls
         )
     return Providers(available, settings.provider)

@@ -26,8 +26,7 @@ from server.errors import (
     RequestRejected,
 )
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
-from server.providers.retry import RetryPolicy
-from server.providers.task_api import PolledHost, TaskApi, number
+from server.providers.task_api import PolledHost, number
 
 MODEL_ROOT = "bytedance/seedance/2.0"
 MODES: tuple[Mode, ...] = ("text-to-video", "image-to-video")
@@ -85,28 +84,9 @@ def find_video(output: Any) -> str | None:
 
 class Runflow(PolledHost):
     name = "runflow"
-
-    def __init__(
-        self,
-        http: httpx2.AsyncClient,
-        key: str,
-        base_url: str,
-        *,
-        retry: RetryPolicy,
-        timeout: float,
-        poll_interval: tuple[float, float],
-    ) -> None:
-        api = TaskApi(
-            http,
-            base_url,
-            f"Bearer {key}",
-            host="Runflow",
-            dashboard=DASHBOARD,
-            error_from=error_from,
-            retry=retry,
-            timeout=timeout,
-        )
-        super().__init__(api, poll_interval)
+    host = "Runflow"
+    dashboard = DASHBOARD
+    error_from = staticmethod(error_from)
 
     def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
         if mode not in MODES:

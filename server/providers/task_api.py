@@ -139,13 +139,38 @@ async def poll(
 
 
 class PolledHost:
-    """What Runflow and ModelArk share as providers: their TaskApi, status by polling, local files inline."""
+    """What Runflow and ModelArk share as providers: a bearer-key TaskApi, status by polling, local files inline.
+
+    A host names itself (`host`, for messages), where its jobs can be looked up (`dashboard`) and how its
+    error answers read (`error_from`).
+    """
 
     name: str
+    host: str
+    dashboard: str
+    error_from: ErrorFrom
     preview = False
 
-    def __init__(self, api: TaskApi, poll_interval: tuple[float, float]) -> None:
-        self._api = api
+    def __init__(
+        self,
+        http: httpx2.AsyncClient,
+        key: str,
+        base_url: str,
+        *,
+        retry: RetryPolicy,
+        timeout: float,
+        poll_interval: tuple[float, float],
+    ) -> None:
+        self._api = TaskApi(
+            http,
+            base_url,
+            f"Bearer {key}",
+            host=self.host,
+            dashboard=self.dashboard,
+            error_from=self.error_from,
+            retry=retry,
+            timeout=timeout,
+        )
         self._poll_interval = poll_interval
 
     def __repr__(self) -> str:
