@@ -16,12 +16,14 @@ from mcp.shared.subscriptions import ResourceUpdated
 import tools
 from server import __version__
 from server.arguments import argument_checker
+from server.card import card_resource
+from server.card.visibility import hide_app_only_tools
 from server.http_client import LazyClient
 from server.jobs import JobTracker
 from server.ledger import JobRecord, Ledger
 from server.legacy_subscriptions import LegacySubscriptions
 from server.prompts import register_prompts
-from server.providers.registry import create_providers
+from server.providers.registry import create_providers, media_origins
 from server.resources import JOBS_URI, register_resources
 from server.saving import Keeper
 from server.settings import Settings
@@ -86,7 +88,7 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
                     dedup_seconds=settings.dedup_seconds,
                     keep=keeper.keep,
                 )
-                ref.current = AppState(settings=settings, ledger=ledger, tracker=tracker)
+                ref.current = AppState(settings=settings, ledger=ledger, tracker=tracker, http=http)
                 ready = "" if providers.active in providers.available else " (missing FAL_KEY)"
                 logger.info(
                     "seedance-mcp %s ready: provider=%s%s ledger=%s",
@@ -112,7 +114,8 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         tools=tools.ALL,
         lifespan=lifespan,
         subscriptions=bus,
-        middleware=[argument_checker(tools.ALL)],
+        middleware=[argument_checker(tools.ALL), hide_app_only_tools],
+        extensions=[card_resource(media_origins(settings))],
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",  # type: ignore[arg-type]
     )
     register_resources(mcp, ref)

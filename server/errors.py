@@ -4,6 +4,7 @@
     ├── ConfigurationError   the server is not set up for this call (no API key, say)
     ├── InvalidArguments     a call that was refused before anything was sent or charged
     ├── JobNotFound          a request_id the ledger has never seen
+    ├── VideoUnavailable     a job whose video this server cannot read (yet, or any more)
     ├── PossibleDuplicate    an identical earlier submit may have started a job nobody could confirm
     └── ProviderError        the provider refused the request or could not be reached
         ├── AuthenticationFailed   the provider rejected the API key
@@ -38,6 +39,10 @@ class InvalidArguments(SeedanceError):
 
 class JobNotFound(SeedanceError):
     """Raised when get_job is asked about a request_id that this server never submitted."""
+
+
+class VideoUnavailable(SeedanceError):
+    """Raised when a job has no video this server can read: not finished, or neither stored nor reachable."""
 
 
 class PossibleDuplicate(SeedanceError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -12,3 +13,10 @@ def local_path(url: str) -> Path | None:
     if not url.startswith("file://"):
         return None
     return Path(url2pathname(urlparse(url).path))
+
+
+def stored_video(result: dict[str, Any]) -> Path | None:
+    """Where a finished job's video is on this machine: its saved copy, else a preview's own file."""
+    if result.get("saved_path"):
+        return Path(str(result["saved_path"]))
+    return local_path(str(result.get("url", "")))

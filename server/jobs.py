@@ -212,6 +212,21 @@ class JobTracker:
             with anyio.move_on_after(min(remaining, heartbeat)):
                 await changed.wait()
 
+    async def next_change(self, request_id: str, seen: float, seconds: float) -> JobRecord:
+        """The job once its ledger row is newer than `seen` (an `updated_at`), or as it is after `seconds`.
+
+        A long poll for the job card: it answers at once when the caller is behind, and otherwise on the
+        next change, so a card that asks again right away still waits, even for a job nobody follows.
+        """
+        self.watch(find_job(self._ledger, request_id))
+        with anyio.move_on_after(seconds):
+            while True:
+                changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading
+                if self._ledger.require(request_id).updated_at > seen:
+                    break
+                await changed.wait()
+        return self._ledger.require(request_id)
+
     def _signal(self, request_id: str) -> None:
         event = self._changed.pop(request_id, None)
         if event is not None:

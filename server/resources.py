@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
-from server.file_urls import local_path
+from server.file_urls import stored_video
 from server.ledger import JobRecord, Ledger
 from server.state import AppState
 from server.views import job_detail, job_view
@@ -58,7 +57,7 @@ def register_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> No
         url = str(result.get("url", ""))
         if not record.finished or not url:
             raise ResourceError(f"Job {request_id} has no video yet (status {record.status}); call get_job to wait.")
-        path = Path(result["saved_path"]) if result.get("saved_path") else local_path(url)
+        path = stored_video(result)
         if path is None:
             raise ResourceError(f"Job {request_id}'s video is not stored on this machine; download it from {url}")
         if not path.is_file():

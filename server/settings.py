@@ -33,6 +33,7 @@ DEFAULT_MAX_USD_PER_JOB = 5.0
 DEFAULT_CONFIRM_ABOVE_USD = 1.0
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 DEFAULT_HTTP_MAX_BODY_MB = 48.0  # a 30 MB image as a data: URI is 40 MB of base64
+ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # a CSP host source: scheme, host, port
 
 
 def default_home() -> Path:
@@ -58,6 +59,17 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     if not low <= value <= high:
         raise SystemExit(f"seedance-mcp: {name}={raw} is outside {low:g}..{high:g}")
     return value
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in env.get(name, "").split(",") if o.strip())
+    for origin in origins:
+        if not ORIGIN.fullmatch(origin):
+            raise SystemExit(
+                f"seedance-mcp: {name} holds {origin!r}, which is not an origin such as https://media.example.com, "
+                "https://*.example.com or http://127.0.0.1:8080 (scheme and host, no path)"
+            )
+    return origins
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
@@ -94,6 +106,7 @@ class Settings:
     max_usd_per_job: float = DEFAULT_MAX_USD_PER_JOB
     daily_budget_usd: float | None = None
     confirm_above_usd: float = DEFAULT_CONFIRM_ABOVE_USD
+    media_origins: tuple[str, ...] = ()  # more origins the job card may play videos from (a proxy, a mirror)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -140,6 +153,7 @@ class Settings:
             max_usd_per_job=_float(env, "SEEDANCE_MAX_USD_PER_JOB", DEFAULT_MAX_USD_PER_JOB, 0, 10_000),
             daily_budget_usd=_float(env, "SEEDANCE_DAILY_BUDGET_USD", 0, 0, 1_000_000) or None,
             confirm_above_usd=_float(env, "SEEDANCE_CONFIRM_ABOVE_USD", DEFAULT_CONFIRM_ABOVE_USD, 0, 10_000),
+            media_origins=_origins(env, "SEEDANCE_MEDIA_ORIGINS"),
         )
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 from mcp.server.mcpserver import Context
 
 from server.jobs import JobTracker
@@ -17,6 +18,7 @@ class AppState:
     settings: Settings
     ledger: Ledger
     tracker: JobTracker
+    http: httpx2.AsyncClient
 
 
 def app_state(ctx: Context[Any]) -> AppState:

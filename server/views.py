@@ -78,6 +78,15 @@ class JobDetail(JobView):
     events: list[dict[str, object]]
 
 
+class CardJob(JobView):
+    """A job as the job card shows it: the plain view, what it was asked for, and how far it got."""
+
+    arguments: dict[str, object] = Field(description="The arguments the job was submitted with.")
+    last_log: str | None = Field(default=None, description="The newest line of the host's log.")
+    generating_seconds: float | None = Field(default=None, description="Seconds since generation started.")
+    version: float = Field(description="When the ledger last changed this job; watch_job waits for a newer one.")
+
+
 def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
 
@@ -122,6 +131,18 @@ def job_detail(record: JobRecord, events: list[JobEvent]) -> JobDetail:
         **job_view(record).model_dump(),
         arguments=record.arguments,
         events=[{"at": _iso(e.at), "event": e.event, "detail": e.detail} for e in events],
+    )
+
+
+def card_view(record: JobRecord) -> CardJob:
+    now = time.time()
+    generating = now - record.started_at if record.started_at and not record.finished else None
+    return CardJob(
+        **job_view(record, now).model_dump(),
+        arguments=record.arguments,
+        last_log=record.last_log,
+        generating_seconds=None if generating is None else round(generating, 1),
+        version=record.updated_at,
     )
 
 

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.cdn import serve
 from tests.fault_front import TCP_FAULTS, FaultFront
 
 Outcome = Literal["ok", "invalid", "error"]
@@ -167,6 +168,7 @@ class FakeFal:
             self.uploads: list[tuple[str, str, bytes]] = []  # (file name, content type, bytes)
             self.faults: dict[str, deque[str]] = {}
             self.on_event: Callable[[str], None] | None = None
+            self.ranges = True  # False: the CDN answers every range request with the whole file
 
     def inject(self, op: str, fault: str, times: int = 1, seconds: float = 0.5) -> None:
         """Make the next `times` requests to `op` fail with `fault`; "refused" closes its door for `seconds`."""
@@ -392,7 +394,7 @@ class FakeFal:
 
     async def video_file(self, request: Request) -> Response:
         """The CDN copy of a finished job's video."""
-        return Response(self.video, media_type="video/mp4")
+        return serve(request, self.video, "video/mp4", ranges=self.ranges)
 
     async def storage_token(self, request: Request) -> Response:
         """fal's REST host: a short-lived CDN token, and the CDN's base URL (§11)."""

@@ -23,6 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.cdn import serve
+
 
 @dataclass(frozen=True)
 class Step:
@@ -124,7 +126,7 @@ class FakeHost:
         return f"{self.url}/files/{job.id}/output.mp4"
 
     async def video_file(self, request: Request) -> Response:
-        return Response(self.video, media_type="video/mp4")
+        return serve(request, self.video, "video/mp4")
 
     def start(self) -> FakeHost:
         sock = socket.socket()

@@ -1,4 +1,7 @@
-"""The MCP tools, one a module; `ALL` is what the server registers, in the order clients list them."""
+"""The MCP tools, one a module; `ALL` is what the server registers, in the order clients list them.
+
+The job card's own tools, which hosts keep from the model, are in `tools/card/`.
+"""
 
 from mcp.server.mcpserver.tools import Tool
 
@@ -11,6 +14,7 @@ from tools import (
     list_jobs,
     reference_video,
 )
+from tools.card import video_chunk, watch_job
 
 ALL: list[Tool] = [
     generate_text_video.TOOL,
@@ -20,4 +24,6 @@ ALL: list[Tool] = [
     list_jobs.TOOL,
     cancel_job.TOOL,
     estimate_cost.TOOL,
+    watch_job.TOOL,
+    video_chunk.TOOL,
 ]

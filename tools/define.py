@@ -10,6 +10,9 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 
 
-def define(fn: Callable[..., Any], *, title: str, annotations: ToolAnnotations) -> Tool:
+def define(
+    fn: Callable[..., Any], *, title: str, annotations: ToolAnnotations, meta: dict[str, Any] | None = None
+) -> Tool:
     """A tool whose description is the docstring without its source indentation."""
-    return Tool.from_function(fn, title=title, description=inspect.cleandoc(fn.__doc__ or ""), annotations=annotations)
+    description = inspect.cleandoc(fn.__doc__ or "")
+    return Tool.from_function(fn, title=title, description=description, annotations=annotations, meta=meta)

@@ -33,6 +33,10 @@ class CostEstimate(BaseModel):
     endpoint: str
     provider: str = Field(description="Whose prices these are.")
     price_basis: str = Field(description="How that host prices a job, from its published rates.")
+    preview: bool = Field(
+        default=False,
+        description="True when this server has no host key and makes free offline previews: the prices are then fal's.",
+    )
 
 
 PaidProvider = Literal["fal", "runflow", "ark"]
@@ -77,10 +81,14 @@ async def estimate_cost(
                 'remove reference_video_seconds, or set mode to "reference-to-video"',
             )
     seconds = None if reference_video_seconds is None else (reference_video_seconds, reference_video_seconds)
-    prices = pricing.PRICE_LISTS[provider or app_state(ctx).settings.provider]
+    host = provider or app_state(ctx).settings.provider
+    prices = pricing.PRICE_LISTS[host]
     estimate = pricing.estimate(mode, tier, resolution, duration, aspect_ratio, seconds, prices)
     result = CostEstimate(
-        **asdict(estimate), endpoint=endpoint_id(mode, tier), provider=prices.provider, price_basis=prices.basis
+        **asdict(estimate), endpoint=endpoint_id(mode, tier),
+        provider=prices.provider,
+        price_basis=prices.basis,
+        preview=host == "local",
     )
     length = f"{duration} s" if duration != "auto" else "4-15 s (auto)"
     tokens = (

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from mcp_types import InputRequiredResult
 
+from server.card import card_meta
 from server.views import JobView
 from tools.define import define
 from tools.generation import ANNOTATIONS, api_arguments, generate
@@ -71,4 +72,5 @@ TOOL = define(
     generate_text_video,
     title="Generate a video from text (Seedance 2.0)",
     annotations=ANNOTATIONS,
+    meta=card_meta(),
 )

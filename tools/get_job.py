@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
+from server.card import card_meta
 from server.progress import ProgressReporter
 from server.state import app_state
 from server.views import JobView, job_result
@@ -42,4 +43,5 @@ TOOL = define(
     annotations=ToolAnnotations(
         read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
     ),
+    meta=card_meta(),
 )

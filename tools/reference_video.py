@@ -9,6 +9,7 @@ from mcp.types import CallToolResult
 from mcp_types import InputRequiredResult
 from pydantic import Field
 
+from server.card import card_meta
 from server.catalog import MAX_AUDIOS, MAX_FILES, MAX_IMAGES, MAX_VIDEOS
 from server.errors import InvalidArguments
 from server.prompts import reference_names
@@ -132,4 +133,5 @@ TOOL = define(
     reference_video,
     title="Generate a video from reference images, videos and audio (Seedance 2.0)",
     annotations=ANNOTATIONS,
+    meta=card_meta(),
 )

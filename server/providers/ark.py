@@ -121,6 +121,8 @@ def request_body(model: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
 
 class Ark(PolledHost):
     name = "ark"
+    # Unconfirmed: content.video_url points at a TOS object storage bucket of the region.
+    media_origins: tuple[str, ...] = ("https://*.bytepluses.com", "https://*.volces.com")
     host = "BytePlus ModelArk"
     dashboard = DASHBOARD
     error_from = staticmethod(error_from)

@@ -57,6 +57,7 @@ class Provider(Protocol):
 
     name: str
     preview: bool  # True for a free offline stand-in whose output is not Seedance's
+    media_origins: tuple[str, ...]  # where its finished videos are served from: the job card may play them there
 
     def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
         """Raise `InvalidArguments` for a request this host cannot take, before anything is sent or uploaded."""

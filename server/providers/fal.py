@@ -96,6 +96,7 @@ class FalQueue:
 
     name = "fal"
     preview = False
+    media_origins: tuple[str, ...] = ("https://fal.media", "https://*.fal.media")  # v3.fal.media, v3b.fal.media
 
     def __init__(
         self,

@@ -60,6 +60,7 @@ def _image_size(data: bytes, field_name: str) -> tuple[int, int]:
 class LocalPreview:
     name = "local"
     preview = True
+    media_origins: tuple[str, ...] = ()  # previews are files on this machine: the card reads them through the server
 
     def __init__(self, folder: Path, http: httpx2.AsyncClient, task_group: TaskGroup) -> None:
         self._folder = folder

@@ -44,6 +44,17 @@ class Providers:
         return provider
 
 
+def media_origins(settings: Settings) -> tuple[str, ...]:
+    """Where the videos of every host this server is set up for are served from, then the operator's own."""
+    hosts = [
+        provider
+        for provider, key in ((FalQueue, settings.fal_key), (Runflow, settings.runflow_key), (Ark, settings.ark_key))
+        if key
+    ]
+    origins = [origin for host in hosts for origin in host.media_origins]
+    return tuple(dict.fromkeys([*origins, *settings.media_origins]))
+
+
 def create_providers(settings: Settings, http: httpx2.AsyncClient, task_group: TaskGroup) -> Providers:
     available: dict[str, Provider] = {"local": LocalPreview(settings.previews_dir, http, task_group)}
     if settings.fal_key:

@@ -84,6 +84,8 @@ def find_video(output: Any) -> str | None:
 
 class Runflow(PolledHost):
     name = "runflow"
+    # Unconfirmed: its runs return fal-shaped output, so fal's CDN, or its own.
+    media_origins: tuple[str, ...] = ("https://fal.media", "https://*.fal.media", "https://*.runflow.io")
     host = "Runflow"
     dashboard = DASHBOARD
     error_from = staticmethod(error_from)
