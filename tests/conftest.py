@@ -23,6 +23,7 @@ from tests.fake_fal import FakeFal
 from tests.fake_hosts import FakeArk, FakeRunflow
 from tests.hosts import ArkHost, FalHost, Host, RunflowHost
 
+REPO = Path(__file__).resolve().parent.parent
 CANARY_KEY = "canary-key-5f1e0d9c:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"
 FAST_RETRY = RetryPolicy(attempts=6, initial_delay=0.05, max_delay=0.4)  # the real policy, on a test's clock
 
@@ -76,6 +77,10 @@ def record_logs() -> Iterator[None]:
     yield
     root.removeHandler(handler)
     root.setLevel(previous)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--screenshots", metavar="DIR", help="save the browser tests' screenshots here (as docs/ does)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -174,18 +179,42 @@ def host(
     return hosts[request.param]
 
 
-NPM_PACKAGES = ("@modelcontextprotocol/sdk", "@anthropic-ai/mcpb")
+def npm_ci(folder: Path, packages: tuple[str, ...]) -> Path:
+    """`folder` with its npm packages installed from its lock file (once; later runs find them there)."""
+    npm = shutil.which("npm")
+    assert shutil.which("node") and npm, "these tests need Node.js and npm on PATH"
+    if not all((folder / "node_modules" / package).is_dir() for package in packages):
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, capture_output=True, timeout=600)
+    return folder
 
 
 @pytest.fixture(scope="session")
 def node_packages() -> Path:
-    """tests/ts with its npm packages installed from the lock file (once; later runs find them there)."""
-    folder = Path(__file__).parent / "ts"
-    npm = shutil.which("npm")
-    assert shutil.which("node") and npm, "these tests need Node.js and npm on PATH"
-    if not all((folder / "node_modules" / package).is_dir() for package in NPM_PACKAGES):
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, capture_output=True, timeout=600)
-    return folder
+    """tests/ts: the official TypeScript MCP client and the MCP Bundle CLI."""
+    return npm_ci(Path(__file__).parent / "ts", ("@modelcontextprotocol/sdk", "@anthropic-ai/mcpb"))
+
+
+@pytest.fixture(scope="session")
+def ui_packages() -> Path:
+    """ui/: what builds the job card and drives it in a browser."""
+    return npm_ci(REPO / "ui", ("@modelcontextprotocol/ext-apps", "esbuild", "puppeteer-core", "typescript"))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium for the browser tests, installed with apt-get when it is missing and we may."""
+    found = os.environ.get("SEEDANCE_TEST_CHROMIUM") or shutil.which("chromium")
+    if found is None:
+        apt = shutil.which("apt-get")
+        assert apt and os.geteuid() == 0, (
+            "the browser tests need Chromium: apt-get install chromium, or set SEEDANCE_TEST_CHROMIUM to a Chromium"
+        )
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run([apt, "update", "-q"], check=True, capture_output=True, env=env, timeout=600)
+        subprocess.run([apt, "install", "-y", "-q", "chromium"], check=True, capture_output=True, env=env, timeout=1200)
+        found = shutil.which("chromium")
+    assert found, "Chromium did not install"
+    return found
 
 
 def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -98,6 +98,10 @@ class FakeJob:
     changes: list[tuple[str, float]] = field(default_factory=list)  # (new status, when, on the fake's clock)
     submitted_at: float = field(default_factory=time.monotonic)
 
+    def __post_init__(self) -> None:
+        if self.phases and self.phases[0].log:  # a job that starts in a phase with a log line has it at once
+            self.logs.append(self.phases[0].log)
+
     def tick(self, now: float) -> None:
         while not self.done:
             current = self.phases[self.phase] if self.phase < len(self.phases) else None
