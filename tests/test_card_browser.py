@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -72,7 +71,7 @@ def test_a_preview_plays_in_its_card_at_the_requested_length_and_size(
     assert "error" not in played, played
     assert (played["width"], played["height"]) == (864, 496) and abs(played["duration"] - 4) < 0.1
     assert host.eval(text("#status")) == "Preview ready"
-    assert host.wait("document.querySelector('#facts').textContent.includes('864×496')")
+    assert host.wait("document.querySelector('#facts').textContent.includes('864\u00d7496')")
     assert "Free preview" in host.eval(text("#price"))
     assert host.eval("document.getElementById('request-id').value") == result["structuredContent"]["request_id"]
     screenshot(host, "job-card.png", request, tmp_path)

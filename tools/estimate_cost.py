@@ -85,7 +85,8 @@ async def estimate_cost(
     prices = pricing.PRICE_LISTS[host]
     estimate = pricing.estimate(mode, tier, resolution, duration, aspect_ratio, seconds, prices)
     result = CostEstimate(
-        **asdict(estimate), endpoint=endpoint_id(mode, tier),
+        **asdict(estimate),
+        endpoint=endpoint_id(mode, tier),
         provider=prices.provider,
         price_basis=prices.basis,
         preview=host == "local",
