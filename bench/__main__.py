@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import concurrency, latency, overhead, render, startup, upstream
+from bench import card, concurrency, latency, overhead, render, startup, upstream
 from bench.fake import fake_fal
 
 
@@ -65,6 +65,11 @@ def main() -> None:
             "concurrency",
             f"5. {concurrency.JOBS} jobs in flight in one process over stdio, held {concurrency.HOLD_SECONDS:g} s",
             lambda: concurrency.measure(fake),
+        )
+        section(
+            "card",
+            f"8. The job card, from the job done to its video playing in headless Chromium (median of {card.RUNS})",
+            lambda: card.measure(fake),
         )
     section("overhead", f"6. Round trips over stdio (median of {overhead.CALLS})", overhead.measure)
     section("render", f"7. Preview render, {render.SECONDS} s clip (median of {render.RUNS})", render.measure)

@@ -64,8 +64,9 @@ class CardHost:
         opened: dict[str, Any] = self.send("open", tool=tool, arguments=arguments, result=result, **options)
         return opened
 
-    def wait(self, js: str, timeout: float = 60) -> Any:
-        return self.send("wait", js=js, timeout=int(timeout * 1000))
+    def wait(self, js: str, timeout: float = 60, polling: int | str = 50) -> Any:
+        """The expression's value once it is truthy in the card; `polling` "raf" checks it every frame."""
+        return self.send("wait", js=js, timeout=int(timeout * 1000), polling=polling)
 
     def eval(self, js: str) -> Any:
         return self.send("eval", js=js)

@@ -46,7 +46,8 @@ def fake_origin(fake: FakeFal) -> str:
 
 
 def screenshot(host: CardHost, name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    host.wait("document.getElementById('video').readyState >= 2")  # a frame to show, not the loading spinner
+    host.eval("(v => { v.muted = true; return v.play().then(() => true); })(document.getElementById('video'))")
+    host.wait("(v => v.currentTime > 0.5 && (v.pause(), true))(document.getElementById('video'))")  # it plays
     folder = Path(request.config.getoption("--screenshots") or tmp_path)
     path = host.send("screenshot", path=str(folder / name))
     assert Path(path).stat().st_size > 10_000
@@ -193,3 +194,34 @@ def test_the_card_follows_the_hosts_theme_and_fits_a_narrow_chat(
     )
     assert host.wait(f"{background} === 'rgb(250, 240, 230)' && getComputedStyle(document.body).fontFamily")
     assert "Georgia" in host.eval("getComputedStyle(document.body).fontFamily")
+
+
+def test_cancel_asks_first_and_open_download_and_fullscreen_go_through_the_host(open_host: OpenHost, fake_fal: FakeFal):
+    fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=3)]
+    host = open_host(**on_fal(fake_fal, SEEDANCE_MEDIA_ORIGINS=fake_origin(fake_fal)))
+    arguments = {"prompt": "a queue that will be cancelled", "wait_seconds": 0}
+    held = host.call("generate_text_video", arguments)
+    host.open("generate_text_video", arguments, held)
+    assert host.wait("document.getElementById('status').textContent === 'Queued, position 3'")
+    host.click("#cancel")
+    assert "nothing is billed" in host.wait(
+        "!document.getElementById('ask').hidden && document.getElementById('ask-text').textContent"
+    )
+    host.click("#ask-yes")
+    assert host.wait("document.getElementById('badge').textContent === 'Cancelled'")
+    assert fake_fal.job(held["structuredContent"]["request_id"]).cancelled
+    assert "cancel_job" in {event["name"] for event in host.events("relay")}
+
+    fake_fal.reset()
+    done = host.call("generate_text_video", {"prompt": "a finished one"})
+    url = done["structuredContent"]["video"]["url"]
+    host.open("generate_text_video", {"prompt": "a finished one"}, done)
+    host.wait(video_state(fake_origin(fake_fal)))
+    host.click("#open")
+    assert host.wait_event("open-link")[0]["params"] == {"url": url}
+    host.click("#download")
+    [link] = host.wait_event("download-file")[0]["params"]["contents"]
+    assert (link["type"], link["uri"], link["mimeType"]) == ("resource_link", url, "video/mp4")
+    host.click("#fullscreen")
+    assert host.wait_event("display-mode")[0]["params"] == {"mode": "fullscreen"}
+    assert host.wait("document.getElementById('fullscreen').getAttribute('aria-pressed') === 'true'")

@@ -26,7 +26,7 @@ async def test_jobs_are_listed_and_readable_as_resources(settings: Settings, fak
         record = await read_json(client, f"seedance://jobs/{request_id}")
         with pytest.raises(MCPError):
             await client.read_resource("seedance://jobs/not-a-job")
-    assert resources == ["seedance://jobs"]
+    assert resources == ["ui://seedance/job.html", "seedance://jobs"]  # the job card, then the jobs
     assert templates == ["seedance://jobs/{request_id}", "seedance://jobs/{request_id}/video"]
     assert [job["request_id"] for job in jobs] == [request_id]
     assert record["status"] == "completed" and record["arguments"]["prompt"] == "first"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from importlib.resources import files
 from typing import Any
 
-from mcp.server.apps import Apps, ResourceCsp
+from mcp.server.apps import APP_MIME_TYPE, Apps, ResourceCsp
+from mcp.server.mcpserver.resources import FunctionResource
 
 CARD_URI = "ui://seedance/job.html"
 
@@ -30,14 +31,19 @@ def card_resource(media_origins: tuple[str, ...]) -> Apps:
     The sandbox's default policy allows media only from `'self'` and `data:`; the hosts' CDNs are added
     as resource domains. Everything else the card plays comes through the server as a `data:` URL.
     """
+    ui: dict[str, Any] = {"prefersBorder": True}
+    if media_origins:
+        ui["csp"] = ResourceCsp(resource_domains=list(media_origins)).model_dump(by_alias=True, exclude_none=True)
     apps = Apps()
-    apps.add_html_resource(
-        CARD_URI,
-        card_html(),
-        name="job-card",
-        title="Seedance job card",
-        description="Follows a video job, shows its price and status, and plays the video.",
-        csp=ResourceCsp(resource_domains=list(media_origins)) if media_origins else None,
-        prefers_border=True,
+    apps.add_resource(
+        FunctionResource(  # read when a host asks for it, not at every start
+            uri=CARD_URI,
+            name="job-card",
+            title="Seedance job card",
+            description="Follows a video job, shows its price and status, and plays the video.",
+            mime_type=APP_MIME_TYPE,
+            meta={"ui": ui},
+            fn=card_html,
+        )
     )
     return apps

@@ -8,7 +8,8 @@
 // {"ok": true, "value": ...} or {"ok": false, "error": "..."}:
 //   call {tool, arguments}          a tool call as the model makes it
 //   open {tool, arguments, result, hostContext, width}   shows the card for that call's result
-//   wait {js, timeout}              waits until the expression, run in the card, is truthy; its value
+//   wait {js, timeout, polling}     waits until the expression, run in the card, is truthy; its value
+//   plain {url}                     seconds a bare <video> in the host page takes to load the url's metadata
 //   eval {js}                       the expression's value in the card
 //   click {selector}                a real mouse click in the card
 //   press {key}                     a key pressed where the focus is
@@ -99,6 +100,7 @@ async function open({ tool, arguments: args = {}, result, hostContext = { theme:
     (card) => window.openCard(card),
     { html: content.text, csp, toolName: tool, toolInput: args, toolResult: result, hostContext, width },
   );
+  card = undefined;
   await cardFrame();
   return { uri, mimeType: content.mimeType, csp, appTools: tools.filter((t) => t._meta?.ui?.visibility?.[0] === "app").map((t) => t.name) };
 }
@@ -106,10 +108,10 @@ async function open({ tool, arguments: args = {}, result, hostContext = { theme:
 const commands = {
   call: ({ tool, arguments: args = {} }) => client.callTool({ name: tool, arguments: args }),
   open,
-  wait: async ({ js, timeout = 60_000 }) => {
+  wait: async ({ js, timeout = 60_000, polling = 50 }) => {
     const frame = await cardFrame();
     try {
-      return await (await frame.waitForFunction(js, { polling: 50, timeout })).jsonValue();
+      return await (await frame.waitForFunction(js, { polling, timeout })).jsonValue();
     } catch (error) {
       const shown = await frame.evaluate(() => document.body.innerText).catch(() => "(the card is gone)");
       const recent = events.filter((event) => event.kind !== "console").slice(-8);
@@ -117,6 +119,19 @@ const commands = {
     }
   },
   eval: async ({ js }) => (await cardFrame()).evaluate(js),
+  plain: ({ url }) =>
+    page.evaluate(
+      (src) =>
+        new Promise((resolve, reject) => {
+          const video = document.createElement("video");
+          const started = performance.now();
+          video.onloadedmetadata = () => resolve((performance.now() - started) / 1000);
+          video.onerror = () => reject(new Error(`a plain <video> could not load ${src}`));
+          video.preload = "metadata";
+          video.src = src;
+        }),
+      url,
+    ),
   click: async ({ selector }) => (await cardFrame()).click(selector),
   press: async ({ key }) => page.keyboard.press(key),
   host: ({ context }) => page.evaluate((next) => window.changeHost(next), context),

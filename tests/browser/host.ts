@@ -51,6 +51,7 @@ export function policy(csp: Card["csp"]): string {
 let bridge: AppBridge | undefined;
 
 window.openCard = async (card: Card) => {
+  document.getElementById("chat")!.replaceChildren(); // one card at a time, as a new tool result shows
   const frame = document.createElement("iframe");
   frame.setAttribute("sandbox", "allow-scripts");
   frame.title = "Seedance job card";
