@@ -225,3 +225,17 @@ def test_cancel_asks_first_and_open_download_and_fullscreen_go_through_the_host(
     host.click("#fullscreen")
     assert host.wait_event("display-mode")[0]["params"] == {"mode": "fullscreen"}
     assert host.wait("document.getElementById('fullscreen').getAttribute('aria-pressed') === 'true'")
+
+
+def test_a_call_refused_before_any_job_shows_why_and_offers_nothing_to_pay_for(open_host: OpenHost, fake_fal: FakeFal):
+    host = open_host(**on_fal(fake_fal, SEEDANCE_MAX_USD_PER_JOB="1"))
+    arguments = {"prompt": "a long take", "duration": "15"}
+    refused = host.call("generate_text_video", arguments)
+    assert refused["isError"] and "structuredContent" not in refused
+    host.open("generate_text_video", arguments, refused)
+    shown = host.wait(
+        "document.getElementById('badge').textContent === 'No job' && document.getElementById('status').textContent"
+    )
+    assert "SEEDANCE_MAX_USD_PER_JOB" in shown
+    assert host.eval("[...document.querySelectorAll('#actions button')].every(b => b.hidden)") is True
+    assert fake_fal.count("submit") == 0

@@ -51,7 +51,7 @@ function buttons(): void {
   toggle("cancel", job !== undefined && !done && !!host.serverTools);
   toggle("open", job?.status === "completed" && /^https?:\/\//.test(url) && !!host.openLinks);
   toggle("download", job?.status === "completed" && !!host.downloadFile);
-  toggle("fullscreen", modes.includes("fullscreen"));
+  toggle("fullscreen", job !== undefined && modes.includes("fullscreen"));
 }
 
 function posterOf(result: Result): void {
@@ -267,6 +267,7 @@ app.ontoolinput = (params) => {
 app.ontoolresult = (result) => {
   const shown = result.structuredContent as unknown as Job | undefined;
   if (!shown?.request_id) {
+    el("badge").textContent = "No job";
     message(textOf(result) || "No job was started.");
     return;
   }
