@@ -73,7 +73,7 @@ async def test_a_client_without_mcp_apps_is_not_shown_the_tools_only_the_card_ca
 @pytest.mark.parametrize(
     ("keys", "origins"),
     [
-        ({}, None),
+        ({}, []),  # previews only: declared, and nothing beyond the default
         ({"ark_key": CANARY_KEY, "provider": "ark"}, ["https://*.bytepluses.com", "https://*.volces.com"]),
         (
             {"runflow_key": CANARY_KEY, "provider": "runflow"},
@@ -87,8 +87,7 @@ async def test_the_card_may_play_video_from_the_hosts_this_server_is_set_up_for(
     local = dataclasses.replace(settings, **{"fal_key": None, "provider": "local", **keys})
     async with connect(local) as client:
         [page] = (await client.read_resource(CARD_URI)).contents
-    csp = ((page.meta or {}).get("ui") or {}).get("csp")
-    assert (csp or {}).get("resourceDomains") == origins
+    assert page.meta is not None and page.meta["ui"]["csp"] == {"resourceDomains": origins}
 
 
 def test_a_media_origin_with_a_path_is_refused_at_start_naming_the_setting():

@@ -31,9 +31,8 @@ def card_resource(media_origins: tuple[str, ...]) -> Apps:
     The sandbox's default policy allows media only from `'self'` and `data:`; the hosts' CDNs are added
     as resource domains. Everything else the card plays comes through the server as a `data:` URL.
     """
-    ui: dict[str, Any] = {"prefersBorder": True}
-    if media_origins:
-        ui["csp"] = ResourceCsp(resource_domains=list(media_origins)).model_dump(by_alias=True, exclude_none=True)
+    csp = ResourceCsp(resource_domains=list(media_origins))  # declared even when empty: previews only
+    ui = {"csp": csp.model_dump(by_alias=True, exclude_none=True), "prefersBorder": True}
     apps = Apps()
     apps.add_resource(
         FunctionResource(  # read when a host asks for it, not at every start
