@@ -73,7 +73,8 @@ function adopt(next: Job): void {
   if (!finished(job)) sawRunning = true;
   draw();
   if (job.status === "completed" && !played) void play(job);
-  if (fresh) void follow(job.request_id);
+  // A host that relays no server tools leaves the card with what the tool returned.
+  if (fresh && app.getHostCapabilities()?.serverTools) void follow(job.request_id);
 }
 
 async function play(shown: Job): Promise<void> {
