@@ -76,6 +76,8 @@ def test_a_preview_plays_in_its_card_at_the_requested_length_and_size(
     assert "Free preview" in host.eval(text("#price"))
     assert host.eval("document.getElementById('request-id').value") == result["structuredContent"]["request_id"]
     screenshot(host, "job-card.png", request, tmp_path)
+    relayed = [event["name"] for event in host.events("relay")]
+    assert sorted(relayed) == ["video_chunk", "watch_job"], relayed  # its one piece, once; its arguments, once
     assert not host.events("update-model-context"), "the model already had the finished result"
     assert not host.events("page-error")
 

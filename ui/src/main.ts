@@ -26,6 +26,7 @@ const player = new Player(app, video, message);
 
 let job: Job | undefined;
 let played: Played | undefined;
+let loading = ""; // the request_id whose video is being loaded or plays: it is loaded once
 let arrived = Date.now(); // when the newest answer came: the clock ticks on from there
 let input: Record<string, unknown> = {};
 let sawRunning = false; // the card saw the job unfinished, so the model has not heard how it ended
@@ -64,6 +65,7 @@ function adopt(next: Job): void {
   const fresh = job?.request_id !== next.request_id;
   if (fresh) {
     played = undefined;
+    loading = "";
     player.stop();
     sawRunning = false;
   }
@@ -72,12 +74,13 @@ function adopt(next: Job): void {
   arrived = Date.now();
   if (!finished(job)) sawRunning = true;
   draw();
-  if (job.status === "completed" && !played) void play(job);
+  if (job.status === "completed" && loading !== job.request_id) void play(job);
   // A host that relays no server tools leaves the card with what the tool returned.
   if (fresh && app.getHostCapabilities()?.serverTools) void follow(job.request_id);
 }
 
 async function play(shown: Job): Promise<void> {
+  loading = shown.request_id;
   try {
     const result = await player.play(shown);
     if (job?.request_id !== shown.request_id) return;
@@ -89,6 +92,7 @@ async function play(shown: Job): Promise<void> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const longer = (pause: number): number => Math.min(MAX_PAUSE_MS, Math.max(2000, pause * 2));
 
 async function follow(id: string): Promise<void> {
   let pause = 0;
@@ -104,10 +108,10 @@ async function follow(id: string): Promise<void> {
       const next = result.structuredContent as unknown as Job;
       adopt(next);
       notice(null);
-      pause = next.error && !finished(next) ? Math.min(MAX_PAUSE_MS, Math.max(2000, pause * 2)) : 0;
+      pause = next.error && !finished(next) ? longer(pause) : 0;
     } catch (error) {
       notice(`Could not follow the job: ${(error as Error).message}`);
-      pause = Math.min(MAX_PAUSE_MS, Math.max(2000, pause * 2));
+      pause = longer(pause);
     }
     if (pause) await sleep(pause);
   }
