@@ -11,8 +11,6 @@ card's moment is Date.now() in the frame where readyState first reaches 1 (check
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -24,7 +22,7 @@ from bench.fake import KEY
 from server.demo import server_command
 from server.preview.render import RenderSpec, render
 from tests.card_host import CardHost
-from tests.conftest import REPO, npm_ci
+from tests.conftest import REPO, UI_PACKAGES, installed_chromium, npm_ci, subprocess_env
 from tests.fake_fal import FakeFal, Phase
 
 RUNS = 7
@@ -37,15 +35,8 @@ PREVIEW = {"prompt": "a lighthouse in a storm", "duration": "5", "resolution": "
 def _host(folder: Path, chromium: str, **env: str) -> CardHost:
     command, args = server_command()
     assert not args, "the benchmark runs the installed seedance-mcp command"
-    base = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(folder / "user"),
-        "SEEDANCE_HOME": str(folder / "home"),
-        "SEEDANCE_OUTPUT_DIR": str(folder / "videos"),
-        "SEEDANCE_DEDUP_SECONDS": "0",
-        "SEEDANCE_CONFIRM_ABOVE_USD": "1000",
-    }
-    return CardHost(command, {**base, **env}, chromium, folder / "driver.log")
+    settings = subprocess_env(folder, SEEDANCE_DEDUP_SECONDS="0", SEEDANCE_CONFIRM_ABOVE_USD="1000", **env)
+    return CardHost(command, settings, chromium, folder / "driver.log")
 
 
 def _fal_run(host: CardHost, fake: FakeFal, run: int) -> tuple[float, float]:
@@ -93,17 +84,16 @@ def _row(job: str, itself: str, pairs: list[tuple[float, float]]) -> dict[str, A
 
 
 def measure(fake: FakeFal) -> list[dict[str, Any]]:
-    chromium = os.environ.get("SEEDANCE_TEST_CHROMIUM") or shutil.which("chromium")
+    chromium = installed_chromium()
     if chromium is None:
         raise SystemExit("the card benchmark needs Chromium: apt-get install chromium")
-    npm_ci(REPO / "ui", ("@modelcontextprotocol/ext-apps", "esbuild", "puppeteer-core"))
-    origin = "/".join(fake.url.split("/", 3)[:3])
+    npm_ci(REPO / "ui", UI_PACKAGES)
     with tempfile.TemporaryDirectory() as folder:
         on_fal = Path(folder) / "fal"
         local = Path(folder) / "local"
         on_fal.mkdir()
         local.mkdir()
-        host = _host(on_fal, chromium, FAL_KEY=KEY, SEEDANCE_FAL_QUEUE_URL=fake.url, SEEDANCE_MEDIA_ORIGINS=origin)
+        host = _host(on_fal, chromium, FAL_KEY=KEY, SEEDANCE_FAL_QUEUE_URL=fake.url, SEEDANCE_MEDIA_ORIGINS=fake.url)
         try:
             fal = [_fal_run(host, fake, run) for run in range(RUNS)]
         finally:

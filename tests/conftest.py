@@ -194,16 +194,24 @@ def node_packages() -> Path:
     return npm_ci(Path(__file__).parent / "ts", ("@modelcontextprotocol/sdk", "@anthropic-ai/mcpb"))
 
 
+UI_PACKAGES = ("@modelcontextprotocol/ext-apps", "esbuild", "puppeteer-core", "typescript")
+
+
 @pytest.fixture(scope="session")
 def ui_packages() -> Path:
     """ui/: what builds the job card and drives it in a browser."""
-    return npm_ci(REPO / "ui", ("@modelcontextprotocol/ext-apps", "esbuild", "puppeteer-core", "typescript"))
+    return npm_ci(REPO / "ui", UI_PACKAGES)
+
+
+def installed_chromium() -> str | None:
+    """The Chromium the browser tests and the card's benchmark drive: SEEDANCE_TEST_CHROMIUM, else Debian's."""
+    return os.environ.get("SEEDANCE_TEST_CHROMIUM") or shutil.which("chromium")
 
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Debian's Chromium for the browser tests, installed with apt-get when it is missing and we may."""
-    found = os.environ.get("SEEDANCE_TEST_CHROMIUM") or shutil.which("chromium")
+    found = installed_chromium()
     if found is None:
         apt = shutil.which("apt-get")
         assert apt and os.geteuid() == 0, (
