@@ -22,7 +22,7 @@ from server.http_client import LazyClient
 from server.jobs import JobTracker
 from server.ledger import JobRecord, Ledger
 from server.legacy_subscriptions import LegacySubscriptions
-from server.prompts import register_prompts
+from server.prompts import PROMPTS
 from server.providers.registry import create_providers, media_origins
 from server.resources import JOBS_URI, register_resources
 from server.saving import Keeper
@@ -114,11 +114,12 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         tools=tools.ALL,
         lifespan=lifespan,
         subscriptions=bus,
-        middleware=[argument_checker(tools.ALL), hide_app_only_tools],
+        middleware=[argument_checker(tools.ALL, PROMPTS), hide_app_only_tools],
         extensions=[card_resource(media_origins(settings))],
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",  # type: ignore[arg-type]
     )
     register_resources(mcp, ref)
-    register_prompts(mcp)
+    for prompt in PROMPTS:
+        mcp.add_prompt(prompt)
     legacy.install(mcp)
     return mcp

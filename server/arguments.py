@@ -1,8 +1,9 @@
 """Argument errors a model can fix in one go.
 
-The SDK would answer a bad call with pydantic's raw report. This middleware checks `tools/call`
-arguments against the same models first and answers with one line per bad field: what was sent, what
-the schema allows, and how to fix it. Unknown parameters are refused too, so that, say, an
+The SDK would answer a bad call with pydantic's raw report, and would coerce "42" into 42 on the way. This
+middleware checks `tools/call` and `prompts/get` arguments strictly against the same models first, then
+reads the call's media (local files, data: URIs), and answers with one line per bad field: what was
+sent, what the schema allows, and how to fix it. Unknown parameters are refused too, so that, say, an
 `end_image_url` passed to a tool that has none is not silently dropped.
 """
 
@@ -10,13 +11,38 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
+from mcp.server.mcpserver.prompts import Prompt
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult, TextContent
-from pydantic import ValidationError
+from mcp.server.mcpserver.utilities.func_metadata import func_metadata
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+
+from server.inputs import SLOTS, media_problems
+from server.state import AppState
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a tool or prompt takes: the schema clients see and the model that enforces it."""
+
+    name: str
+    schema: Mapping[str, Any]
+    model: type[BaseModel]
+
+    @classmethod
+    def of_tool(cls, tool: Tool) -> Signature:
+        return cls(tool.name, tool.parameters, tool.fn_metadata.arg_model)
+
+    @classmethod
+    def of_prompt(cls, prompt: Prompt) -> Signature:
+        model = func_metadata(prompt.fn, skip_names=[prompt.context_kwarg or ""], structured_output=False).arg_model
+        return cls(prompt.name, model.model_json_schema(), model)
 
 
 def _field_schema(schema: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -37,7 +63,7 @@ def _allowed(prop: Mapping[str, Any]) -> str:
     kind = prop.get("type")
     if kind == "array":
         items = prop.get("items", {})
-        what = "URLs, data: URIs or local file paths" if "pattern" in items else "items"
+        what = "https:// URLs, data: URIs or local file paths" if "pattern" in items else "items"
         return f"a list of at most {prop.get('maxItems', 'any number of')} {what}"
     if kind in ("integer", "number"):
         low, high = prop.get("minimum"), prop.get("maximum")
@@ -48,8 +74,12 @@ def _allowed(prop: Mapping[str, Any]) -> str:
     if "pattern" in prop and "http" in prop["pattern"]:
         return "an https:// URL, a data: URI, or a local file path (absolute, ~/..., or file://)"
     if kind == "string":
-        return "a non-empty text" if prop.get("minLength") or "pattern" in prop else "a text"
+        text = "a non-empty text" if prop.get("minLength") or "pattern" in prop else "a text"
+        return f"{text} of at most {prop['maxLength']} characters" if "maxLength" in prop else text
     return str(prop.get("description", "see the parameter's description"))
+
+
+JSON_TYPES = {"int_type": "number", "float_type": "number", "bool_type": "boolean", "string_type": "string"}
 
 
 def _fix(error: ErrorDetails, field: str, prop: Mapping[str, Any]) -> str:
@@ -60,8 +90,16 @@ def _fix(error: ErrorDetails, field: str, prop: Mapping[str, Any]) -> str:
         if isinstance(got, int | float) and str(got) in prop["enum"]:
             return f'send it as the string "{got}"'
         return f"use one of the allowed values (default {json.dumps(prop.get('default'))})"
+    if kind in JSON_TYPES and isinstance(got, str):
+        return f"send a JSON {JSON_TYPES[kind]}, not a string in quotes"
     if kind == "too_long":
         return f"pass at most {prop.get('maxItems')} items"
+    if kind == "string_too_long":
+        return f"shorten it to at most {prop.get('maxLength')} characters"
+    if kind == "control_character":
+        return "remove it (line breaks and tabs are fine)"
+    if kind == "string_pattern_mismatch" and isinstance(got, str) and got.lower().startswith("http://"):
+        return "use the file's https:// address; plain http:// is refused because hosts fetch only https"
     if kind == "string_pattern_mismatch" and "http" in json.dumps(prop):
         return "pass a public https:// URL, a data: URI, or the absolute path of a local file"
     if kind in ("string_too_short", "string_pattern_mismatch"):
@@ -70,7 +108,7 @@ def _fix(error: ErrorDetails, field: str, prop: Mapping[str, Any]) -> str:
 
 
 # For these, pydantic's own words only repeat what "Allowed" says better.
-SELF_EXPLAINED = frozenset({"literal_error", "enum", "string_pattern_mismatch", "missing"})
+SELF_EXPLAINED = frozenset({"literal_error", "enum", "string_pattern_mismatch", "missing", "string_too_long"})
 
 
 def _describe(errors: list[ErrorDetails], schema: Mapping[str, Any]) -> str:
@@ -85,49 +123,80 @@ def _describe(errors: list[ErrorDetails], schema: Mapping[str, Any]) -> str:
     if first["type"] == "missing":
         problem = "is required"
     else:
-        got = json.dumps(first.get("input"), default=str)
+        got = json.dumps(first.get("input"), default=str, ensure_ascii=False)
         got = got[:80] + "..." if len(got) > 80 else got
-        words = first["msg"].replace("tuple", "list")  # the schema says array; pydantic's type is an implementation
+        words = first["msg"]
         why = "" if first["type"] in SELF_EXPLAINED else f" ({words[0].lower()}{words[1:]})"
         problem = f"got {got}{where}{why}"
     return f"- `{path}` {problem}. Allowed: {_allowed(prop)}. Fix: {_fix(first, field, prop)}."
 
 
-def problems(tool: Tool, arguments: Mapping[str, Any]) -> list[str]:
-    """One line per bad argument; empty when the call is valid."""
-    schema = tool.parameters
-    known = schema.get("properties", {})
+def problems(signature: Signature, arguments: Mapping[str, Any]) -> tuple[list[str], set[str]]:
+    """One line per bad argument, and the names of the bad ones; no lines when the call is valid.
+
+    Validation is strict, as JSON Schema is: "42" is not an integer and "yes" is not a boolean."""
+    known = signature.schema.get("properties", {})
+    unknown = [name for name in arguments if name not in known]
     lines = [
-        f"- `{name}` is not a parameter of {tool.name}. Allowed parameters: {', '.join(known)}. Fix: remove it."
-        for name in arguments
-        if name not in known
+        f"- `{name}` is not a parameter of {signature.name}. Allowed parameters: {', '.join(known)}. Fix: remove it."
+        for name in unknown
     ]
+    bad = set(unknown)
     try:
-        tool.fn_metadata.validate_arguments(dict(arguments))
+        signature.model.model_validate_json(json.dumps(dict(arguments)), strict=True)
     except ValidationError as exc:
         grouped: dict[tuple[str, str], list[ErrorDetails]] = {}
         for error in exc.errors(include_url=False):
+            if error["loc"] and error["loc"][0] in unknown:
+                continue  # already named: it is not a parameter at all
             grouped.setdefault((str(error["loc"][:1]), error["type"]), []).append(error)
-        lines += [_describe(errors, schema) for errors in grouped.values()]
-    return lines
+            bad.add(str(error["loc"][0]) if error["loc"] else "arguments")
+        lines += [_describe(errors, signature.schema) for errors in grouped.values()]
+    return lines, bad
 
 
-def argument_checker(tools: Sequence[Tool]) -> ServerMiddleware[Any]:
-    by_name = {tool.name: tool for tool in tools}
+def _tool_error(ctx: ServerRequestContext[Any, Any], tool: Signature, arguments: Mapping[str, Any]) -> str | None:
+    found, bad = problems(tool, arguments)
+    state = ctx.lifespan_context
+    if isinstance(state, AppState):
+        skip = bad | {slot for slot in SLOTS if slot not in tool.schema.get("properties", {})}
+        found += [problem.line() for problem in media_problems(arguments, state.settings.allowed_dirs, skip)]
+    if not found:
+        return None
+    return (
+        f"Invalid arguments for {tool.name}; nothing was submitted or charged.\n"
+        + "\n".join(found)
+        + f"\nFix the fields above and call {tool.name} again."
+    )
+
+
+def _prompt_error(prompts: Mapping[str, Signature], name: str, arguments: Mapping[str, Any]) -> str | None:
+    prompt = prompts.get(name)
+    if prompt is None:
+        return f"Unknown prompt {json.dumps(name)}. Prompts: {', '.join(prompts)}. Fix: ask for one of those."
+    found, _ = problems(prompt, arguments)
+    if not found:
+        return None
+    return f"Invalid arguments for the prompt {name}.\n" + "\n".join(found) + "\nFix the arguments above and ask again."
+
+
+def argument_checker(tools: Sequence[Tool], prompts: Sequence[Prompt]) -> ServerMiddleware[Any]:
+    tool_signatures = {tool.name: Signature.of_tool(tool) for tool in tools}
+    prompt_signatures = {prompt.name: Signature.of_prompt(prompt) for prompt in prompts}
 
     async def check_arguments(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method == "tools/call" and ctx.params:
-            tool = by_name.get(str(ctx.params.get("name")))
-            arguments = ctx.params.get("arguments") or {}
-            if tool is not None and isinstance(arguments, Mapping):
-                found = problems(tool, arguments)
-                if found:
-                    text = (
-                        f"Invalid arguments for {tool.name}; nothing was submitted or charged.\n"
-                        + "\n".join(found)
-                        + f"\nFix the fields above and call {tool.name} again."
-                    )
-                    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+        params = ctx.params or {}
+        arguments = params.get("arguments") or {}
+        if not isinstance(arguments, Mapping):
+            return await call_next(ctx)
+        if ctx.method == "tools/call" and (tool := tool_signatures.get(str(params.get("name")))) is not None:
+            text = _tool_error(ctx, tool, arguments)
+            if text is not None:
+                return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+        elif ctx.method == "prompts/get":
+            text = _prompt_error(prompt_signatures, str(params.get("name")), arguments)
+            if text is not None:
+                raise MCPError(INVALID_PARAMS, text)
         return await call_next(ctx)
 
     return check_arguments

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import mimetypes
 import os
 import shutil
 import sys
@@ -22,8 +21,10 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, TextContent
 
-from server.catalog import ASPECT_RATIOS, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, TIERS
+from server.catalog import ASPECT_RATIOS, DURATIONS, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, TIERS
 from server.file_urls import local_path
+from server.inputs import sniff
+from server.inputs.formats import ALLOWED_FORMATS, SNIFF_BYTES
 from server.settings import Settings
 
 DEFAULT_PROMPT = (
@@ -42,7 +43,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("prompt", nargs="?", default=DEFAULT_PROMPT, help="what the video shows (default: a lighthouse)")
     p.add_argument("--image", type=Path, help="animate this image (JPEG, PNG or WebP) instead of text alone")
     p.add_argument("--end-image", type=Path, help="with --image: the image the video ends on")
-    p.add_argument("--duration", default="5", help=f'seconds, {MIN_SECONDS}-{MAX_SECONDS}, or "auto" (default 5)')
+    p.add_argument(
+        "--duration",
+        default="5",
+        choices=DURATIONS,
+        metavar="SECONDS",
+        help=f'seconds, {MIN_SECONDS}-{MAX_SECONDS}, or "auto" (default 5)',
+    )
     p.add_argument("--resolution", choices=RESOLUTIONS, default="720p")
     p.add_argument("--aspect-ratio", choices=ASPECT_RATIOS, default="auto")
     p.add_argument("--tier", choices=TIERS, default="standard")
@@ -50,10 +57,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def image_type(path: Path) -> str | None:
+    """The image's MIME type by its bytes, or None when it is not an image the API takes."""
+    with path.open("rb") as handle:
+        found = sniff(handle.read(SNIFF_BYTES))
+    return found[1] if found is not None and found[0] == "image" else None
+
+
 def data_uri(path: Path) -> str:
     """A local image as a data: URI, which every backend accepts."""
-    mime = mimetypes.guess_type(path.name)[0] or "image/png"
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+    return f"data:{image_type(path)};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
 def tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
@@ -104,6 +117,12 @@ class ProgressBar:
 
 def text(result: CallToolResult) -> str:
     return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+def for_a_person(result: CallToolResult) -> str:
+    """A result's text without the lines that tell a model which tool to call next."""
+    lines = text(result).splitlines()
+    return "\n".join(line for line in lines if not line.startswith("Fix the fields above and call"))
 
 
 async def confirm(question: str) -> bool:
@@ -193,7 +212,7 @@ async def run(args: argparse.Namespace) -> int:
             finally:
                 bar.close()
     if result.is_error or job.get("status") != "completed":
-        print(text(result), file=sys.stderr)
+        print(for_a_person(result), file=sys.stderr)
         print(f"(server log: {log_path})", file=sys.stderr)
         return 1
     print(describe(job, time.monotonic() - started))
@@ -204,9 +223,11 @@ def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     if args.end_image is not None and args.image is None:
         parser().error("--end-image needs --image")
-    for image in (args.image, args.end_image):
+    for option, image in (("--image", args.image), ("--end-image", args.end_image)):
         if image is not None and not image.is_file():
-            parser().error(f"no such file: {image}")
+            parser().error(f"{option}: no such file: {image}")
+        if image is not None and image_type(image) is None:
+            parser().error(f"{option}: {image} is not an image the API takes ({ALLOWED_FORMATS['image']})")
     try:
         return anyio.run(run, args)
     except KeyboardInterrupt:

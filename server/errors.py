@@ -20,6 +20,9 @@ of each message is exactly what the model sees: it names the field, what is allo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 
 class SeedanceError(Exception):
     """Base class: the message is safe to show to the model and never contains a secret."""
@@ -29,12 +32,34 @@ class ConfigurationError(SeedanceError):
     """Raised when a call needs a setting the server was started without."""
 
 
-class InvalidArguments(SeedanceError):
-    """Raised before any request leaves the process, so the call cost nothing."""
+@dataclass(frozen=True)
+class Problem:
+    """One wrong field: what is wrong with it and how to fix it."""
 
-    def __init__(self, field: str, problem: str, fix: str) -> None:
+    field: str
+    problem: str
+    fix: str
+
+    def line(self) -> str:
+        return f"- `{self.field}`: {self.problem}. Fix: {self.fix}."
+
+
+class InvalidArguments(SeedanceError):
+    """Raised before any request leaves the process, so the call cost nothing; it names every wrong field."""
+
+    def __init__(self, field: str, problem: str, fix: str, *more: Problem) -> None:
         self.field = field
-        super().__init__(f"Invalid argument `{field}`: {problem}. Fix: {fix}. Nothing was submitted or charged.")
+        self.problems = (Problem(field, problem, fix), *more)
+        if more:
+            lines = "\n".join(p.line() for p in self.problems)
+            super().__init__(f"Invalid arguments; nothing was submitted or charged.\n{lines}")
+        else:
+            super().__init__(f"Invalid argument `{field}`: {problem}. Fix: {fix}. Nothing was submitted or charged.")
+
+    @classmethod
+    def of(cls, problems: Sequence[Problem]) -> InvalidArguments:
+        first, *rest = problems
+        return cls(first.field, first.problem, first.fix, *rest)
 
 
 class JobNotFound(SeedanceError):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
-from mcp.server import MCPServer
+from mcp.server.mcpserver.prompts import Prompt
 from pydantic import Field
 
 CRAFT = """\
@@ -46,20 +46,31 @@ def reference_names(images: int, videos: int, audios: int) -> list[str]:
     )
 
 
-def register_prompts(mcp: MCPServer[Any]) -> None:
-    @mcp.prompt(name="seedance_prompt", title="Write a Seedance video prompt")
-    def seedance_prompt(idea: Annotated[str, Field(description="The video you have in mind, in any words.")]) -> str:
-        """Turn an idea into a strong Seedance 2.0 prompt: subject, action, camera, light, sound, dialogue."""
-        return CRAFT.format(idea=idea)
+Images = Literal["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+Clips = Literal["0", "1", "2", "3"]
 
-    @mcp.prompt(name="reference_prompt", title="Write a Seedance reference-to-video prompt")
-    def reference_prompt(
-        idea: Annotated[str, Field(description="What the video should show, in any words.")],
-        images: Annotated[str, Field(description="How many reference images (0-9).")] = "1",
-        videos: Annotated[str, Field(description="How many reference videos (0-3).")] = "0",
-        audios: Annotated[str, Field(description="How many reference audio clips (0-3).")] = "0",
-    ) -> str:
-        """Write a reference-to-video prompt that names every reference as @Image1, @Video1, @Audio1."""
-        counts = [max(0, int(n)) if n.strip().isdigit() else 0 for n in (images, videos, audios)]
-        names = ", ".join(reference_names(*counts)) or "(no references yet)"
-        return REFERENCE.format(idea=idea, images=counts[0], videos=counts[1], audios=counts[2], names=names)
+
+def seedance_prompt(
+    idea: Annotated[str, Field(min_length=1, description="The video you have in mind, in any words.")],
+) -> str:
+    """Turn an idea into a strong Seedance 2.0 prompt: subject, action, camera, light, sound, dialogue."""
+    return CRAFT.format(idea=idea)
+
+
+def reference_prompt(
+    idea: Annotated[str, Field(min_length=1, description="What the video should show, in any words.")],
+    images: Annotated[Images, Field(description='How many reference images: "0" to "9".')] = "1",
+    videos: Annotated[Clips, Field(description='How many reference videos: "0" to "3".')] = "0",
+    audios: Annotated[Clips, Field(description='How many reference audio clips: "0" to "3".')] = "0",
+) -> str:
+    """Write a reference-to-video prompt that names every reference as @Image1, @Video1, @Audio1."""
+    counts = [int(images), int(videos), int(audios)]
+    names = ", ".join(reference_names(*counts)) or "(no references yet)"
+    return REFERENCE.format(idea=idea, images=counts[0], videos=counts[1], audios=counts[2], names=names)
+
+
+# Prompt arguments are strings on the wire; the server's argument check holds them to these types first.
+PROMPTS = [
+    Prompt.from_function(seedance_prompt, title="Write a Seedance video prompt"),
+    Prompt.from_function(reference_prompt, title="Write a Seedance reference-to-video prompt"),
+]

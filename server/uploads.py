@@ -6,8 +6,8 @@ import logging
 import time
 from typing import Any
 
+from server.inputs import LocalFile
 from server.ledger import Ledger
-from server.media import LocalFile
 from server.providers.base import Provider
 
 logger = logging.getLogger(__name__)
@@ -21,10 +21,11 @@ async def stage(
     """The request with each local file replaced by the URL the provider reads it from."""
     staged = {key: list(value) if isinstance(value, list) else value for key, value in arguments.items()}
     for file in files:
-        url = ledger.uploaded(file.sha256, provider.name, time.time() - REUSE_SECONDS)
+        digest = file.sha256()
+        url = ledger.uploaded(digest, provider.name, time.time() - REUSE_SECONDS)
         if url is None:
             url = await provider.upload(file)
-            ledger.record_upload(file.sha256, provider.name, url)
+            ledger.record_upload(digest, provider.name, url)
             logger.info("uploaded %s (%d bytes) to %s", file.path.name, file.size, provider.name)
         slot, _, index = file.field.partition("[")
         if index:

@@ -52,7 +52,25 @@ def test_the_demo_on_fal_asks_first_and_does_nothing_without_an_answer(tmp_path:
     assert CANARY_KEY not in done.stdout + done.stderr + (tmp_path / "demo-server.log").read_text()
 
 
-@pytest.mark.parametrize("args", [["--end-image", "x.png"], ["--image", "missing.png"]])
-def test_the_demo_refuses_bad_image_options(tmp_path: Path, args: list[str]):
-    done = run_demo(tmp_path, *args)
-    assert done.returncode == 2 and "error:" in done.stderr
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--end-image", "x.png"], "--end-image needs --image"),
+        (["--image", "missing.png"], "--image: no such file"),
+        (["--image", "notes.png"], "--image: notes.png is not an image the API takes (JPEG, PNG"),
+        (["--duration", "3"], "argument --duration: invalid choice: '3'"),
+    ],
+)
+def test_the_demo_refuses_bad_options_in_a_persons_words(tmp_path: Path, args: list[str], words: str):
+    (tmp_path / "notes.png").write_text("not a picture")
+    done = subprocess.run(
+        [command(), "demo", *args],
+        env=subprocess_env(tmp_path, SEEDANCE_HOME=str(tmp_path / "home")),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2 and words in done.stderr, done.stderr
+    assert "call " not in done.stderr and not (tmp_path / "home" / "jobs.sqlite3").exists()

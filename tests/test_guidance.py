@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from mcp.types import TextContent
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, TextContent
 
 from server.settings import Settings
 from tests.conftest import connect, text_of
@@ -44,12 +45,37 @@ async def test_the_reference_prompt_names_each_reference_it_was_given(local: Set
         got = await client.get_prompt(
             "reference_prompt", {"idea": "a dance on a roof", "images": "2", "videos": "1", "audios": "1"}
         )
-        odd = await client.get_prompt("reference_prompt", {"idea": "x", "images": "two"})
+        none = await client.get_prompt("reference_prompt", {"idea": "x", "images": "0"})
     text = got.messages[0].content
     assert isinstance(text, TextContent)
     assert "@Image1, @Image2, @Video1, @Audio1" in text.text and "@Video2" not in text.text
-    odd_text = odd.messages[0].content
-    assert isinstance(odd_text, TextContent) and "(no references yet)" in odd_text.text
+    none_text = none.messages[0].content
+    assert isinstance(none_text, TextContent) and "(no references yet)" in none_text.text
+
+
+BAD_PROMPT_CALLS: list[tuple[str, dict[str, str], list[str]]] = [
+    ("reference_prompt", {"idea": "x", "images": "ten"}, ["`images`", 'got "ten"', '"9"', "Fix:"]),
+    ("reference_prompt", {"idea": "x", "videos": "4"}, ["`videos`", '"3"']),
+    ("reference_prompt", {"images": "1"}, ["`idea`", "is required", "add `idea`"]),
+    ("reference_prompt", {"idea": "x", "image": "1"}, ["`image` is not a parameter", "images", "remove it"]),
+    ("seedance_prompt", {}, ["`idea`", "is required"]),
+    ("seedance_prompt", {"idea": ""}, ["`idea`", "not blank"]),
+    ("storybord", {"idea": "x"}, ['Unknown prompt "storybord"', "seedance_prompt, reference_prompt"]),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments", "expected"), BAD_PROMPT_CALLS)
+async def test_a_bad_prompt_request_gets_the_same_clear_error_as_a_tool(
+    local: Settings, name: str, arguments: dict[str, str], expected: list[str], caplog: pytest.LogCaptureFixture
+):
+    async with connect(local) as client:
+        with pytest.raises(MCPError) as refused:
+            await client.get_prompt(name, arguments)
+        assert (await client.get_prompt("seedance_prompt", {"idea": "still answers"})).messages
+    assert refused.value.code == INVALID_PARAMS
+    for words in expected:
+        assert words in refused.value.error.message, refused.value.error.message
+    assert "Traceback" not in caplog.text
 
 
 async def test_reference_video_warns_about_references_the_prompt_never_names(local: Settings, tmp_path: Path):

@@ -44,8 +44,13 @@ async def test_hidden_and_outside_files_are_refused_before_anything_is_sent(
     outside.write_bytes(PNG)
     monkeypatch.setenv("HOME", str(home))
     locked = dataclasses.replace(settings, allowed_dirs=(home,))
+    (home / "link.png").symlink_to(home / ".ssh" / "id_ed25519.png")
     cases = {
         "~/.ssh/id_ed25519.png": "hidden or inside a hidden folder",
+        "~/.ssh/no_such_key": "hidden or inside a hidden folder",  # the same answer: nothing on disk was looked at
+        f"{home}/photos/../.ssh/id_ed25519.png": "hidden or inside a hidden folder",
+        "~/link.png": "hidden or inside a hidden folder",  # where a link leads counts too
+        "/etc/no_such_file": "outside the folders this server may read",
         "~/.hidden.png": "hidden or inside a hidden folder",
         str(outside): "outside the folders this server may read",
         "~/missing.png": "there is no file",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,12 +12,17 @@ from mcp.types import TextContent
 from server.settings import Settings
 from tests.conftest import connect
 from tests.fake_fal import FakeFal
+from tests.media import picture
 
 pytestmark = pytest.mark.anyio
 
 TEXT = {"prompt": "a cat"}
 IMAGE = {"prompt": "a cat", "image_url": "https://e.com/cat.png"}
 URL = "https://e.com/x"
+PNG_B64 = base64.b64encode(picture((64, 48), (10, 150, 90), (240, 240, 240))).decode()
+MP4_HEAD = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + bytes(64)
+WAV_16MB = b"RIFF\x00\x00\x00\x01WAVEfmt " + bytes(16 * 1024 * 1024)
+TMP = "<tmp>"  # replaced by the test's own folder, which the server may read
 
 # tool, arguments, words the error must contain
 BAD_CALLS: list[tuple[str, dict[str, Any], list[str]]] = [
@@ -69,7 +76,7 @@ BAD_CALLS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("animate_image", {**IMAGE, "image_url": ""}, ["`image_url`", "https://"]),
     ("animate_image", {**IMAGE, "image_urls": [URL]}, ["`image_urls` is not a parameter"]),
     ("animate_image", {**IMAGE, "end_image_url": "javascript:alert(1)"}, ["`end_image_url`", "https://"]),
-    ("reference_video", {**TEXT, "image_urls": URL}, ["`image_urls`", "a valid list"]),
+    ("reference_video", {**TEXT, "image_urls": URL}, ["`image_urls`", "a valid array"]),
     ("reference_video", {**TEXT, "video_urls": ["ftp://e.com/a.mp4"]}, ["`video_urls[0]`", "https://"]),
     ("reference_video", {**TEXT, "image_urls": [URL], "duration": "1"}, ["`duration`", '"auto"']),
     ("get_job", {"request_id": ""}, ["`request_id`", "non-empty"]),
@@ -83,21 +90,89 @@ BAD_CALLS: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     ("estimate_cost", {}, ["`mode`", "is required"]),
     ("estimate_cost", {"mode": "text-to-video", "prompt": "x"}, ["`prompt` is not a parameter"]),
+    # Media that used to reach the host: broken, mislabelled or oversized data: URIs, plain http://.
+    (
+        "animate_image",
+        {**IMAGE, "image_url": "data:image/png;base64,!!!notbase64"},
+        ["`image_url`", "base64 data is broken", "local path or https:// URL"],
+    ),
+    ("animate_image", {**IMAGE, "image_url": "data:text/plain;base64,aGVsbG8="}, ["`image_url`", "not a format"]),
+    ("animate_image", {**IMAGE, "image_url": f"data:text/plain;base64,{PNG_B64}"}, ["says its type is text/plain"]),
+    ("animate_image", {**IMAGE, "image_url": "data:image/png;base64"}, ["`image_url`", "no comma"]),
+    ("animate_image", {**IMAGE, "image_url": "data:image/png;base64,"}, ["`image_url`", "is empty"]),
+    ("animate_image", {**IMAGE, "image_url": "data:image/png,%89PNX"}, ["`image_url`", "not a format"]),
+    (
+        "animate_image",
+        {**IMAGE, "end_image_url": "data:image/png;base64," + base64.b64encode(MP4_HEAD).decode()},
+        ["`end_image_url`", "a video (video/mp4)", "JPEG, PNG"],
+    ),
+    (
+        "reference_video",
+        {**TEXT, "image_urls": [URL], "audio_urls": ["data:audio/wav;base64," + base64.b64encode(WAV_16MB).decode()]},
+        ["`audio_urls[0]`", "16.0 MB, above the 15 MB allowed for an audio clip"],
+    ),
+    (
+        "reference_video",
+        {**TEXT, "image_urls": [URL, "data:image/gif;base64,R0lG"]},
+        ["`image_urls[1]`", "not a format"],
+    ),
+    ("animate_image", {**IMAGE, "image_url": "http://example.com/a.png"}, ["`image_url`", "plain http:// is refused"]),
+    ("reference_video", {**TEXT, "video_urls": ["http://e.com/a.mp4"]}, ["`video_urls[0]`", "https://"]),
+    # Text a host would choke on.
+    ("generate_text_video", {"prompt": "x" * 100_000}, ["`prompt`", "at most 20000 characters", "shorten it"]),
+    ("generate_text_video", {"prompt": "a cat\x00"}, ["`prompt`", "U+0000 at position 5", "remove it"]),
+    ("generate_text_video", {"prompt": "a \x1b[31mred\x1b[0m cat"}, ["`prompt`", "U+001B"]),
+    ("generate_text_video", {**TEXT, "end_user_id": "user\x07"}, ["`end_user_id`", "U+0007"]),
+    # Types are strict: a string is not a number or a boolean, whatever it spells.
+    ("generate_text_video", {**TEXT, "seed": "42"}, ["`seed`", "send a JSON number, not a string"]),
+    ("generate_text_video", {**TEXT, "generate_audio": "yes"}, ["`generate_audio`", "send a JSON boolean"]),
+    ("generate_text_video", {**TEXT, "generate_audio": "true"}, ["`generate_audio`", "true or false"]),
+    ("generate_text_video", {**TEXT, "force_new": "true"}, ["`force_new`", "send a JSON boolean"]),
+    ("generate_text_video", {**TEXT, "confirm_cost": 1}, ["`confirm_cost`", "true or false"]),
+    ("generate_text_video", {**TEXT, "wait_seconds": "10"}, ["`wait_seconds`", "send a JSON number"]),
+    ("list_jobs", {"limit": "5"}, ["`limit`", "send a JSON number"]),
+    ("list_jobs", {"limit": 5.5}, ["`limit`", "an integer from 1 to 200"]),
+    ("estimate_cost", {"mode": "reference-to-video", "reference_video_seconds": "5"}, ["`reference_video_seconds`"]),
+    ("get_job", {"request_id": 12345}, ["`request_id`", "a non-empty text"]),
+    # Every wrong field in one answer, media included, and no hint of what is on the disk.
+    (
+        "animate_image",
+        {"prompt": "x", "image_url": f"{TMP}/.ssh/id_rsa", "end_image_url": "/etc/passwd", "duration": "3"},
+        ["`image_url`: ", "hidden", "`end_image_url`: ", "outside the folders", "`duration`"],
+    ),
+    (
+        "reference_video",
+        {**TEXT, "image_urls": [f"{TMP}/nothing.png", "data:,x"], "seed": "1"},
+        ["`image_urls[0]`: there is no file", "`image_urls[1]`: ", "`seed`"],
+    ),
 ]
 BAD_INPUTS_TRIED = len(BAD_CALLS)
 
 
+def test_the_catalogue_holds_every_known_bad_input():
+    """The README's Reliability table quotes this number."""
+    assert BAD_INPUTS_TRIED == 83
+
+
+def _in(folder: Path, value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace(TMP, str(folder))
+    if isinstance(value, list):
+        return [_in(folder, item) for item in value]
+    return value
+
+
 @pytest.mark.parametrize(("tool", "arguments", "expected"), BAD_CALLS)
 async def test_a_bad_call_is_refused_before_anything_is_sent(
-    settings: Settings, fake_fal: FakeFal, tool: str, arguments: dict[str, Any], expected: list[str]
+    settings: Settings, fake_fal: FakeFal, tool: str, arguments: dict[str, Any], expected: list[str], tmp_path: Path
 ):
     async with connect(settings) as client:
-        result = await client.call_tool(tool, arguments)
+        result = await client.call_tool(tool, {name: _in(tmp_path, value) for name, value in arguments.items()})
     assert result.is_error
     text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
     for words in expected:
         assert words in text, f"{words!r} not in: {text}"
-    assert fake_fal.count("submit") == 0
+    assert fake_fal.count() == 0 and fake_fal.uploads == []
 
 
 async def test_every_bad_field_is_named_in_one_answer(settings: Settings, fake_fal: FakeFal):

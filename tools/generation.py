@@ -17,7 +17,7 @@ from mcp_types import InputRequiredResult
 from server import pricing
 from server.budget import check_limits
 from server.catalog import AspectRatio, Duration, Mode, Resolution, Tier
-from server.media import local_files
+from server.inputs import check_media
 from server.progress import ProgressReporter
 from server.state import app_state
 from server.uploads import stage
@@ -76,7 +76,7 @@ async def generate(
 
     try:
         with tool_errors():
-            files = local_files(arguments, settings.allowed_dirs)
+            files = check_media(arguments, settings.allowed_dirs)
             if files:
                 arguments = await stage(arguments, files, provider, state.ledger)
             submitted = await tracker.submit(

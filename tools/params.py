@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from server.catalog import MAX_SEED, AspectRatio, Duration, Resolution, Tier
 from server.settings import MAX_WAIT_SECONDS
 
-URL_PATTERN = r"^(https?://|data:|file://|~|/|[A-Za-z]:[\\/])"
+URL_PATTERN = r"^(https://|data:|file://|~|/|[A-Za-z]:[\\/])"
+# The longest prompt a Seedance host documents (runbase: 20,000 characters). fal documents no limit, and a
+# prompt over its unstated one has been seen to fail only at the result, after the wait.
+MAX_PROMPT_CHARS = 20_000
+
+
+def printable(text: str) -> str:
+    """Refuse control characters (NUL, escape, ...) and lone surrogates; tabs and line breaks are text."""
+    for at, char in enumerate(text):
+        if unicodedata.category(char) in ("Cc", "Cs") and char not in "\t\n\r":
+            raise PydanticCustomError(
+                "control_character",
+                "it holds the control character U+{code} at position {at}",
+                {"code": f"{ord(char):04X}", "at": at},
+            )
+    return text
+
+
+Text = AfterValidator(printable)
 
 Prompt = Annotated[
     str,
     Field(
         min_length=1,
+        max_length=MAX_PROMPT_CHARS,
         pattern=r"\S",
         description=(
             "What the video shows: subject, action, camera movement (pan, tilt, dolly, orbit, zoom), lighting, "
             'style and sound. Put spoken dialogue in double quotes, e.g. The man says: "Remember this moment."'
         ),
     ),
+    Text,
 ]
 ResolutionParam = Annotated[
     Resolution, Field(description="Output resolution: 480p is cheaper and faster, 720p is the sharpest.")
@@ -52,7 +74,7 @@ Seed = Annotated[
     Field(ge=0, le=MAX_SEED, description="Fix the random seed (0-2147483647) to repeat a take; omit for a new one."),
 ]
 EndUserId = Annotated[
-    str | None,
+    Annotated[str, Text] | None,
     Field(description="Your own id for the person the video is made for; some business accounts require it."),
 ]
 TierParam = Annotated[

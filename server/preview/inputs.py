@@ -10,7 +10,7 @@ import anyio
 import httpx2
 
 from server.errors import JobFailed
-from server.media import local_path
+from server.inputs import local_path
 
 MAX_IMAGE_BYTES = 30 * 1024 * 1024
 FETCH_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)

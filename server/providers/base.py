@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from server.catalog import Mode, Tier
-from server.media import LocalFile
+from server.inputs import LocalFile
 
 ProviderState = Literal["queued", "in_progress", "completed"]
 CancelOutcome = Literal["cancelled", "too_late", "not_found", "refused"]  # refused: it will not stop a running job

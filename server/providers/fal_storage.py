@@ -15,7 +15,7 @@ import anyio
 import httpx2
 
 from server.errors import ProviderError, ProviderUnavailable
-from server.media import LocalFile
+from server.inputs import LocalFile
 from server.providers.fal_errors import error_from_response
 from server.providers.retry import RetryPolicy, send_with_retries
 

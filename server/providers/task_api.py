@@ -17,7 +17,7 @@ import httpx2
 
 from server import __version__
 from server.errors import ProviderError, ProviderUnavailable, SubmitUncertain
-from server.media import LocalFile
+from server.inputs import LocalFile
 from server.providers.base import StatusUpdate
 from server.providers.retry import NEVER_SENT, RetryPolicy, send_with_retries
 

@@ -1,0 +1,69 @@
+"""Every media value a call carries, checked before anything leaves the process.
+
+Local paths and data: URIs are read and judged by their bytes here; URLs must be https://, which the
+schema's pattern already demands. All wrong fields are reported together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from server.errors import InvalidArguments, Problem
+from server.inputs.data_uris import DataUri, check_data_uri
+from server.inputs.files import LocalFile, check_file, local_path
+from server.inputs.formats import MAX_BYTES, MB, SLOTS, sniff
+
+__all__ = ["SLOTS", "LocalFile", "check_media", "local_path", "media_problems", "sniff"]
+
+
+def _values(arguments: Mapping[str, object], skip: Iterable[str]) -> Iterable[tuple[str, str]]:
+    """(field, value) for every media value, with list items named `slot[index]`."""
+    skipped = set(skip)
+    for slot in (s for s in SLOTS if s not in skipped):
+        value = arguments.get(slot)
+        if isinstance(value, str):
+            yield slot, value
+        elif isinstance(value, list | tuple):
+            yield from ((f"{slot}[{i}]", item) for i, item in enumerate(value) if isinstance(item, str))
+
+
+def _inspect(
+    arguments: Mapping[str, object], allowed_dirs: tuple[Path, ...], skip: Iterable[str] = ()
+) -> tuple[list[LocalFile], list[Problem]]:
+    files: list[LocalFile] = []
+    inline: list[DataUri] = []
+    problems: list[Problem] = []
+    for field, value in _values(arguments, skip):
+        try:
+            if value.startswith("data:"):
+                inline.append(check_data_uri(field, value))
+            elif local_path(value) is not None:
+                files.append(check_file(field, value, allowed_dirs))
+        except InvalidArguments as exc:
+            problems += exc.problems
+    video_bytes = sum(m.size for m in files if m.kind == "video") + sum(m.size for m in inline if m.kind == "video")
+    if video_bytes > MAX_BYTES["video"]:
+        problems.append(
+            Problem(
+                "video_urls",
+                f"the reference videos add up to {video_bytes / MB:.1f} MB, above 50 MB",
+                "pass shorter clips",
+            )
+        )
+    return files, problems
+
+
+def media_problems(
+    arguments: Mapping[str, object], allowed_dirs: tuple[Path, ...], skip: Iterable[str] = ()
+) -> list[Problem]:
+    """What is wrong with the call's media, leaving out the slots in `skip`; empty when all is well."""
+    return _inspect(arguments, allowed_dirs, skip)[1]
+
+
+def check_media(arguments: Mapping[str, object], allowed_dirs: tuple[Path, ...]) -> list[LocalFile]:
+    """The call's local files, each checked; InvalidArguments names every wrong media field at once."""
+    files, problems = _inspect(arguments, allowed_dirs)
+    if problems:
+        raise InvalidArguments.of(problems)
+    return files
