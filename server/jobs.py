@@ -270,6 +270,8 @@ class JobTracker:
             fields["queue_position"] = update.queue_position
         if update.logs and update.logs[-1] != record.last_log:
             fields["last_log"] = update.logs[-1]
+        if update.fraction is not None and update.fraction != record.progress:
+            fields["progress"] = update.fraction
         if fields:
             if record.error:
                 fields["error"] = None
@@ -292,6 +294,7 @@ class JobTracker:
                 if self._keep is not None:
                     kept = await self._keep(record, result)
                     result |= {"saved_path": kept.saved_path, "poster_path": kept.poster_path}
+                    result |= {name: value for name, value in kept.facts.items() if result.get(name) is None}
                     if kept.problem:
                         self._ledger.record_event(request_id, "not_saved", kept.problem)
                 self._finish(request_id, "completed", result=result, error=None)

@@ -108,6 +108,12 @@ def m004_uploads(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m005_progress(db: sqlite3.Connection) -> None:
+    """How much of the generation is done (0-1), for hosts that know it rather than leaving it to a curve."""
+    db.execute("ALTER TABLE jobs ADD COLUMN progress REAL")
+
+
 @dataclass(frozen=True)
 class Submission:
     """One submit attempt: `sending` until the provider answers, then accepted, refused or uncertain."""
@@ -146,6 +152,7 @@ class JobRecord:
     finished_at: float | None
     preview: bool
     fingerprint: str | None
+    progress: float | None  # the share done as the host reports it; None when it does not say
 
     @property
     def finished(self) -> bool:

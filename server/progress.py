@@ -2,7 +2,9 @@
 
 fal says how far along a job is only through its state, queue position and logs, so progress is a
 curve over time within each state (queued 1-10, generating 10-95) that only ever rises, and 100 at
-the end. Called again with an unchanged job it still rises a little: that is the heartbeat.
+the end. A host that knows how much is done (the preview renderer counts its frames) says so, and then
+generating runs 10-99 in step with it. Called again with an unchanged job it still rises a little:
+that is the heartbeat, which keeps a client's timeout from firing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from server.ledger import JobRecord
 TOTAL = 100.0
 TYPICAL_GENERATION_SECONDS = 90.0
 HEARTBEAT_SHARE = 0.01  # an unchanged job still closes 1% of the remaining gap, so progress never stalls
+EXACT_HEARTBEAT = 0.01  # where the host says how far it is, a heartbeat moves by a hundredth of a percent only
 
 Report = Callable[[float, float | None, str | None], Awaitable[None]]
 
@@ -48,6 +51,8 @@ def estimate_progress(record: JobRecord, now: float) -> float:
         return TOTAL
     if record.status == "queued":
         return 1 + 9 * _curve(now - record.created_at, 60)
+    if record.progress is not None:
+        return 10 + 89 * min(max(record.progress, 0.0), 1.0)
     return 10 + 85 * _curve(now - (record.started_at or now), TYPICAL_GENERATION_SECONDS)
 
 
@@ -63,7 +68,8 @@ class ProgressReporter:
         if record.finished:
             value = TOTAL
         else:
-            value = max(estimate_progress(record, now), self._last + (TOTAL - self._last) * HEARTBEAT_SHARE)
+            step = EXACT_HEARTBEAT if record.progress is not None else (TOTAL - self._last) * HEARTBEAT_SHARE
+            value = max(estimate_progress(record, now), self._last + step)
         if value <= self._last:
             return
         self._last = value

@@ -12,7 +12,7 @@ import logging
 import re
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,14 @@ import httpx2
 
 from server.file_urls import local_path
 from server.ledger import JobRecord
+
+
+def _facts(video: Path) -> dict[str, Any]:
+    from server.preview.probe import probe_file
+
+    facts = probe_file(video)
+    return {"width": facts.width, "height": facts.height, "duration": round(facts.duration, 3)}
+
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +61,19 @@ def file_name(record: JobRecord) -> str:
     return f"{when} {slug or 'video'}.mp4"
 
 
+DOWNLOAD_ATTEMPTS = 3
+
+
+class Truncated(ValueError):
+    """The download ended before the whole video arrived: nothing of it is kept."""
+
+
 @dataclass(frozen=True)
 class Kept:
     saved_path: str | None = None
     poster_path: str | None = None
     problem: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)  # width, height and duration, read from the file
 
 
 class Keeper:
@@ -69,35 +85,40 @@ class Keeper:
         self._decoders = anyio.CapacityLimiter(POSTERS_AT_ONCE)
 
     async def keep(self, record: JobRecord, result: dict[str, Any]) -> Kept:
-        """Save the video (fal jobs) and make its poster; a failure here never fails the job."""
+        """Save the video (hosted jobs), make its poster and read what it is; a failure never fails the job."""
         video = local_path(str(result["url"]))
         saved = None
         try:
             if video is None and self._output_dir is not None:
                 async with self._downloads:
                     saved = video = await self._download(record, result)
-            poster = await self._poster(record, video) if video is not None else None
+            if video is None:
+                return Kept()
+            poster = await self._poster(record, video)
+            facts = await anyio.to_thread.run_sync(_facts, video, limiter=self._decoders)
         except (OSError, httpx2.HTTPError, ValueError) as exc:
             logger.warning("job %s: could not keep its video: %s", record.request_id, exc)
-            return Kept(problem=f"the video could not be saved locally ({type(exc).__name__})")
-        return Kept(str(saved) if saved else None, str(poster) if poster else None)
+            broken = isinstance(exc, Truncated | httpx2.TransportError)
+            what = "could not be downloaded whole" if broken else "could not be saved"
+            what = f"{what} ({exc})" if isinstance(exc, Truncated) else f"{what} ({type(exc).__name__})"
+            return Kept(problem=f"the video {what}; its link is the host's")
+        return Kept(str(saved) if saved else None, str(poster), facts=facts)
 
     async def _download(self, record: JobRecord, result: dict[str, Any]) -> Path:
+        """The whole video, or an error: a download cut short is tried again, and never kept as if whole."""
         assert self._output_dir is not None
         self._output_dir.mkdir(parents=True, exist_ok=True)
         target = self._output_dir / file_name(record)
         part = target.with_name(target.name + ".part")
-        async with self._http.stream(
-            "GET", str(result["url"]), timeout=DOWNLOAD_TIMEOUT, follow_redirects=True
-        ) as answer:
-            answer.raise_for_status()
-            size = 0
-            async with await anyio.open_file(part, "wb") as out:
-                async for chunk in answer.aiter_bytes(1024 * 1024):
-                    size += len(chunk)
-                    if size > MAX_VIDEO_BYTES:
-                        raise ValueError("the video is larger than 2 GB")
-                    await out.write(chunk)
+        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+            try:
+                size = await self._fetch(str(result["url"]), part, result.get("file_size"))
+                break
+            except (httpx2.TransportError, Truncated) as exc:
+                part.unlink(missing_ok=True)
+                if attempt == DOWNLOAD_ATTEMPTS:
+                    raise
+                logger.info("job %s: download attempt %d broke off (%s)", record.request_id, attempt, exc)
         part.replace(target)
         sidecar = {
             "prompt": record.arguments.get("prompt"),
@@ -113,6 +134,24 @@ class Keeper:
         target.with_suffix(".json").write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
         logger.info("job %s saved to %s (%d bytes)", record.request_id, target, size)
         return target
+
+    async def _fetch(self, url: str, part: Path, expected: int | None) -> int:
+        """Stream `url` into `part`; the byte count must match what the host and the result said."""
+        async with self._http.stream("GET", url, timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as answer:
+            answer.raise_for_status()
+            encoded = "content-encoding" in answer.headers  # then Content-Length counts the encoded bytes
+            length = None if encoded else answer.headers.get("content-length")
+            size = 0
+            async with await anyio.open_file(part, "wb") as out:
+                async for chunk in answer.aiter_bytes(1024 * 1024):
+                    size += len(chunk)
+                    if size > MAX_VIDEO_BYTES:
+                        raise ValueError("the video is larger than 2 GB")
+                    await out.write(chunk)
+        for said in (length, expected):
+            if said is not None and str(said).isdigit() and int(said) != size:
+                raise Truncated(f"{size} of {said} bytes arrived")
+        return size
 
     async def _poster(self, record: JobRecord, video: Path) -> Path:
         from server.preview.poster import write_poster  # PyAV and Pillow only when there is a video

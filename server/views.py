@@ -10,7 +10,7 @@ from pathlib import Path
 from mcp.types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
-from server.catalog import JobStatus, Mode, Tier
+from server.catalog import FRAME_SIZES, JobStatus, Mode, Tier
 from server.ledger import JobEvent, JobRecord
 from server.pricing import PRICE_LISTS
 from server.progress import describe
@@ -64,6 +64,7 @@ class JobView(BaseModel):
     job_uri: str = Field(description="MCP resource with this job's full record.")
     next_step: str | None = Field(default=None, description="What to call next, when there is something to do.")
     created_at: str
+    started: bool = Field(default=False, description="True once the host began generating (billing may start).")
 
 
 class JobList(BaseModel):
@@ -123,6 +124,7 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
         job_uri=JOB_URI.format(request_id=record.request_id),
         next_step=next_step,
         created_at=_iso(record.created_at),
+        started=record.started_at is not None,
     )
 
 
@@ -160,21 +162,44 @@ def _summary(view: JobView, arguments: dict[str, object]) -> str:
     return text
 
 
+def _ratio_of(width: int, height: int) -> str | None:
+    """The API's name for a frame size, when it is one of the sizes Seedance makes."""
+    return next((r for sizes in FRAME_SIZES.values() for r, size in sizes.items() if size == (width, height)), None)
+
+
+def what_was_made(video: VideoFile, arguments: dict[str, object]) -> str:
+    """The clip's length, size and shape as made, not as asked: "auto" is settled once there is a video."""
+    if video.duration:
+        seconds = f"{video.duration:.1f}".removesuffix(".0") + " s"
+    elif arguments.get("duration") == "auto":
+        seconds = "length chosen by the model"
+    else:
+        seconds = f"{arguments.get('duration')} s"
+    if video.width and video.height:
+        ratio = _ratio_of(video.width, video.height)
+        return f"{seconds}, {video.width}x{video.height} ({arguments.get('resolution')}{', ' + ratio if ratio else ''})"
+    shape = arguments.get("aspect_ratio")
+    return f"{seconds}, {arguments.get('resolution')}, {'shape chosen by the model' if shape == 'auto' else shape}"
+
+
 def _status_text(view: JobView, arguments: dict[str, object]) -> str:
     cost = dollars(view.estimated_cost_usd.min, view.estimated_cost_usd.max)
     ident = f"request_id {view.request_id} on {view.endpoint}"
     match view.status:
         case "completed":
             assert view.video is not None
-            seconds = "auto length" if arguments.get("duration") == "auto" else f"{arguments.get('duration')} s"
-            shape = f"{seconds}, {arguments.get('resolution')}, {arguments.get('aspect_ratio')}"
+            shape = what_was_made(view.video, arguments)
             seed = f", seed {view.seed}" if view.seed is not None else ""
             kind = "Preview ready" if view.preview else "Video ready"
             return f"{kind} ({shape}): {view.video.url}\n({ident}{seed}; estimated cost {cost})"
         case "failed":
             return f"The job failed ({ident}): {view.error}"
+        case "cancelled" if view.preview:
+            return f"The preview was cancelled ({ident}). Previews are free."
+        case "cancelled" if view.started:
+            return f"The job was cancelled after it had started generating ({ident}); the host may still bill it."
         case "cancelled":
-            return f"The job was cancelled ({ident}). A job cancelled before it started is not billed."
+            return f"The job was cancelled before it started ({ident}): nothing is billed."
         case _:
             problem = f"\nLast problem while following it: {view.error}" if view.error else ""
             return (
@@ -190,10 +215,11 @@ REUSED_NOTE = (
 )
 
 
-def job_result(
-    record: JobRecord, *, failure_is_error: bool, reused: bool = False, note: str | None = None
-) -> CallToolResult:
-    """The tool result for a job: text, a resource_link to the video when there is one, structured content."""
+def job_result(record: JobRecord, *, reused: bool = False, note: str | None = None) -> CallToolResult:
+    """The tool result for a job: text, a resource_link to the video when there is one, structured content.
+
+    One rule for every tool that answers with a job: the result is an error exactly when the job failed,
+    since the video the model asked about will never exist. Running, queued and cancelled jobs are not."""
     view = job_view(record).model_copy(update={"reused": reused})
     lead = REUSED_NOTE.format(ago=time.time() - record.created_at) if reused else ""
     tail = f"\n{note}" if note else ""
@@ -229,5 +255,5 @@ def job_result(
     return CallToolResult(
         content=content,
         structured_content=view.model_dump(mode="json"),
-        is_error=failure_is_error and view.status == "failed",
+        is_error=view.status == "failed",
     )

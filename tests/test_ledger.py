@@ -28,6 +28,7 @@ EXPECTED_JOB_COLUMNS = [
     "finished_at",
     "preview",
     "fingerprint",
+    "progress",
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,23 @@ async def test_a_text_preview_is_a_labelled_free_mp4_with_sound(local: Settings)
     assert progress.messages[-1] == "done"
 
 
+async def test_preview_progress_follows_the_frames_rendered(local: Settings):
+    """The renderer knows how far it is: the percentage says that, rather than a guess that jumps at the end."""
+    progress = ProgressLog()
+    args = {"prompt": "A slow pan over a city", "resolution": "480p", "duration": "5", "generate_audio": False}
+    async with connect(local) as client:
+        result = await client.call_tool("generate_text_video", args, progress_callback=progress)
+    assert not result.is_error, text_of(result)
+    assert progress.values == sorted(progress.values) and progress.values[-1] == 100
+    seen = 0
+    for value, message in zip(progress.values, progress.messages, strict=True):
+        if message and (said := re.search(r"rendered (\d) s of 5 s", message)):
+            done = int(said.group(1))
+            assert 10 + 89 * done / 5 <= value <= 10 + 89 * (done + 1) / 5 + 1, (value, message)
+            seen += 1
+    assert seen >= 1
+
+
 async def test_without_generate_audio_the_preview_has_no_audio_track(local: Settings):
     args = {"prompt": "silent film", "resolution": "480p", "duration": "4", "generate_audio": False}
     async with connect(local) as client:
@@ -59,10 +77,13 @@ async def test_without_generate_audio_the_preview_has_no_audio_track(local: Sett
     assert (video.width, video.height) == (864, 496)  # "auto" aspect ratio without an image is 16:9
 
 
-async def test_an_animated_image_starts_on_the_image_and_arrives_on_the_end_image(local: Settings, fake_fal: FakeFal):
+async def test_an_animated_image_starts_on_the_image_and_arrives_on_the_end_image(local: Settings, tmp_path: Path):
+    start = tmp_path / "start.png"
+    start.write_bytes(RED)
+    local = dataclasses.replace(local, allowed_dirs=(tmp_path,))
     args = {
         "prompt": "the camera pans right across the scene",
-        "image_url": fake_fal.publish("start.png", RED),  # over http, like a CDN link
+        "image_url": str(start),
         "end_image_url": data_uri(BLUE),
         "resolution": "480p",
         "duration": "4",
@@ -114,12 +135,17 @@ async def test_the_video_resource_serves_the_file_and_get_job_finds_it_after_a_r
     assert record["preview"] is True and record["provider"] == "local"
 
 
-async def test_an_input_that_is_not_an_image_fails_the_job_naming_the_field(local: Settings, fake_fal: FakeFal):
-    url = fake_fal.publish("notes.txt", b"not an image at all")
+async def test_an_input_that_is_not_an_image_is_refused_before_a_job_exists(local: Settings, tmp_path: Path):
+    notes = tmp_path / "notes.png"
+    notes.write_text("not an image at all")
+    local = dataclasses.replace(local, allowed_dirs=(tmp_path,))
     async with connect(local) as client:
-        result = await client.call_tool("animate_image", {"prompt": "x", "image_url": url, "duration": "4"})
-    assert result.is_error
-    assert "`image_url` is not an image" in text_of(result)
+        as_file = await client.call_tool("animate_image", {"prompt": "x", "image_url": str(notes)})
+        as_data = await client.call_tool("animate_image", {"prompt": "x", "image_url": data_uri(notes.read_bytes())})
+        jobs = await read_json(client, "seedance://jobs")
+    assert "`image_url`: notes.png is not a format the API takes" in text_of(as_file)
+    assert "`image_url`: the data: URI's bytes are not a format the API takes" in text_of(as_data)
+    assert jobs == []
 
 
 async def test_the_provider_defaults_to_fal_with_a_key_and_local_without():

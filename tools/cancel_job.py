@@ -25,7 +25,7 @@ async def cancel_job(
     "in_progress" is not stuck, it is still running (get_job waits for it)."""
     with tool_errors():
         record, outcome = await app_state(ctx).tracker.cancel(request_id)
-    return job_result(record, failure_is_error=False, note=outcome)
+    return job_result(record, note=outcome)
 
 
 TOOL = define(

@@ -101,4 +101,4 @@ async def generate(
         with anyio.CancelScope(shield=True):
             await tracker.caller_cancelled(record.request_id)
         raise
-    return job_result(record, failure_is_error=True, reused=submitted.reused, note=note)
+    return job_result(record, reused=submitted.reused, note=note)

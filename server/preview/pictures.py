@@ -5,9 +5,10 @@ from __future__ import annotations
 import colorsys
 import io
 import random
-import textwrap
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps, UnidentifiedImageError
+
+from server.preview import lettering
 
 LABEL = "OFFLINE PREVIEW - not Seedance output"
 
@@ -61,21 +62,27 @@ def scene_card(prompt: str, size: tuple[int, int], seed: int) -> Image.Image:
     return card
 
 
-def draw_text(card: Image.Image, prompt: str) -> None:
+MAX_LINES = 6
+
+
+def draw_text(card: Image.Image, prompt: str, system_fonts: bool = True) -> None:
+    """The prompt, centred, in up to six lines; a longer one ends in an ellipsis."""
     width, height = card.size
     size = max(14, height // 18)
-    font = ImageFont.load_default(size=size)
-    columns = max(16, int(width * 0.8 / (size * 0.55)))
-    wrapped = textwrap.wrap(" ".join(prompt.split()), columns)
-    lines = wrapped[:6]
+    chain = lettering.fonts(size, system_fonts)
+    max_width = width * 0.8
+    wrapped = lettering.wrap(prompt, chain, max_width)
+    lines = wrapped[:MAX_LINES]
     if len(wrapped) > len(lines):
-        lines[-1] = lines[-1][: columns - 3] + "..."
+        while lines[-1] and lettering.width_of(lines[-1] + "...", chain) > max_width:
+            lines[-1] = lines[-1][:-1]
+        lines[-1] = lines[-1].rstrip() + "..."
     draw = ImageDraw.Draw(card)
-    line_height = int(size * 1.3)
+    line_height = int(size * 1.4)
     y = (height - line_height * len(lines)) // 2
     for line in lines:
-        draw.text((width // 2 + 2, y + 2), line, font=font, fill=(0, 0, 0), anchor="ma")
-        draw.text((width // 2, y), line, font=font, fill=(255, 255, 255), anchor="ma")
+        lettering.draw_line(draw, (width / 2 + 2, y + 2), line, chain, (0, 0, 0))
+        lettering.draw_line(draw, (width / 2, y), line, chain, (255, 255, 255))
         y += line_height
 
 

@@ -35,6 +35,7 @@ class StatusUpdate:
     queue_position: int | None = None
     logs: tuple[str, ...] = ()
     error: str | None = None
+    fraction: float | None = None  # how much of the generation is done, 0-1, from a host that knows
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from server.providers.base import CancelOutcome, Output, ProviderState, StatusUp
 
 logger = logging.getLogger(__name__)
 
+PROGRESS_FRAMES = 6  # a quarter second of video at 24 fps: smooth progress, few ledger writes
 RENDER_SLOTS = 1  # renders are CPU-bound and already use both cores
 INTERRUPTED = "the preview render was interrupted when the server stopped; previews are free, so generate it again"
 
@@ -43,6 +44,7 @@ class _Job:
     path: Path
     state: ProviderState = "queued"
     logs: list[str] = field(default_factory=list)
+    fraction: float | None = None
     error: str | None = None
     cancelled: bool = False
     changed: anyio.Event = field(default_factory=anyio.Event)
@@ -96,7 +98,8 @@ class LocalPreview:
             changed = job.changed
             finished = job.state == "completed"
             position = self._waiting.index(job.request_id) if job.request_id in self._waiting else None
-            yield StatusUpdate(job.state, position, tuple(job.logs[sent:]), job.error if finished else None)
+            error = job.error if finished else None
+            yield StatusUpdate(job.state, position, tuple(job.logs[sent:]), error, job.fraction)
             sent = len(job.logs)
             if finished:
                 return
@@ -131,9 +134,13 @@ class LocalPreview:
 
     # -- rendering ----------------------------------------------------------------------------------
 
-    def _update(self, job: _Job, *, log: str | None = None, state: ProviderState | None = None) -> None:
+    def _update(
+        self, job: _Job, *, log: str | None = None, state: ProviderState | None = None, fraction: float | None = None
+    ) -> None:
         if log:
             job.logs.append(log)
+        if fraction is not None:
+            job.fraction = fraction
         if state:
             job.state = state
         job.changed.set()
@@ -143,9 +150,9 @@ class LocalPreview:
         from server.preview.render import FPS, RenderCancelled, render
 
         def progress(done: int, total: int) -> None:
-            if done % FPS == 0 or done == total:
-                line = f"rendered {done // FPS} s of {total // FPS} s"
-                anyio.from_thread.run_sync(lambda: self._update(job, log=line))
+            if done % PROGRESS_FRAMES == 0 or done == total:
+                line = f"rendered {done // FPS} s of {total // FPS} s" if done % FPS == 0 else None
+                anyio.from_thread.run_sync(lambda: self._update(job, log=line, fraction=done / total))
 
         try:
             async with self._slots:

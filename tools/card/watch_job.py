@@ -30,7 +30,7 @@ async def watch_job(
     tracker = app_state(ctx).tracker
     with tool_errors():
         record = await tracker.next_change(request_id, seen, wait_seconds)
-    plain = job_result(record, failure_is_error=False)
+    plain = job_result(record)  # its content, for the poster; the card reads the status, so never an error
     return CallToolResult(content=plain.content, structured_content=card_view(record).model_dump(mode="json"))
 
 
