@@ -174,15 +174,20 @@ class FakeFal:
             self.on_event: Callable[[str], None] | None = None
             self.ranges = True  # False: the CDN answers every range request with the whole file
 
-    def inject(self, op: str, fault: str, times: int = 1, seconds: float = 0.5) -> None:
-        """Make the next `times` requests to `op` fail with `fault`; "refused" closes its door for `seconds`."""
+    def inject(self, op: str, fault: str, times: int = 1) -> None:
+        """Make the next `times` requests to `op` fail with `fault`; "refused" closes its door until `reopen()`."""
         if fault == "refused":
             assert self._front is not None
-            self._front.refuse("status" if op == "stream" else op, seconds)
+            self._front.refuse("status" if op == "stream" else op)
             return
         assert fault in HTTP_FAULTS | TCP_FAULTS, fault
         with self.lock:
             self.faults.setdefault(op, deque()).extend([fault] * times)
+
+    def reopen(self) -> None:
+        """Every closed door listening again, at once."""
+        assert self._front is not None
+        self._front.reopen_all()
 
     def pending_faults(self, op: str) -> list[str]:
         with self.lock:

@@ -4,7 +4,7 @@ Each operation has its own door (port): submit, status (and its stream), result 
 submit answer hands out URLs on those doors, as fal hands out its own URLs, so a fault can hit one
 operation and not the others:
 
-- refused: the door stops listening for a while, so connecting fails with ECONNREFUSED;
+- refused: the door stops listening until it is reopened, so connecting fails with ECONNREFUSED;
 - reset: the request is passed on (a submit creates its job), then the connection is torn down with a
   TCP RST instead of an answer;
 - hang: the request is passed on and no answer ever comes.
@@ -34,7 +34,6 @@ class FaultFront:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="fault-front")
         self._servers: dict[str, asyncio.Server | None] = {}
         self._open_connections: set[asyncio.StreamWriter] = set()
-        self._reopening: dict[str, asyncio.TimerHandle] = {}
         self.ports: dict[str, int] = {}
 
     def start(self) -> None:
@@ -58,24 +57,16 @@ class FaultFront:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def refuse(self, door: str, seconds: float) -> None:
-        """Stop listening on `door` now and listen again after `seconds`."""
-        self._call(self._refuse(door, seconds))
+    def refuse(self, door: str) -> None:
+        """Stop listening on `door` until `reopen_all()`: tests reopen on an event, never after a time."""
+        self._call(self._close(door))
 
     def reopen_all(self) -> None:
         """Every door listening again at once (between tests)."""
         self._call(self._reopen_all())
 
-    async def _refuse(self, door: str, seconds: float) -> None:
-        await self._close(door)
-        self._reopening[door] = self._loop.call_later(
-            seconds, lambda: self._loop.create_task(self._open(door, self.ports[door]))
-        )
-
     async def _reopen_all(self) -> None:
         for door in DOORS:
-            if (pending := self._reopening.pop(door, None)) is not None:
-                pending.cancel()
             if self._servers.get(door) is None:
                 await self._open(door, self.ports[door])
 
@@ -84,7 +75,6 @@ class FaultFront:
         return future.result(timeout=5)
 
     async def _open(self, door: str, port: int) -> None:
-        self._reopening.pop(door, None)
         server = await asyncio.start_server(
             lambda r, w: self._handle(door, r, w), "127.0.0.1", port, reuse_address=True
         )

@@ -28,7 +28,7 @@ from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env
 from tests.fake_fal import FakeFal, Phase
 from tests.test_stdio import command
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 PLAN = [
     Phase("IN_QUEUE", 0.15, queue_position=1),

@@ -24,7 +24,7 @@ from mcp.client.stdio import StdioServerParameters
 from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env, text_of
 from tests.fake_fal import FakeFal
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parent.parent
 INSTALL_SECONDS = 300  # the first run downloads the dependencies

@@ -13,7 +13,7 @@ SCRIPTS = {
     "Vietnamese": "Tiếng Việt có dấu",
     "Greek": "Καλημέρα κόσμε, ένα φιλμ",
     "Cyrillic": "Привет, мир! Съёмка фильма",
-    "Chinese (simplified)": "你好，世界。一部关于电影的短片",
+    "Chinese (simplified)": "你好，世界。一部关于电影的短片",  # noqa: RUF001 (the full-width comma is the point)
     "Chinese (traditional)": "電影藝術與攝影機",
     "Japanese": "こんにちは、カタカナと漢字の映画",
     "Korean": "안녕하세요, 영화 촬영",
