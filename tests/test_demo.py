@@ -12,6 +12,8 @@ from tests.fake_fal import FakeFal
 from tests.media import probe
 from tests.test_stdio import command
 
+pytestmark = pytest.mark.slow  # the server and its client in their own processes
+
 
 def run_demo(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = subprocess_env(home.parent, SEEDANCE_HOME=str(home), **env)

@@ -17,7 +17,7 @@ from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env
 from tests.fake_fal import FakeFal
 from tests.test_stdio import command
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server in its own process
 
 TOKEN = "team-token-6c1f0b2e9d8a7c6b5a4f3e2d"
 INITIALIZE = {

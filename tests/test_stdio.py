@@ -15,7 +15,7 @@ from mcp.types import ResourceLink
 from tests.conftest import CANARY_KEY, ProgressLog, RecordingClient, subprocess_env
 from tests.fake_fal import FakeFal, Phase
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server in its own process
 
 GENERATION_TOOLS = ["generate_text_video", "animate_image", "reference_video"]
 DURATIONS = ["auto", *[str(n) for n in range(4, 16)]]

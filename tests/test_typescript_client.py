@@ -10,8 +10,12 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import subprocess_env
 from tests.test_stdio import command
+
+pytestmark = pytest.mark.slow  # the server and its client in their own processes
 
 
 def test_the_typescript_sdk_client_lists_calls_and_sees_progress(node_packages: Path, tmp_path: Path):
