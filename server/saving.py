@@ -23,6 +23,7 @@ import httpx2
 
 from server.file_urls import local_path
 from server.ledger import JobRecord
+from server.providers.retry import RETRYABLE_STATUS
 
 
 def _facts(video: Path) -> dict[str, Any]:
@@ -34,7 +35,6 @@ def _facts(video: Path) -> dict[str, Any]:
 
 logger = logging.getLogger(__name__)
 
-DOWNLOAD_TIMEOUT = httpx2.Timeout(120.0, connect=10.0)
 MAX_VIDEO_BYTES = 2 * 1024**3
 DOWNLOADS_AT_ONCE = 8
 POSTERS_AT_ONCE = 2  # decoding is CPU and memory: with many jobs finishing together, take turns
@@ -68,6 +68,10 @@ class Truncated(ValueError):
     """The download ended before the whole video arrived: nothing of it is kept."""
 
 
+class Unavailable(ValueError):
+    """The host could not serve the video just now (5xx, 429): worth another attempt."""
+
+
 @dataclass(frozen=True)
 class Kept:
     saved_path: str | None = None
@@ -77,8 +81,11 @@ class Kept:
 
 
 class Keeper:
-    def __init__(self, http: httpx2.AsyncClient, output_dir: Path | None, posters_dir: Path) -> None:
+    def __init__(
+        self, http: httpx2.AsyncClient, output_dir: Path | None, posters_dir: Path, silence_seconds: float = 60
+    ) -> None:
         self._http = http
+        self._timeout = httpx2.Timeout(silence_seconds, connect=min(silence_seconds, 10.0))  # between two bytes
         self._output_dir = output_dir  # None: SEEDANCE_DOWNLOAD=0
         self._posters = posters_dir
         self._downloads = anyio.Semaphore(DOWNLOADS_AT_ONCE)
@@ -98,9 +105,9 @@ class Keeper:
             facts = await anyio.to_thread.run_sync(_facts, video, limiter=self._decoders)
         except (OSError, httpx2.HTTPError, ValueError) as exc:
             logger.warning("job %s: could not keep its video: %s", record.request_id, exc)
-            broken = isinstance(exc, Truncated | httpx2.TransportError)
+            broken = isinstance(exc, Truncated | Unavailable | httpx2.TransportError)
             what = "could not be downloaded whole" if broken else "could not be saved"
-            what = f"{what} ({exc})" if isinstance(exc, Truncated) else f"{what} ({type(exc).__name__})"
+            what = f"{what} ({exc})" if isinstance(exc, Truncated | Unavailable) else f"{what} ({type(exc).__name__})"
             return Kept(problem=f"the video {what}; its link is the host's")
         return Kept(str(saved) if saved else None, str(poster), facts=facts)
 
@@ -114,7 +121,7 @@ class Keeper:
             try:
                 size = await self._fetch(str(result["url"]), part, result.get("file_size"))
                 break
-            except (httpx2.TransportError, Truncated) as exc:
+            except (httpx2.TransportError, Truncated, Unavailable) as exc:
                 part.unlink(missing_ok=True)
                 if attempt == DOWNLOAD_ATTEMPTS:
                     raise
@@ -137,7 +144,9 @@ class Keeper:
 
     async def _fetch(self, url: str, part: Path, expected: int | None) -> int:
         """Stream `url` into `part`; the byte count must match what the host and the result said."""
-        async with self._http.stream("GET", url, timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as answer:
+        async with self._http.stream("GET", url, timeout=self._timeout, follow_redirects=True) as answer:
+            if answer.status_code in RETRYABLE_STATUS:
+                raise Unavailable(f"the host answered HTTP {answer.status_code}")
             answer.raise_for_status()
             encoded = "content-encoding" in answer.headers  # then Content-Length counts the encoded bytes
             length = None if encoded else answer.headers.get("content-length")

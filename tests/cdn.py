@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
@@ -24,3 +25,17 @@ def serve(request: Request, data: bytes, media_type: str, *, ranges: bool = True
         return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
     headers = {"Content-Range": f"bytes {start}-{end}/{size}", "Accept-Ranges": "bytes"}
     return Response(data[start : end + 1], status_code=206, media_type=media_type, headers=headers)
+
+
+class BrokenOff(Exception):
+    """Raised inside a response body: the server drops the connection mid-body, as a failing CDN node does."""
+
+
+def broken_download(data: bytes, media_type: str) -> Response:
+    """The whole length announced, half the bytes sent, then the connection dropped."""
+
+    async def half() -> AsyncIterator[bytes]:
+        yield data[: len(data) // 2]
+        raise BrokenOff
+
+    return StreamingResponse(half(), media_type=media_type, headers={"Content-Length": str(len(data))})

@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.cdn import serve
+from tests.cdn import broken_download, serve
 from tests.fault_front import TCP_FAULTS, FaultFront
 
 Outcome = Literal["ok", "invalid", "error"]
@@ -59,8 +59,19 @@ HTTP_FAULTS = frozenset(
         "503-ingress",
         "504-ingress",
         "malformed",
-        "close-early",
         "gone",
+        "504-user-timeout",  # the request's own start timeout ran out: the job failed
+    }
+)
+# Faults that change what an answer holds rather than replacing it, each met by one operation's handler.
+SHAPE_FAULTS = frozenset(
+    {
+        "close-early",  # stream: closes before COMPLETED
+        "unknown-status",  # stream: an event with a status fal may add one day
+        "split-event",  # stream: an event's bytes arrive in two reads
+        "bare-logs",  # status, stream: log entries without level or timestamp
+        "bare-video",  # result: a video without content_type or file_size
+        "broken",  # download: the body stops halfway, with the whole length announced
     }
 )
 
@@ -178,9 +189,9 @@ class FakeFal:
         """Make the next `times` requests to `op` fail with `fault`; "refused" closes its door until `reopen()`."""
         if fault == "refused":
             assert self._front is not None
-            self._front.refuse("status" if op == "stream" else op)
+            self._front.refuse({"stream": "status", "download": "cdn"}.get(op, op))
             return
-        assert fault in HTTP_FAULTS | TCP_FAULTS, fault
+        assert fault in HTTP_FAULTS | SHAPE_FAULTS | TCP_FAULTS, fault
         with self.lock:
             self.faults.setdefault(op, deque()).extend([fault] * times)
 
@@ -207,6 +218,10 @@ class FakeFal:
             if fault == "429-retry-after":
                 headers["retry-after"] = "1"
             return JSONResponse({"detail": "Rate limit exceeded"}, status_code=429, headers=headers)
+        if fault == "504-user-timeout":
+            headers = {"x-fal-request-id": rid or "none", "x-fal-request-timeout-type": "user"}
+            body = {"detail": "Request timed out", "error_type": "request_timeout"}
+            return JSONResponse(body, status_code=504, headers={**headers, "x-fal-error-type": "request_timeout"})
         if fault.endswith("-ingress"):  # the gateway's own page: no x-fal-request-id
             return Response(NGINX_PAGE.format(code=code), status_code=code, media_type="text/html")
         if code in FAL_ERRORS:
@@ -263,16 +278,19 @@ class FakeFal:
                 job.tick(time.monotonic())
         if not self._authorized(request):
             return self._unauthorized()
-        fault = self._take(kind, HTTP_FAULTS - {"close-early"})
+        fault = self._take(kind, HTTP_FAULTS)
         if fault == "gone" or job is None or job.app != app:
             return JSONResponse({"detail": "Request not found"}, status_code=404)
         if fault is not None:
             return self._fault_response(fault, rid)
         return job
 
-    def _status_body(self, job: FakeJob, logs: list[str] | None) -> dict[str, Any]:
+    def _status_body(self, job: FakeJob, logs: list[str] | None, bare: bool = False) -> dict[str, Any]:
         body: dict[str, Any] = {"request_id": job.request_id, **self._urls(job), "metrics": {}}
-        body["logs"] = None if logs is None else [{"message": m, "timestamp": "2026-11-21T12:00:00"} for m in logs]
+        entries = [{"message": m, "level": "INFO", "timestamp": "2026-11-21T12:00:00"} for m in logs or ()]
+        if bare:  # alternately without a timestamp and without either
+            entries = [{"message": e["message"], **({"level": "INFO"} if i % 2 else {})} for i, e in enumerate(entries)]
+        body["logs"] = None if logs is None else entries
         if job.done or job.cancelled:
             body["status"] = "COMPLETED"
             body["metrics"] = {"inference_time": 1.5}
@@ -319,8 +337,9 @@ class FakeFal:
         if isinstance(found, Response):
             return found
         with_logs = request.query_params.get("logs") in ("1", "true")
+        bare = self._take("status", frozenset({"bare-logs"})) is not None
         with self.lock:
-            body = self._status_body(found, list(found.logs) if with_logs else None)
+            body = self._status_body(found, list(found.logs) if with_logs else None, bare)
         code = 200 if body["status"] == "COMPLETED" else 202
         return JSONResponse(body, status_code=code, headers={"x-fal-request-id": found.request_id})
 
@@ -332,21 +351,29 @@ class FakeFal:
             return JSONResponse({"detail": "stream unavailable"}, status_code=500)
         self.hook("stream")
         job = found
-        close_early = self.stream_mode == "close_early" or self._take("stream", frozenset({"close-early"})) is not None
+        shape = self._take("stream", SHAPE_FAULTS) or ("close-early" if self.stream_mode == "close_early" else None)
+        close_early = shape == "close-early"
 
         async def events() -> AsyncIterator[bytes]:
             sent_logs = 0
             last: tuple[str, int | None] | None = None
             last_sent = time.monotonic()
+            if shape == "unknown-status":
+                yield f"data: {json.dumps({'status': 'WARMING_UP', 'request_id': job.request_id})}\n\n".encode()
             while True:
                 with self.lock:
                     job.tick(time.monotonic())
-                    body = self._status_body(job, job.logs[sent_logs:])
+                    body = self._status_body(job, job.logs[sent_logs:], bare=shape == "bare-logs")
                     sent_logs = len(job.logs)
                 key = (body["status"], body.get("queue_position"))
                 if key != last or body["logs"]:
                     last, last_sent = key, time.monotonic()
-                    yield f"data: {json.dumps(body)}\n\n".encode()
+                    event = f"data: {json.dumps(body)}\n\n".encode()
+                    if shape == "split-event":  # every event in two reads, cut inside the JSON
+                        yield event[: len(event) // 2]
+                        await anyio.sleep(self.stream_tick)
+                        event = event[len(event) // 2 :]
+                    yield event
                     if body["status"] == "COMPLETED" or close_early:
                         return
                 elif time.monotonic() - last_sent >= self.ping_seconds:
@@ -374,12 +401,14 @@ class FakeFal:
         if job.outcome == "error":
             body = {"detail": "Runner disconnected", "error_type": "runner_disconnected"}
             return JSONResponse(body, status_code=503, headers=headers)
-        video = {
-            "url": f"{self.url}/files/{job.request_id}/output.mp4",
+        video: dict[str, Any] = {
+            "url": f"{self.doors['cdn']}/files/{job.request_id}/output.mp4",
             "content_type": "video/mp4",
             "file_name": "output.mp4",
             "file_size": len(self.video),
         }
+        if self._take("result", frozenset({"bare-video"})) is not None:
+            del video["content_type"], video["file_size"]
         return JSONResponse({"video": video, "seed": job.input.get("seed", 1094575694)}, headers=headers)
 
     async def cancel(self, request: Request) -> Response:
@@ -403,6 +432,13 @@ class FakeFal:
 
     async def video_file(self, request: Request) -> Response:
         """The CDN copy of a finished job's video."""
+        with self.lock:
+            self.requests.append(("download", request.url.path))
+        fault = self._take("download", HTTP_FAULTS | {"broken"})
+        if fault == "broken":
+            return broken_download(self.video, "video/mp4")
+        if fault is not None:
+            return self._fault_response(fault, None)
         return serve(request, self.video, "video/mp4", ranges=self.ranges)
 
     async def storage_token(self, request: Request) -> Response:

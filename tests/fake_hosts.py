@@ -6,6 +6,10 @@ ModelArk takes `content[]` with roles at `/contents/generations/tasks` and repor
 running, succeeded, failed, cancelled or expired, and its DELETE cancels a queued task but erases a
 finished one. Each job walks through `Step`s in the host's own words; a step with no duration holds
 until the test calls `advance()`. Errors come back in the hosts' `{"error": {"code", "message"}}` shape.
+
+Both sit behind a TCP front (`fault_front.py`) with an "api" door and a "cdn" door for finished videos,
+so `inject(op, fault)` can make one operation fail: submit, status (a poll), result (the read after the
+poll that saw the job finish), cancel, or download. Each answer names its operation for the front.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -23,7 +29,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.cdn import serve
+from tests.cdn import broken_download, serve
+from tests.fault_front import HOST_DOORS, TCP_FAULTS, FaultFront, host_op
+
+# Answers a host gives instead of the real one. "-gateway" is a proxy's page in front of the host, without
+# the host's JSON: a submit that meets it may have created its job.
+HTTP_FAULTS = frozenset(
+    {"429", "429-retry-after", "500", "502", "503", "504", "502-gateway", "504-gateway", "malformed", "gone"}
+)
+GATEWAY_PAGE = "<html><body><h1>{code} Bad Gateway</h1></body></html>"
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,7 @@ class HostJob:
     step_started: float = field(default_factory=time.monotonic)
     cancelled: bool = False
     deleted: bool = False
+    reported_final: bool = False  # the poll that saw it finish has been answered: later reads are the result
 
     def status(self, now: float, cancelled_word: str) -> str:
         if self.cancelled:
@@ -61,8 +76,8 @@ class HostJob:
         self.step_started = time.monotonic()
 
 
-def error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
 class FakeHost:
@@ -79,6 +94,9 @@ class FakeHost:
         self.app = Starlette(routes=[*self.routes(), Route("/files/{jid}/output.mp4", self.video_file)])
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._front: FaultFront | None = None
+        self.doors: dict[str, str] = {}
+        self.on_event: Callable[[str], None] | None = None  # the crash test kills the server here
 
     def routes(self) -> list[Route]:
         raise NotImplementedError
@@ -90,6 +108,84 @@ class FakeHost:
             self.plan: list[Step] = [Step("queued", 0.05), Step("running", 0.1)]
             self.final = "succeeded"
             self.error: tuple[str, str] | None = None
+            self.faults: dict[str, deque[str]] = {}
+        if getattr(self, "_front", None) is not None:
+            self.reopen()
+
+    # -- faults -------------------------------------------------------------------------------------
+
+    def inject(self, op: str, fault: str, times: int = 1) -> None:
+        """The next `times` requests to `op` fail with `fault`; "refused" closes its door until `reopen()`."""
+        assert self._front is not None
+        if fault == "refused":
+            if op == "submit":
+                self._front.refuse("api")
+            elif op == "download":
+                self._front.refuse("cdn")
+            elif op in ("status", "result"):
+                self._front.refuse_before(op)  # just before the request it names: the door is then shut
+            return  # a cancel is refused by refuse_now(), when the test cancels
+        assert fault in HTTP_FAULTS | TCP_FAULTS | {"broken"}, fault
+        with self.lock:
+            self.faults.setdefault(op, deque()).extend([fault] * times)
+
+    def refuse_now(self) -> None:
+        assert self._front is not None
+        self._front.refuse("api")
+
+    def reopen(self) -> None:
+        assert self._front is not None
+        self._front.reopen_all()
+
+    def pending_faults(self, op: str) -> list[str]:
+        with self.lock:
+            return list(self.faults.get(op, ()))
+
+    def _take(self, op: str, kinds: frozenset[str]) -> str | None:
+        with self.lock:
+            queue = self.faults.get(op)
+            if queue and queue[0] in kinds:
+                return queue.popleft()
+        return None
+
+    def _fault(self, fault: str) -> Response:
+        code = int(fault[:3]) if fault[:3].isdigit() else 200
+        if fault.startswith("429"):
+            headers = {"retry-after": "1"} if fault == "429-retry-after" else {}
+            return error(429, "rate_limited", "too many requests", headers)
+        if fault.endswith("-gateway"):
+            return Response(GATEWAY_PAGE.format(code=code), status_code=code, media_type="text/html")
+        if fault == "gone":
+            return error(404, "not_found", "no such job")
+        if fault == "malformed":
+            return Response('{"id": "run_', media_type="application/json")
+        return error(code, "internal_error", "the service hit an internal error")
+
+    def answer(self, op: str, response: Response, following: str | None = None) -> Response:
+        """`response`, or the fault injected for `op`; named for the front either way."""
+        fault = self._take(op, HTTP_FAULTS)
+        if fault is not None:
+            response = self._fault(fault)
+        response.headers["x-fake-op"] = op
+        if following and fault is None:
+            response.headers["x-fake-next"] = following
+        return response
+
+    def hook(self, event: str) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _read_op(self, job: HostJob, status: str, terminal: frozenset[str]) -> tuple[str, str | None]:
+        """Whether a read of the job is a status poll or the result, and what comes after it."""
+        if status not in terminal:
+            return "status", None
+        if job.reported_final:
+            return "result", None
+        return "status", "result"
+
+    def submit_fault(self) -> str | None:
+        """A fault for a submit that fails after the job exists (a gateway page, garbage), taken up front."""
+        return self._take("submit", frozenset({"502-gateway", "504-gateway", "malformed"}))
 
     def count(self, kind: str | None = None) -> int:
         with self.lock:
@@ -123,15 +219,27 @@ class FakeHost:
             return job, job.status(time.monotonic(), self.cancelled_word)
 
     def video_url(self, job: HostJob) -> str:
-        return f"{self.url}/files/{job.id}/output.mp4"
+        return f"{self.doors['cdn']}/files/{job.id}/output.mp4"
 
     async def video_file(self, request: Request) -> Response:
+        with self.lock:
+            self.requests.append(("download", request.url.path))
+        fault = self._take("download", HTTP_FAULTS | {"broken"})
+        if fault == "broken":
+            return broken_download(self.video, "video/mp4")
+        if fault is not None:
+            return self._fault(fault)
         return serve(request, self.video, "video/mp4")
 
     def start(self) -> FakeHost:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._front = FaultFront(
+            sock.getsockname()[1], lambda op: self._take(op, TCP_FAULTS), doors=HOST_DOORS, op_of=host_op
+        )
+        self._front.start()
+        self.doors = {door: f"http://127.0.0.1:{port}" for door, port in self._front.ports.items()}
+        self.url = self.doors["api"]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -144,9 +252,15 @@ class FakeHost:
         return self
 
     def stop(self) -> None:
+        if self._front is not None:
+            self._front.stop()
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout=5)
+
+
+RUNFLOW_DONE = frozenset({"succeeded", "failed", "canceled"})
+ARK_DONE = frozenset({"succeeded", "failed", "cancelled", "expired"})
 
 
 class FakeRunflow(FakeHost):
@@ -171,8 +285,15 @@ class FakeRunflow(FakeHost):
         body = await request.json()
         if not isinstance(body.get("input"), dict) or not body["input"].get("prompt"):
             return error(422, "invalid_input", "input.prompt is required")
+        late = self.submit_fault()
+        if late is None and (refused := self.answer("submit", Response())).status_code >= 400:
+            return refused  # the host refused it: no run
         job = self._new_job(f"run_{uuid.uuid4().hex[:12]}", model, body)
-        return JSONResponse({"id": job.id, "status_code": "queued", "model": model}, status_code=201)
+        self.hook("submit")
+        if late is not None:
+            return self.answer("submit", self._fault(late))
+        answer = JSONResponse({"id": job.id, "status_code": "queued", "model": model}, status_code=201)
+        return self.answer("submit", answer, following="status")
 
     def _run(self, job: HostJob, status: str) -> dict[str, Any]:
         run: dict[str, Any] = {"id": job.id, "status_code": status, "model": job.model, "output": None, "error": None}
@@ -190,7 +311,12 @@ class FakeRunflow(FakeHost):
         found = self._job(request.path_params["jid"])
         if found is None:
             return error(404, "not_found", "run not found")
-        return JSONResponse(self._run(*found))
+        op, following = self._read_op(*found, RUNFLOW_DONE)
+        self.hook(op)
+        answer = self.answer(op, JSONResponse(self._run(*found)), following)
+        if following and answer.status_code == 200:
+            found[0].reported_final = True
+        return answer
 
     async def cancel(self, request: Request) -> Response:
         if not self._seen(request, "cancel"):
@@ -199,11 +325,13 @@ class FakeRunflow(FakeHost):
         if found is None:
             return error(404, "not_found", "run not found")
         job, status = found
+        if (refused := self.answer("cancel", Response())).status_code >= 400:
+            return refused
         if status != "queued":
-            return error(409, "invalid_state", f"a {status} run cannot be canceled")
+            return self.answer("cancel", error(409, "invalid_state", f"a {status} run cannot be canceled"))
         with self.lock:
             job.cancelled = True
-        return JSONResponse(self._run(job, "canceled"))
+        return self.answer("cancel", JSONResponse(self._run(job, "canceled")))
 
 
 class FakeArk(FakeHost):
@@ -259,11 +387,17 @@ class FakeArk(FakeHost):
         if not self._seen(request, "submit"):
             return error(401, "AuthenticationError", "the API key is invalid")
         body = await request.json()
-        refused = self._invalid(body)
-        if refused is not None:
-            return refused
+        invalid = self._invalid(body)
+        if invalid is not None:
+            return invalid
+        late = self.submit_fault()
+        if late is None and (refused := self.answer("submit", Response())).status_code >= 400:
+            return refused  # the host refused it: no task
         job = self._new_job(f"cgt-{uuid.uuid4().hex[:16]}", body["model"], body)
-        return JSONResponse({"id": job.id})
+        self.hook("submit")
+        if late is not None:
+            return self.answer("submit", self._fault(late))
+        return self.answer("submit", JSONResponse({"id": job.id}), following="status")
 
     def _task(self, job: HostJob, status: str) -> dict[str, Any]:
         body = job.body
@@ -296,7 +430,12 @@ class FakeArk(FakeHost):
         found = self._job(request.path_params["jid"])
         if found is None:
             return error(404, "ResourceNotFound", "the task does not exist")
-        return JSONResponse(self._task(*found))
+        op, following = self._read_op(*found, ARK_DONE)
+        self.hook(op)
+        answer = self.answer(op, JSONResponse(self._task(*found)), following)
+        if following and answer.status_code == 200:
+            found[0].reported_final = True
+        return answer
 
     async def delete(self, request: Request) -> Response:
         if not self._seen(request, "delete"):
@@ -305,11 +444,13 @@ class FakeArk(FakeHost):
         if found is None:
             return error(404, "ResourceNotFound", "the task does not exist")
         job, status = found
+        if (refused := self.answer("cancel", Response())).status_code >= 400:
+            return refused
         with self.lock:
             if status == "queued":
                 job.cancelled = True
             elif status in ("succeeded", "failed", "expired"):
                 job.deleted = True  # the record, and the link to its video, are gone
-            else:
-                return error(400, "InvalidAction", f"a {status} task cannot be cancelled")
-        return JSONResponse({})
+        if status not in ("queued", "succeeded", "failed", "expired"):
+            return self.answer("cancel", error(400, "InvalidAction", f"a {status} task cannot be cancelled"))
+        return self.answer("cancel", JSONResponse({}))

@@ -14,9 +14,11 @@ import pytest
 from mcp.types import CallToolResult
 
 from server.ledger import Ledger
+from server.saving import DOWNLOAD_ATTEMPTS
 from server.settings import Settings
 from tests.conftest import connect, text_of
 from tests.fake_fal import FakeFal, Phase
+from tests.fake_hosts import FakeHost
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -35,6 +37,14 @@ MATRIX: list[tuple[str, str, str]] = [
     *[("result", f, "completed") for f in TRANSIENT],
     ("result", "gone", "failed"),
     *[("cancel", f, "cancelled") for f in TRANSIENT],
+    ("result", "504-user-timeout", "failed"),  # the job's own start timeout at fal: final, never retried
+    ("stream", "unknown-status", "completed"),
+    ("stream", "split-event", "completed"),
+    ("stream", "bare-logs", "completed"),
+    ("status", "bare-logs", "completed"),
+    ("result", "bare-video", "completed"),
+    *[("download", f, "completed") for f in ["500", "503", "429", "refused", "reset", "hang", "broken"]],
+    ("download", "broken-for-good", "completed, not saved"),
 ]
 FAULTS_INJECTED = len(MATRIX)
 
@@ -50,7 +60,7 @@ class ReopenOnLog(logging.Handler):
     It runs inside the logging call, so the retry that follows always finds the door open, however busy
     the machine is: the test hinges on that event, not on how long anything takes."""
 
-    def __init__(self, fake: FakeFal, words: str) -> None:
+    def __init__(self, fake: FakeFal | FakeHost, words: str) -> None:
         super().__init__(logging.DEBUG)
         self._fake, self._words, self.fired = fake, words, False
 
@@ -62,14 +72,20 @@ class ReopenOnLog(logging.Handler):
 
 def refused_words(op: str) -> str:
     """What the client logs when `op` meets a closed door."""
-    return "status stream failed (ConnectError)" if op == "stream" else f"{op} failed attempt=1 error=ConnectError"
+    if op == "stream":
+        return "status stream failed (ConnectError)"
+    if op == "download":
+        return "download attempt 1 broke off"
+    return f"{op} failed attempt=1 error=ConnectError"
 
 
 def inject(fake: FakeFal, op: str, fault: str) -> None:
     if fault.startswith("refused"):
         fake.inject(op, "refused")  # "refused" is reopened by ReopenOnLog; "refused-for-good" stays closed
+    elif fault == "broken-for-good":
+        fake.inject(op, "broken", times=DOWNLOAD_ATTEMPTS)
     else:  # reads are retried, so they meet the fault twice; the rest are single shots
-        retried = op in ("status", "result", "cancel") and fault not in ("hang", "gone")
+        retried = op in ("status", "result", "cancel", "download") and fault in TRANSIENT and fault != "hang"
         fake.inject(op, fault, times=2 if retried else 1)
 
 
@@ -97,9 +113,27 @@ async def test_a_fault_ends_in_the_right_state(
     text = text_of(result)
     submits = fake_fal.count("submit")
     jobs = len(fake_fal.jobs)
+    video = (result.structured_content or {}).get("video") or {}
+    if op == "result" and fault == "504-user-timeout":
+        assert fake_fal.count("result") == 1 and "start timeout" in text, text
+    if op == "download":  # a video is kept only whole: saved byte for byte, or not at all
+        assert fault_settings.output_dir is not None
+        folder = fault_settings.output_dir
+        saved = list(folder.iterdir()) if folder.exists() else []
+        if final == "completed":
+            assert [p.read_bytes() for p in saved if p.suffix == ".mp4"] == [fake_fal.video], saved
+            assert video["saved_path"] and video["width"] and video["duration"]
+        else:
+            assert [p for p in saved if p.suffix in (".mp4", ".part")] == [] and video["saved_path"] is None
+            assert video["url"].startswith(fake_fal.doors["cdn"]) and "could not be downloaded whole" in str(
+                events_of(fault_settings, result)
+            )
+    if fault == "bare-video":
+        assert video["content_type"] is None and video["file_size"] is None and video["saved_path"]
     match final:
-        case "completed" | "cancelled" | "failed":
-            assert result.structured_content and result.structured_content["status"] == final, text
+        case "completed" | "cancelled" | "failed" | "completed, not saved":
+            assert result.structured_content, text
+            assert result.structured_content["status"] == final.split(",")[0], text
             assert jobs == 1
         case "refused":
             assert result.is_error and "Nothing was queued or charged" in text, text
@@ -115,6 +149,16 @@ async def test_a_fault_ends_in_the_right_state(
                 assert [s.outcome for s in ledger.submissions()] == ["uncertain"]
             finally:
                 ledger.close()
+
+
+def events_of(settings: Settings, result: CallToolResult) -> list[str]:
+    """What the ledger recorded about the job, event by event."""
+    assert result.structured_content is not None
+    ledger = Ledger(settings.ledger_path)
+    try:
+        return [f"{e.event}: {e.detail}" for e in ledger.events(result.structured_content["request_id"])]
+    finally:
+        ledger.close()
 
 
 async def _run(settings: Settings, fake_fal: FakeFal, op: str, fault: str) -> tuple[CallToolResult, CallToolResult]:

@@ -10,6 +10,7 @@ may be sent inline as data: URIs; reference videos only as URLs.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +30,8 @@ from server.errors import (
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
 from server.providers.retry import RetryPolicy
 from server.providers.task_api import PolledHost, number
+
+logger = logging.getLogger(__name__)
 
 TASKS = "/contents/generations/tasks"
 STATES = {"queued": "queued", "running": "in_progress"}
@@ -159,7 +162,7 @@ class Ark(PolledHost):
     async def _task(self, handle: Mapping[str, str], what: str) -> dict[str, Any]:
         return await self._api.get(f"{TASKS}/{handle['task_id']}", what)
 
-    async def _status(self, handle: Mapping[str, str]) -> StatusUpdate:
+    async def _status(self, handle: Mapping[str, str]) -> StatusUpdate | None:
         task = await self._task(handle, "status")
         status = str(task.get("status"))
         if status in STATES:
@@ -170,7 +173,8 @@ class Ark(PolledHost):
             return StatusUpdate("completed", error=explain(*_error(task)))
         if status == "expired":
             return StatusUpdate("completed", error="BytePlus dropped the task: it waited longer than it allows.")
-        raise ProviderError(f"BytePlus sent an unknown task status {status!r}")
+        logger.warning("BytePlus sent an unknown task status %r; polling on", status)
+        return None
 
     async def result(self, handle: Mapping[str, str]) -> Output:
         task = await self._task(handle, "result")

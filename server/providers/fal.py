@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any
 
 import anyio
@@ -34,11 +34,13 @@ HANDLE_KEYS = ("status_url", "response_url", "cancel_url")
 STATES = {"IN_QUEUE": "queued", "IN_PROGRESS": "in_progress", "COMPLETED": "completed"}
 
 
-def parse_status(data: Mapping[str, Any]) -> StatusUpdate:
-    """One status object (polled or streamed) as a `StatusUpdate`."""
+def parse_status(data: Mapping[str, Any]) -> StatusUpdate | None:
+    """One status object (polled or streamed) as a `StatusUpdate`; None for a status this server does not
+    know, which fal may add at any time: the job is then followed on as before."""
     state = STATES.get(str(data.get("status")))
     if state is None:
-        raise ProviderError(f"fal sent an unknown job status {data.get('status')!r}")
+        logger.warning("fal sent an unknown job status %r; following the job on", data.get("status"))
+        return None
     logs = tuple(
         str(entry["message"]) for entry in data.get("logs") or () if isinstance(entry, dict) and entry.get("message")
     )
@@ -73,6 +75,15 @@ def parse_output(data: Any) -> Output:
         duration=number(video.get("duration")),
         raw=data,
     )
+
+
+def _never(response: httpx2.Response) -> bool:
+    return False
+
+
+def _own_timeout(response: httpx2.Response) -> bool:
+    """A 504 for the request's own start timeout: the job failed at fal, and asking again will not change it."""
+    return response.headers.get("x-fal-request-timeout-type") == "user"
 
 
 def _is_json(response: httpx2.Response) -> bool:
@@ -160,7 +171,9 @@ class FalQueue:
         position = data.get("queue_position")
         return Submission(request_id, endpoint, handle, position if isinstance(position, int) else None)
 
-    async def _read(self, what: str, method: str, url: str, **params: str) -> tuple[httpx2.Response, Any]:
+    async def _read(
+        self, what: str, method: str, url: str, final: Callable[[httpx2.Response], bool] = _never, **params: str
+    ) -> tuple[httpx2.Response, Any]:
         """A request that changes nothing at fal, retried until it gives a final answer.
 
         Transport errors, 408/409/429/5xx and a success whose body is not JSON are retried with backoff;
@@ -173,6 +186,7 @@ class FalQueue:
                 self._retry,
                 what=what,
                 usable=_is_json,
+                final=final,
             )
         except httpx2.TransportError as exc:
             raise ProviderUnavailable(f"Could not reach fal for the job's {what} ({type(exc).__name__}).") from exc
@@ -209,15 +223,15 @@ class FalQueue:
                 if line.startswith(":"):
                     continue  # keep-alive comment such as `: ping`
                 if line == "":
-                    if data:
-                        yield parse_status(json.loads("\n".join(data)))
-                        data = []
+                    if data and (update := parse_status(json.loads("\n".join(data)))) is not None:
+                        yield update
+                    data = []
                     continue
                 name, _, value = line.partition(":")
                 if name == "data":
                     data.append(value.removeprefix(" "))
-            if data:
-                yield parse_status(json.loads("\n".join(data)))
+            if data and (update := parse_status(json.loads("\n".join(data)))) is not None:
+                yield update
 
     async def _poll(self, handle: Mapping[str, str]) -> AsyncIterator[StatusUpdate]:
         delay, longest = self._poll_interval
@@ -226,14 +240,15 @@ class FalQueue:
             if response.status_code >= 400:
                 raise error_from_response(response, "status")
             update = parse_status(data)
-            yield update
-            if update.state == "completed":
-                return
+            if update is not None:
+                yield update
+                if update.state == "completed":
+                    return
             await anyio.sleep(delay)
             delay = min(delay * 1.5, longest)
 
     async def result(self, handle: Mapping[str, str]) -> Output:
-        response, data = await self._read("result", "GET", handle["response_url"])
+        response, data = await self._read("result", "GET", handle["response_url"], final=_own_timeout)
         if response.status_code >= 400:
             raise result_error(response)
         return parse_output(data)

@@ -128,6 +128,13 @@ def result_error(response: httpx2.Response) -> ProviderError:
     """
     error = error_from_response(response, "result")
     status = response.status_code
+    if status == 504 and response.headers.get("x-fal-request-timeout-type") == "user":
+        return JobFailed(
+            "The job failed at fal: it had not started when its start timeout ran out. fal does not bill it; "
+            "calling the generation tool again starts a new job.",
+            status_code=status,
+            error_type="request_timeout",
+        )
     if isinstance(error, AuthenticationFailed) or status in (408, 409, 429):
         return error
     if status >= 500 and not error.error_type:

@@ -64,11 +64,12 @@ async def send_with_retries(
     what: str,
     idempotent: bool = True,
     usable: Callable[[httpx2.Response], bool] = _always,
+    final: Callable[[httpx2.Response], bool] = lambda response: False,
 ) -> httpx2.Response:
     """Run `send` until it gives a final answer; transport errors propagate after the last attempt.
 
     `usable` lets a caller reject a success it cannot read (say, a body that is not JSON): that is retried
-    like a 5xx, from the same budget of attempts.
+    like a 5xx, from the same budget of attempts. `final` marks an error answer that retrying cannot change.
     """
     for attempt in range(1, policy.attempts + 1):
         last = attempt == policy.attempts
@@ -81,7 +82,7 @@ async def send_with_retries(
             wait = policy.delay(attempt)
             logger.warning("%s failed attempt=%d error=%s retry_in=%.1fs", what, attempt, type(exc).__name__, wait)
         else:
-            retryable = response.status_code in RETRYABLE_STATUS or (
+            retryable = (response.status_code in RETRYABLE_STATUS and not final(response)) or (
                 response.status_code < 400 and not usable(response)
             )
             if not idempotent or last or not retryable:

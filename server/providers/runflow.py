@@ -10,6 +10,7 @@ read as "the run keeps going", never as a cancelled job.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +28,8 @@ from server.errors import (
 )
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
 from server.providers.task_api import PolledHost, number
+
+logger = logging.getLogger(__name__)
 
 MODEL_ROOT = "bytedance/seedance/2.0"
 MODES: tuple[Mode, ...] = ("text-to-video", "image-to-video")
@@ -106,14 +109,15 @@ class Runflow(PolledHost):
     async def _run(self, handle: Mapping[str, str], what: str) -> dict[str, Any]:
         return await self._api.get(f"/v1/runs/{handle['run_id']}", what)
 
-    async def _status(self, handle: Mapping[str, str]) -> StatusUpdate:
+    async def _status(self, handle: Mapping[str, str]) -> StatusUpdate | None:
         run = await self._run(handle, "status")
         status = str(run.get("status_code"))
         if status == "canceled":
             return StatusUpdate("completed")  # result() tells the tracker it was cancelled
         state = STATES.get(status)
         if state is None:
-            raise ProviderError(f"Runflow sent an unknown run status {status!r}")
+            logger.warning("Runflow sent an unknown run status %r; polling on", status)
+            return None
         error = None
         if status == "failed":
             error = f"Runflow reported the run failed: {_message(run) or 'no reason given'}"

@@ -16,7 +16,7 @@ import anyio
 import httpx2
 
 from server import __version__
-from server.errors import ProviderError, ProviderUnavailable, SubmitUncertain
+from server.errors import JobFailed, ProviderError, ProviderUnavailable, SubmitUncertain
 from server.inputs import LocalFile
 from server.providers.base import StatusUpdate
 from server.providers.retry import NEVER_SENT, RetryPolicy, send_with_retries
@@ -79,7 +79,10 @@ class TaskApi:
         if response.status_code >= 500 and data is None:
             raise self._uncertain(what, f"{self.host} answered HTTP {response.status_code} without a reason")
         if response.status_code >= 400:
-            raise self._error_from(response, data, "submit")
+            refused = self._error_from(response, data, "submit")
+            if isinstance(refused, ProviderUnavailable):  # the host's own answer: it took nothing
+                refused = ProviderUnavailable(f"{refused} Nothing was queued or charged.")
+            raise refused
         if not isinstance(data, dict):
             raise self._uncertain(what, "its answer could not be read")
         job_id = data.get("id")
@@ -109,6 +112,11 @@ class TaskApi:
     async def get(self, path: str, what: str) -> dict[str, Any]:
         """A job's record; raises the host's error, or `ProviderUnavailable` for an answer that is not one."""
         response, data = await self.read("GET", path, what)
+        if response.status_code == 404 and what == "result":
+            raise JobFailed(
+                f"{self.host} no longer has the finished job, so its video cannot be fetched; calling the "
+                "generation tool again starts, and bills, a new one."
+            )
         if response.status_code >= 400:
             raise self._error_from(response, data, what)
         if not isinstance(data, dict):
@@ -125,15 +133,18 @@ class TaskApi:
 
 
 async def poll(
-    fetch: Callable[[], Awaitable[StatusUpdate]], interval: tuple[float, float]
+    fetch: Callable[[], Awaitable[StatusUpdate | None]], interval: tuple[float, float]
 ) -> AsyncGenerator[StatusUpdate, None]:
-    """Status updates until `completed`, pausing `interval[0]` s at first and growing to `interval[1]`."""
+    """Status updates until `completed`, pausing `interval[0]` s at first and growing to `interval[1]`.
+
+    `fetch` gives None for a status the host added after this server was written: the job is polled on."""
     delay, longest = interval
     while True:
         update = await fetch()
-        yield update
-        if update.state == "completed":
-            return
+        if update is not None:
+            yield update
+            if update.state == "completed":
+                return
         await anyio.sleep(delay)
         delay = min(delay * 1.5, longest)
 
@@ -176,7 +187,7 @@ class PolledHost:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._api!r})"
 
-    async def _status(self, handle: Mapping[str, str]) -> StatusUpdate:
+    async def _status(self, handle: Mapping[str, str]) -> StatusUpdate | None:
         raise NotImplementedError
 
     def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
