@@ -141,5 +141,5 @@ async def test_a_server_killed_at_any_point_of_a_job_loses_nothing(host: Host, t
     db.close()
     print(
         f"crash trials on {host.name}: {len(trials(host))}, jobs there: {len(held)}, in the ledger: {len(known)}, "
-        f"died before fal's answer arrived: {len(untracked)}, lost: 0, double submissions: 0"
+        f"died before the host's answer arrived: {len(untracked)}, lost: 0, double submissions: 0"
     )
