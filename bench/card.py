@@ -50,7 +50,7 @@ def _fal_run(host: CardHost, fake: FakeFal, run: int) -> tuple[float, float]:
     fake.advance(request_id)
     completed = fake.job(request_id).changes[-1][1] + clock
     playing = host.wait(PLAYING, polling="raf") / 1000
-    plain = host.send("plain", url=f"{fake.url}/files/{request_id}/output.mp4?plain={run}")
+    plain = host.send("plain", url=f"{fake.cdn}/files/{request_id}/output.mp4?plain={run}")
     return playing - completed, float(plain)
 
 
@@ -93,7 +93,7 @@ def measure(fake: FakeFal) -> list[dict[str, Any]]:
         local = Path(folder) / "local"
         on_fal.mkdir()
         local.mkdir()
-        host = _host(on_fal, chromium, FAL_KEY=KEY, SEEDANCE_FAL_QUEUE_URL=fake.url, SEEDANCE_MEDIA_ORIGINS=fake.url)
+        host = _host(on_fal, chromium, FAL_KEY=KEY, SEEDANCE_FAL_QUEUE_URL=fake.url, SEEDANCE_MEDIA_ORIGINS=fake.cdn)
         try:
             fal = [_fal_run(host, fake, run) for run in range(RUNS)]
         finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -39,3 +39,14 @@ def broken_download(data: bytes, media_type: str) -> Response:
         raise BrokenOff
 
     return StreamingResponse(half(), media_type=media_type, headers={"Content-Length": str(len(data))})
+
+
+def video_answer(
+    request: Request, data: bytes, fault: str | None, fault_answer: Callable[[str], Response], *, ranges: bool = True
+) -> Response:
+    """A finished video as a host's CDN serves it, or the fault a test injected for its download."""
+    if fault == "broken":
+        return broken_download(data, "video/mp4")
+    if fault is not None:
+        return fault_answer(fault)
+    return serve(request, data, "video/mp4", ranges=ranges)

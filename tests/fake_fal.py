@@ -31,8 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.cdn import broken_download, serve
-from tests.fault_front import TCP_FAULTS, FaultFront
+from tests.cdn import video_answer
+from tests.fault_front import TCP_FAULTS, FaultFront, FaultQueue
 
 Outcome = Literal["ok", "invalid", "error"]
 StreamMode = Literal["ok", "close_early", "fail"]
@@ -140,7 +140,7 @@ class FakeJob:
         return self.done or self.phases[self.phase].status == "IN_PROGRESS"
 
 
-class FakeFal:
+class FakeFal(FaultQueue):
     def __init__(self, key: str) -> None:
         self.key = key
         self.lock = threading.Lock()
@@ -174,6 +174,7 @@ class FakeFal:
         with self.lock:
             self.jobs: dict[str, FakeJob] = {}
             self.requests: list[tuple[str, str]] = []
+            self.downloads: list[str] = []  # paths of finished videos fetched from the CDN door
             self.plan: list[Phase] = quick_plan()
             self.outcome: Outcome = "ok"
             self.stream_mode: StreamMode = "ok"
@@ -192,24 +193,12 @@ class FakeFal:
             self._front.refuse({"stream": "status", "download": "cdn"}.get(op, op))
             return
         assert fault in HTTP_FAULTS | SHAPE_FAULTS | TCP_FAULTS, fault
-        with self.lock:
-            self.faults.setdefault(op, deque()).extend([fault] * times)
+        self.queue_fault(op, fault, times)
 
     def reopen(self) -> None:
         """Every closed door listening again, at once."""
         assert self._front is not None
         self._front.reopen_all()
-
-    def pending_faults(self, op: str) -> list[str]:
-        with self.lock:
-            return list(self.faults.get(op, ()))
-
-    def _take(self, op: str, kinds: frozenset[str]) -> str | None:
-        with self.lock:
-            queue = self.faults.get(op)
-            if queue and queue[0] in kinds:
-                return queue.popleft()
-        return None
 
     def _fault_response(self, fault: str, rid: str | None) -> Response:
         code = int(fault[:3]) if fault[:3].isdigit() else 200
@@ -433,13 +422,9 @@ class FakeFal:
     async def video_file(self, request: Request) -> Response:
         """The CDN copy of a finished job's video."""
         with self.lock:
-            self.requests.append(("download", request.url.path))
+            self.downloads.append(request.url.path)  # the CDN's, not the queue's: kept out of `requests`
         fault = self._take("download", HTTP_FAULTS | {"broken"})
-        if fault == "broken":
-            return broken_download(self.video, "video/mp4")
-        if fault is not None:
-            return self._fault_response(fault, None)
-        return serve(request, self.video, "video/mp4", ranges=self.ranges)
+        return video_answer(request, self.video, fault, lambda f: self._fault_response(f, None), ranges=self.ranges)
 
     async def storage_token(self, request: Request) -> Response:
         """fal's REST host: a short-lived CDN token, and the CDN's base URL (§11)."""
@@ -482,6 +467,7 @@ class FakeFal:
         self._front.start()
         self.doors = {door: f"http://127.0.0.1:{port}" for door, port in self._front.ports.items()}
         self.url = self.doors["submit"]
+        self.cdn = self.doors["cdn"]  # where finished videos are served: another origin than the queue
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 10

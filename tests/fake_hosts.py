@@ -29,8 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.cdn import broken_download, serve
-from tests.fault_front import HOST_DOORS, TCP_FAULTS, FaultFront, host_op
+from tests.cdn import video_answer
+from tests.fault_front import HOST_DOORS, TCP_FAULTS, FaultFront, FaultQueue, host_op
 
 # Answers a host gives instead of the real one. "-gateway" is a proxy's page in front of the host, without
 # the host's JSON: a submit that meets it may have created its job.
@@ -80,7 +80,7 @@ def error(status: int, code: str, message: str, headers: dict[str, str] | None =
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
-class FakeHost:
+class FakeHost(FaultQueue):
     """What both fakes share: jobs, their scripts, the test controls, and serving."""
 
     cancelled_word = "cancelled"
@@ -105,6 +105,7 @@ class FakeHost:
         with self.lock:
             self.jobs: dict[str, HostJob] = {}
             self.requests: list[tuple[str, str]] = []
+            self.downloads: list[str] = []  # paths of finished videos fetched from the CDN door
             self.plan: list[Step] = [Step("queued", 0.05), Step("running", 0.1)]
             self.final = "succeeded"
             self.error: tuple[str, str] | None = None
@@ -126,8 +127,7 @@ class FakeHost:
                 self._front.refuse_before(op)  # just before the request it names: the door is then shut
             return  # a cancel is refused by refuse_now(), when the test cancels
         assert fault in HTTP_FAULTS | TCP_FAULTS | {"broken"}, fault
-        with self.lock:
-            self.faults.setdefault(op, deque()).extend([fault] * times)
+        self.queue_fault(op, fault, times)
 
     def refuse_now(self) -> None:
         assert self._front is not None
@@ -136,17 +136,6 @@ class FakeHost:
     def reopen(self) -> None:
         assert self._front is not None
         self._front.reopen_all()
-
-    def pending_faults(self, op: str) -> list[str]:
-        with self.lock:
-            return list(self.faults.get(op, ()))
-
-    def _take(self, op: str, kinds: frozenset[str]) -> str | None:
-        with self.lock:
-            queue = self.faults.get(op)
-            if queue and queue[0] in kinds:
-                return queue.popleft()
-        return None
 
     def _fault(self, fault: str) -> Response:
         code = int(fault[:3]) if fault[:3].isdigit() else 200
@@ -223,13 +212,9 @@ class FakeHost:
 
     async def video_file(self, request: Request) -> Response:
         with self.lock:
-            self.requests.append(("download", request.url.path))
+            self.downloads.append(request.url.path)  # the CDN's, not the queue's: kept out of `requests`
         fault = self._take("download", HTTP_FAULTS | {"broken"})
-        if fault == "broken":
-            return broken_download(self.video, "video/mp4")
-        if fault is not None:
-            return self._fault(fault)
-        return serve(request, self.video, "video/mp4")
+        return video_answer(request, self.video, fault, self._fault)
 
     def start(self) -> FakeHost:
         sock = socket.socket()

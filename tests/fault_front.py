@@ -23,6 +23,7 @@ import contextlib
 import socket
 import struct
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -41,6 +42,29 @@ def fal_op(door: str, path: str) -> str | None:
 def host_op(door: str, path: str) -> str | None:
     """A task API's operation is known only from its answer (None), except the CDN's download."""
     return "download" if door == "cdn" else None
+
+
+class FaultQueue:
+    """Faults waiting for the operations they are meant for: what every fake shares."""
+
+    lock: threading.Lock
+    faults: dict[str, deque[str]]
+
+    def queue_fault(self, op: str, fault: str, times: int) -> None:
+        with self.lock:
+            self.faults.setdefault(op, deque()).extend([fault] * times)
+
+    def pending_faults(self, op: str) -> list[str]:
+        with self.lock:
+            return list(self.faults.get(op, ()))
+
+    def _take(self, op: str, kinds: frozenset[str]) -> str | None:
+        """The next fault for `op`, when it is one of `kinds` (each handler answers its own kinds)."""
+        with self.lock:
+            queue = self.faults.get(op)
+            if queue and queue[0] in kinds:
+                return queue.popleft()
+        return None
 
 
 class FaultFront:

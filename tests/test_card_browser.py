@@ -82,7 +82,7 @@ def test_a_card_on_an_unfinished_job_follows_it_and_plays_it_with_no_call_from_t
     open_host: OpenHost, fake_fal: FakeFal
 ):
     fake_fal.plan = [Phase("IN_PROGRESS", None, log="rendering frames 40/120")]
-    host = open_host(**on_fal(fake_fal, SEEDANCE_MEDIA_ORIGINS=fake_fal.url))
+    host = open_host(**on_fal(fake_fal, SEEDANCE_MEDIA_ORIGINS=fake_fal.cdn))
     arguments = {"prompt": "a paper boat on a river", "duration": "5", "wait_seconds": 0}
     result = host.call("generate_text_video", arguments)
     request_id = result["structuredContent"]["request_id"]
@@ -91,8 +91,8 @@ def test_a_card_on_an_unfinished_job_follows_it_and_plays_it_with_no_call_from_t
     assert host.wait("document.getElementById('log').textContent") == "rendering frames 40/120"
     assert host.eval(text("#badge")).startswith("Generating")
     fake_fal.advance(request_id)
-    played = host.wait(video_state(fake_fal.url))
-    assert "error" not in played and played["src"].startswith(f"{fake_fal.url}/files/{request_id}/")
+    played = host.wait(video_state(fake_fal.cdn))
+    assert "error" not in played and played["src"].startswith(f"{fake_fal.cdn}/files/{request_id}/")
     told = host.wait_event("update-model-context")
     assert len(told) == 1
     [line] = told[0]["params"]["content"]
@@ -105,7 +105,7 @@ def test_a_video_link_the_policy_refuses_still_plays_through_the_server(open_hos
     host = open_host(**on_fal(fake_fal))  # the fake's origin is not declared, so the sandbox refuses its link
     arguments = {"prompt": "a lantern in the snow", "duration": "4"}
     result = host.call("generate_text_video", arguments)
-    assert result["structuredContent"]["video"]["url"].startswith(fake_fal.url)
+    assert result["structuredContent"]["video"]["url"].startswith(fake_fal.cdn)
     host.open("generate_text_video", arguments, result)
     played = host.wait(video_state("data:video/mp4;base64,"))
     assert "error" not in played and (played["width"], played["height"]) == (864, 496)
@@ -137,14 +137,14 @@ def submits(home: Path) -> int:
 def test_another_take_asks_with_the_price_then_starts_exactly_one_new_job(
     open_host: OpenHost, fake_fal: FakeFal, tmp_path: Path
 ):
-    host = open_host(**on_fal(fake_fal, SEEDANCE_MEDIA_ORIGINS=fake_fal.url))
+    host = open_host(**on_fal(fake_fal, SEEDANCE_MEDIA_ORIGINS=fake_fal.cdn))
     arguments = {"prompt": "a hummingbird in slow motion", "duration": "5", "resolution": "480p", "seed": 11}
     result = host.call("generate_text_video", arguments)
     first = result["structuredContent"]["request_id"]
     price = host.call("estimate_cost", {"mode": "text-to-video", "duration": "5", "resolution": "480p"})
     cost = f"${price['structuredContent']['min_usd']:.2f}"
     host.open("generate_text_video", arguments, result)
-    host.wait(video_state(fake_fal.url))
+    host.wait(video_state(fake_fal.cdn))
 
     host.eval("document.getElementById('again').focus()")  # by keyboard: Enter asks, Escape says no
     host.send("press", key="Enter")
@@ -160,7 +160,7 @@ def test_another_take_asks_with_the_price_then_starts_exactly_one_new_job(
     assert fake_fal.count("submit") == 1  # asking costs nothing
     host.click("#ask-yes")
     second = host.wait(f"(v => v && v !== {first!r} && v)(document.getElementById('request-id').value)")
-    host.wait(video_state(f"{fake_fal.url}/files/{second}/"))
+    host.wait(video_state(f"{fake_fal.cdn}/files/{second}/"))
     assert fake_fal.count("submit") == 2 and submits(tmp_path / "home") == 2
     sent = fake_fal.job(second).input
     assert {key: sent[key] for key in arguments} == arguments  # the same arguments, as a new job
@@ -196,7 +196,7 @@ def test_the_card_follows_the_hosts_theme_and_fits_a_narrow_chat(
 
 def test_cancel_asks_first_and_open_download_and_fullscreen_go_through_the_host(open_host: OpenHost, fake_fal: FakeFal):
     fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=3)]
-    host = open_host(**on_fal(fake_fal, SEEDANCE_MEDIA_ORIGINS=fake_fal.url))
+    host = open_host(**on_fal(fake_fal, SEEDANCE_MEDIA_ORIGINS=fake_fal.cdn))
     arguments = {"prompt": "a queue that will be cancelled", "wait_seconds": 0}
     held = host.call("generate_text_video", arguments)
     host.open("generate_text_video", arguments, held)
@@ -214,7 +214,7 @@ def test_cancel_asks_first_and_open_download_and_fullscreen_go_through_the_host(
     done = host.call("generate_text_video", {"prompt": "a finished one"})
     url = done["structuredContent"]["video"]["url"]
     host.open("generate_text_video", {"prompt": "a finished one"}, done)
-    host.wait(video_state(fake_fal.url))
+    host.wait(video_state(fake_fal.cdn))
     host.click("#open")
     assert host.wait_event("open-link")[0]["params"] == {"url": url}
     host.click("#download")

@@ -49,7 +49,7 @@ def test_the_demo_on_fal_asks_first_and_does_nothing_without_an_answer(tmp_path:
 
     done = run_demo(tmp_path, "--duration", "4", "--yes", **env)
     assert done.returncode == 0, done.stderr
-    assert "url:      " + fake_fal.url in done.stdout
+    assert "url:      " + fake_fal.cdn in done.stdout
     assert fake_fal.count("submit") == 1
     assert CANARY_KEY not in done.stdout + done.stderr + (tmp_path / "demo-server.log").read_text()
 

@@ -9,19 +9,15 @@ door just before the operation it is meant for, and reopened the moment the clie
 from __future__ import annotations
 
 import dataclasses
-import logging
 
-import anyio
 import pytest
-from mcp.types import CallToolResult
 
-from server.ledger import Ledger
 from server.saving import DOWNLOAD_ATTEMPTS
 from server.settings import Settings
-from tests.conftest import connect, text_of
+from tests.conftest import text_of
 from tests.fake_hosts import FakeHost, Step
+from tests.fault_matrix import meet, submit_outcomes
 from tests.hosts import Host
-from tests.test_faults import ReopenOnLog, events_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -74,30 +70,23 @@ async def test_a_fault_ends_in_the_right_state(
     if op == "cancel":
         fake.plan = [Step("queued", None)]
     inject(fake, op, fault)
-    reopener = ReopenOnLog(fake, refused_words(host, op))
-    if fault == "refused":
-        logging.getLogger().addHandler(reopener)
-    try:
-        result, alive = await _run(server_settings, fake, op, fault)
-    finally:
-        logging.getLogger().removeHandler(reopener)
-    assert not alive.is_error, "the server must survive every fault"
-    assert fake.pending_faults(op) == [], "every injected fault must have been met"
+
+    def cancelled() -> str | None:
+        return fake.only_job().id if fake.jobs and fake.only_job().cancelled else None
+
+    result, _ = await meet(
+        server_settings,
+        fake,
+        op,
+        fault,
+        refused_words(host, op),
+        cancelled=cancelled,
+        before_cancel=(fake.refuse_now if fault == "refused" else lambda: None),
+    )
     if fault.startswith("refused"):
         assert refused_words(host, op) in caplog.text
-    assert reopener.fired == (fault == "refused")
     text = text_of(result)
     view = result.structured_content or {}
-    video = view.get("video") or {}
-    if op == "download":  # a video is kept only whole: saved byte for byte, or not at all
-        assert server_settings.output_dir is not None
-        folder = server_settings.output_dir
-        saved = list(folder.iterdir()) if folder.exists() else []
-        if final == "completed":
-            assert [p.read_bytes() for p in saved if p.suffix == ".mp4"] == [fake.video], saved
-        else:
-            assert [p for p in saved if p.suffix in (".mp4", ".part")] == [] and video["saved_path"] is None
-            assert "could not be downloaded whole" in str(events_of(server_settings, result))
     jobs = len(fake.jobs)
     match final:
         case "completed" | "cancelled" | "failed" | "completed, not saved":
@@ -112,40 +101,4 @@ async def test_a_fault_ends_in_the_right_state(
         case "uncertain":
             assert result.is_error and "may exist" in text and "force_new=true" in text, text
             assert (fake.count("submit"), jobs) == (1, 1), "an ambiguous submit must not be sent again"
-            ledger = Ledger(server_settings.ledger_path)
-            try:
-                assert [s.outcome for s in ledger.submissions()] == ["uncertain"]
-            finally:
-                ledger.close()
-
-
-async def _run(settings: Settings, fake: FakeHost, op: str, fault: str) -> tuple[CallToolResult, CallToolResult]:
-    """The call that meets the fault, and a call afterwards that shows the server still answers."""
-    with anyio.fail_after(30):  # no fault may leave a call hanging
-        async with connect(settings) as client:
-            if op == "cancel":  # the person presses stop once the job is queued: the call is cancelled
-                queued = anyio.Event()
-
-                async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-                    queued.set()
-
-                async with anyio.create_task_group() as calls:
-
-                    async def call() -> None:
-                        await client.call_tool(
-                            "generate_text_video", {"prompt": f"{op} {fault}"}, progress_callback=on_progress
-                        )
-
-                    calls.start_soon(call)
-                    await queued.wait()
-                    if fault == "refused":
-                        fake.refuse_now()
-                    calls.cancel_scope.cancel()
-                with anyio.fail_after(20):
-                    while not fake.only_job().cancelled:
-                        await anyio.sleep(0.05)
-                result = await client.call_tool("get_job", {"request_id": fake.only_job().id, "wait_seconds": 5})
-            else:
-                result = await client.call_tool("generate_text_video", {"prompt": f"{op} {fault}"})
-            alive = await client.call_tool("estimate_cost", {"mode": "text-to-video"})
-    return result, alive
+            assert submit_outcomes(server_settings) == ["uncertain"]
