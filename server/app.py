@@ -79,7 +79,7 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         try:
             async with LazyClient(limits=HTTP_LIMITS) as http, anyio.create_task_group() as tg:
                 providers = create_providers(settings, http, tg)
-                keeper = Keeper(http, settings.output_dir, settings.posters_dir, settings.fal_timeout)
+                keeper = Keeper(http, settings.output_dir, settings.posters_dir, settings.fal_timeout, settings.retry)
                 tracker = JobTracker(
                     ledger,
                     providers,

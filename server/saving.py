@@ -23,15 +23,7 @@ import httpx2
 
 from server.file_urls import local_path
 from server.ledger import JobRecord
-from server.providers.retry import RETRYABLE_STATUS
-
-
-def _facts(video: Path) -> dict[str, Any]:
-    from server.preview.probe import probe_file
-
-    facts = probe_file(video)
-    return {"width": facts.width, "height": facts.height, "duration": round(facts.duration, 3)}
-
+from server.providers.retry import RETRYABLE_STATUS, RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +56,14 @@ def file_name(record: JobRecord) -> str:
 DOWNLOAD_ATTEMPTS = 3
 
 
+def _facts(video: Path) -> dict[str, Any]:
+    """Width, height and duration as the file has them, which settle what "auto" asked for."""
+    from server.preview.probe import probe_file
+
+    facts = probe_file(video)
+    return {"width": facts.width, "height": facts.height, "duration": round(facts.duration, 3)}
+
+
 class Truncated(ValueError):
     """The download ended before the whole video arrived: nothing of it is kept."""
 
@@ -82,9 +82,15 @@ class Kept:
 
 class Keeper:
     def __init__(
-        self, http: httpx2.AsyncClient, output_dir: Path | None, posters_dir: Path, silence_seconds: float = 60
+        self,
+        http: httpx2.AsyncClient,
+        output_dir: Path | None,
+        posters_dir: Path,
+        silence_seconds: float = 60,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._http = http
+        self._retry = retry or RetryPolicy()
         self._timeout = httpx2.Timeout(silence_seconds, connect=min(silence_seconds, 10.0))  # between two bytes
         self._output_dir = output_dir  # None: SEEDANCE_DOWNLOAD=0
         self._posters = posters_dir
@@ -126,6 +132,7 @@ class Keeper:
                 if attempt == DOWNLOAD_ATTEMPTS:
                     raise
                 logger.info("job %s: download attempt %d broke off (%s)", record.request_id, attempt, exc)
+                await anyio.sleep(self._retry.delay(attempt))
         part.replace(target)
         sidecar = {
             "prompt": record.arguments.get("prompt"),
