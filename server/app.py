@@ -24,7 +24,7 @@ from server.ledger import JobRecord, Ledger
 from server.legacy_subscriptions import LegacySubscriptions
 from server.prompts import PROMPTS
 from server.providers.registry import create_providers, media_origins
-from server.resources import JOBS_URI, register_resources
+from server.resources import JOBS_URI, register_film_resources, register_resources
 from server.saving import Keeper
 from server.settings import Settings
 from server.state import AppState
@@ -47,7 +47,11 @@ error: call get_job with the request_id to keep waiting. Calling the same genera
 job (force_new=true starts a new, billed one).
 4. A finished job links its MP4, a copy saved on this computer, and a poster frame. list_jobs shows past jobs; \
 cancel_job stops one the user no longer wants.
-Jobs are also resources: seedance://jobs, seedance://jobs/{request_id} and seedance://jobs/{request_id}/video."""
+5. Longer films are made shot by shot (the storyboard prompt shows how): inspect_video shows a finished video as \
+a contact sheet; an image slot takes an earlier job's frame, image_url="seedance://jobs/{request_id}/frames/last", \
+so a shot starts where the last ended; make_film joins finished shots into one MP4 for free.
+Jobs are also resources: seedance://jobs, seedance://jobs/{request_id} and seedance://jobs/{request_id}/video; \
+films are seedance://films and seedance://films/{film_id}."""
 
 HTTP_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=50)
 
@@ -88,7 +92,7 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
                     dedup_seconds=settings.dedup_seconds,
                     keep=keeper.keep,
                 )
-                ref.current = AppState(settings=settings, ledger=ledger, tracker=tracker, http=http)
+                ref.current = AppState(settings=settings, ledger=ledger, tracker=tracker, http=http, keeper=keeper)
                 ready = "" if providers.active in providers.available else " (missing FAL_KEY)"
                 logger.info(
                     "seedance-mcp %s ready: provider=%s%s ledger=%s",
@@ -119,6 +123,7 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",  # type: ignore[arg-type]
     )
     register_resources(mcp, ref)
+    register_film_resources(mcp, ref)
     for prompt in PROMPTS:
         mcp.add_prompt(prompt)
     legacy.install(mcp)

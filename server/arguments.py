@@ -63,7 +63,11 @@ def _allowed(prop: Mapping[str, Any]) -> str:
     kind = prop.get("type")
     if kind == "array":
         items = prop.get("items", {})
-        what = "https:// URLs, data: URIs or local file paths" if "pattern" in items else "items"
+        what = (
+            "https:// URLs, data: URIs, local file paths or seedance:// job references"
+            if "pattern" in items
+            else "items"
+        )
         return f"a list of at most {prop.get('maxItems', 'any number of')} {what}"
     if kind in ("integer", "number"):
         low, high = prop.get("minimum"), prop.get("maximum")
@@ -72,7 +76,10 @@ def _allowed(prop: Mapping[str, Any]) -> str:
     if kind == "boolean":
         return "true or false"
     if "pattern" in prop and "http" in prop["pattern"]:
-        return "an https:// URL, a data: URI, or a local file path (absolute, ~/..., or file://)"
+        return (
+            "an https:// URL, a data: URI, a local file path (absolute, ~/..., or file://), or an earlier job's "
+            "frame, seedance://jobs/{request_id}/frames/last"
+        )
     if kind == "string":
         text = "a non-empty text" if prop.get("minLength") or "pattern" in prop else "a text"
         return f"{text} of at most {prop['maxLength']} characters" if "maxLength" in prop else text
@@ -160,7 +167,9 @@ def _tool_error(ctx: ServerRequestContext[Any, Any], tool: Signature, arguments:
     state = ctx.lifespan_context
     if isinstance(state, AppState):
         skip = bad | {slot for slot in SLOTS if slot not in tool.schema.get("properties", {})}
-        found += [problem.line() for problem in media_problems(arguments, state.settings.allowed_dirs, skip)]
+        found += [
+            problem.line() for problem in media_problems(arguments, state.settings.allowed_dirs, state.ledger.get, skip)
+        ]
     if not found:
         return None
     return (

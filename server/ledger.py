@@ -114,6 +114,44 @@ def m005_progress(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE jobs ADD COLUMN progress REAL")
 
 
+@migration
+def m006_films(db: sqlite3.Connection) -> None:
+    """Films joined from finished jobs by make_film: local work, free, but known after a restart."""
+    db.execute(
+        """
+        CREATE TABLE films (
+            film_id TEXT PRIMARY KEY,
+            title TEXT,
+            request_ids TEXT NOT NULL,
+            transition TEXT NOT NULL,
+            path TEXT NOT NULL,
+            facts TEXT NOT NULL,
+            created_at REAL NOT NULL
+        )
+        """
+    )
+
+
+@dataclass(frozen=True)
+class FilmRecord:
+    """One film: the shots it joins, in order, where its MP4 is, and what make_film found when it joined them."""
+
+    film_id: str
+    title: str | None
+    request_ids: list[str]
+    transition: str
+    path: str
+    facts: dict[str, Any]  # method, sound, duration, size, poster, cost: see server/films.py
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> FilmRecord:
+        values = dict(row)
+        values["request_ids"] = json.loads(values["request_ids"])
+        values["facts"] = json.loads(values["facts"])
+        return cls(**values)
+
+
 @dataclass(frozen=True)
 class Submission:
     """One submit attempt: `sending` until the provider answers, then accepted, refused or uncertain."""
@@ -365,3 +403,26 @@ class Ledger:
     def unfinished(self) -> list[JobRecord]:
         rows = self._db.execute("SELECT * FROM jobs WHERE status IN ('queued', 'in_progress') ORDER BY created_at")
         return [JobRecord.from_row(row) for row in rows]
+
+    def save_film(self, film: FilmRecord) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO films VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    film.film_id,
+                    film.title,
+                    json.dumps(film.request_ids),
+                    film.transition,
+                    film.path,
+                    json.dumps(film.facts),
+                    film.created_at,
+                ),
+            )
+
+    def film(self, film_id: str) -> FilmRecord | None:
+        row = self._db.execute("SELECT * FROM films WHERE film_id = ?", (film_id,)).fetchone()
+        return FilmRecord.from_row(row) if row else None
+
+    def films(self, limit: int = 50) -> list[FilmRecord]:
+        rows = self._db.execute("SELECT * FROM films ORDER BY created_at DESC LIMIT ?", (limit,))
+        return [FilmRecord.from_row(row) for row in rows]

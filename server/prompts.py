@@ -37,6 +37,24 @@ Example: "The dancer from @Image1 performs the routine from @Video1 on a rooftop
 Reference videos are billed too (their seconds are added to the clip's, at 0.6x the rate): call estimate_cost \
 with reference_video_seconds before reference_video."""
 
+STORYBOARD = """\
+Make a short film of this idea, shot by shot: {idea}
+
+Plan it as {shots} shots of {seconds} s each ({total} s in all). One Seedance clip lasts at most 15 s, so a \
+longer story is several shots joined.
+1. Plan. Write the shot list first: for each shot, one Seedance prompt (subject, action, camera, light, sound). \
+Keep the look consistent: describe the main character, place and light in the same words in every shot, and start \
+each shot from the picture the one before ended on.
+2. Price. Call estimate_cost for one shot at the duration and resolution you plan and multiply by {shots}; tell \
+the user the total before anything is generated, and go on only once they agree.
+3. Shot 1: generate_text_video, or animate_image with a reference image if the user gave one.
+4. Check it: call inspect_video with its request_id. Compare the motion with the prompt and look at the last \
+frame; if it went wrong, fix the prompt and make the shot again before moving on.
+5. Each next shot: animate_image with image_url="seedance://jobs/<previous request_id>/frames/last" and that \
+shot's prompt, so it starts where the last one ended. Inspect it too.
+6. Join: call make_film with every shot's request_id in order (transition "cut", or "fade" for a gentler join), \
+then tell the user where the film is saved and what the shots cost together."""
+
 
 def reference_names(images: int, videos: int, audios: int) -> list[str]:
     return (
@@ -69,8 +87,23 @@ def reference_prompt(
     return REFERENCE.format(idea=idea, images=counts[0], videos=counts[1], audios=counts[2], names=names)
 
 
+Shots = Literal["2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]
+ShotSeconds = Literal["4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"]
+
+
+def storyboard(
+    idea: Annotated[str, Field(min_length=1, description="The story or scene the film should tell.")],
+    shots: Annotated[Shots, Field(description='How many shots: "2" to "12".')] = "4",
+    seconds_per_shot: Annotated[ShotSeconds, Field(description='Each shot\'s length: "4" to "15" seconds.')] = "5",
+) -> str:
+    """Plan and make a multi-shot film: shot list, price first, each shot from the last frame, then make_film."""
+    total = int(shots) * int(seconds_per_shot)
+    return STORYBOARD.format(idea=idea, shots=shots, seconds=seconds_per_shot, total=total)
+
+
 # Prompt arguments are strings on the wire; the server's argument check holds them to these types first.
 PROMPTS = [
     Prompt.from_function(seedance_prompt, title="Write a Seedance video prompt"),
     Prompt.from_function(reference_prompt, title="Write a Seedance reference-to-video prompt"),
+    Prompt.from_function(storyboard, title="Plan and make a multi-shot film"),
 ]

@@ -1,9 +1,11 @@
-"""Jobs as MCP resources: `seedance://jobs` lists recent ones, `seedance://jobs/{request_id}` holds one."""
+"""Jobs and films as MCP resources: `seedance://jobs`, `seedance://jobs/{request_id}` (and its video),
+`seedance://films` and `seedance://films/{film_id}` (the MP4)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -11,6 +13,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from server.file_urls import stored_video
+from server.films import FILMS_URI, film_view
 from server.ledger import JobRecord, Ledger
 from server.state import AppState
 from server.views import job_detail, job_view
@@ -60,11 +63,42 @@ def register_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> No
         path = stored_video(result)
         if path is None:
             raise ResourceError(f"Job {request_id}'s video is not stored on this machine; download it from {url}")
-        if not path.is_file():
-            raise ResourceError(f"Job {request_id}'s video file {path} is gone.")
-        if path.stat().st_size > MAX_BLOB_BYTES:
-            raise ResourceError(f"Job {request_id}'s video is too large to send inline; open {url} instead.")
-        return await anyio.Path(path).read_bytes()
+        return await _read_video(path, f"Job {request_id}", url)
+
+
+def register_film_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> None:
+    @mcp.resource(
+        FILMS_URI,
+        name="films",
+        title="Films",
+        description=f"The {RECENT_LIMIT} most recent films make_film joined, newest first.",
+        mime_type="application/json",
+    )
+    async def recent_films() -> str:
+        views = [film_view(film).model_dump(mode="json") for film in state().ledger.films(RECENT_LIMIT)]
+        return json.dumps(views, indent=2)
+
+    @mcp.resource(
+        FILMS_URI + "/{film_id}",
+        name="film",
+        title="A film",
+        description="The MP4 of a film make_film joined from finished jobs.",
+        mime_type="video/mp4",
+    )
+    async def film(film_id: str) -> bytes:
+        record = state().ledger.film(film_id)
+        if record is None:
+            raise ResourceNotFoundError(f"No film {film_id!r} in the ledger; see {FILMS_URI} for recent films.")
+        return await _read_video(Path(record.path), f"Film {film_id}", record.path)
+
+
+async def _read_video(path: Path, what: str, elsewhere: str) -> bytes:
+    """A stored MP4 as a blob, or a ResourceError saying where else to find it."""
+    if not path.is_file():
+        raise ResourceError(f"{what}'s video file {path} is gone.")
+    if path.stat().st_size > MAX_BLOB_BYTES:
+        raise ResourceError(f"{what}'s video is too large to send inline; open {elsewhere} instead.")
+    return await anyio.Path(path).read_bytes()
 
 
 def _find(ledger: Ledger, request_id: str) -> JobRecord:

@@ -21,7 +21,8 @@ import anyio
 import anyio.to_thread
 import httpx2
 
-from server.file_urls import local_path
+from server.errors import VideoUnavailable
+from server.file_urls import local_path, stored_video
 from server.ledger import JobRecord
 from server.providers.retry import RETRYABLE_STATUS, RetryPolicy
 
@@ -46,11 +47,15 @@ def default_output_dir() -> Path:
     return home / "Videos" / "Seedance"
 
 
+def dated_name(created_at: float, words: str, fallback: str) -> str:
+    """`2026-11-21 143012 a-lighthouse-in-a-storm.mp4`: sortable by date, readable by its words."""
+    when = datetime.fromtimestamp(created_at).strftime("%Y-%m-%d %H%M%S")
+    slug = re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")[:60].rstrip("-")
+    return f"{when} {slug or fallback}.mp4"
+
+
 def file_name(record: JobRecord) -> str:
-    """`2026-11-21 143012 a-lighthouse-in-a-storm.mp4`: sortable by date, readable by prompt."""
-    when = datetime.fromtimestamp(record.created_at).strftime("%Y-%m-%d %H%M%S")
-    slug = re.sub(r"[^a-z0-9]+", "-", str(record.arguments.get("prompt", "")).lower()).strip("-")[:60].rstrip("-")
-    return f"{when} {slug or 'video'}.mp4"
+    return dated_name(record.created_at, str(record.arguments.get("prompt", "")), "video")
 
 
 DOWNLOAD_ATTEMPTS = 3
@@ -95,7 +100,7 @@ class Keeper:
         self._output_dir = output_dir  # None: SEEDANCE_DOWNLOAD=0
         self._posters = posters_dir
         self._downloads = anyio.Semaphore(DOWNLOADS_AT_ONCE)
-        self._decoders = anyio.CapacityLimiter(POSTERS_AT_ONCE)
+        self.decoders = anyio.CapacityLimiter(POSTERS_AT_ONCE)  # posters, frames, sheets and films share it
 
     async def keep(self, record: JobRecord, result: dict[str, Any]) -> Kept:
         """Save the video (hosted jobs), make its poster and read what it is; a failure never fails the job."""
@@ -108,7 +113,7 @@ class Keeper:
             if video is None:
                 return Kept()
             poster = await self._poster(record, video)
-            facts = await anyio.to_thread.run_sync(_facts, video, limiter=self._decoders)
+            facts = await anyio.to_thread.run_sync(_facts, video, limiter=self.decoders)
         except (OSError, httpx2.HTTPError, ValueError) as exc:
             logger.warning("job %s: could not keep its video: %s", record.request_id, exc)
             broken = isinstance(exc, Truncated | Unavailable | httpx2.TransportError)
@@ -118,22 +123,11 @@ class Keeper:
         return Kept(str(saved) if saved else None, str(poster), facts=facts)
 
     async def _download(self, record: JobRecord, result: dict[str, Any]) -> Path:
-        """The whole video, or an error: a download cut short is tried again, and never kept as if whole."""
+        """The whole video saved with its sidecar, or an error."""
         assert self._output_dir is not None
         self._output_dir.mkdir(parents=True, exist_ok=True)
         target = self._output_dir / file_name(record)
-        part = target.with_name(target.name + ".part")
-        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
-            try:
-                size = await self._fetch(str(result["url"]), part, result.get("file_size"))
-                break
-            except (httpx2.TransportError, Truncated, Unavailable) as exc:
-                part.unlink(missing_ok=True)
-                if attempt == DOWNLOAD_ATTEMPTS:
-                    raise
-                logger.info("job %s: download attempt %d broke off (%s)", record.request_id, attempt, exc)
-                await anyio.sleep(self._retry.delay(attempt))
-        part.replace(target)
+        size = await self._fetch_whole(record.request_id, str(result["url"]), target, result.get("file_size"))
         sidecar = {
             "prompt": record.arguments.get("prompt"),
             "arguments": record.arguments,
@@ -148,6 +142,47 @@ class Keeper:
         target.with_suffix(".json").write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
         logger.info("job %s saved to %s (%d bytes)", record.request_id, target, size)
         return target
+
+    async def _fetch_whole(self, request_id: str, url: str, target: Path, expected: int | None) -> int:
+        """Stream `url` to `target`: a download cut short is tried again, and never kept as if whole."""
+        part = target.with_name(target.name + ".part")
+        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+            try:
+                size = await self._fetch(url, part, expected)
+                break
+            except (httpx2.TransportError, Truncated, Unavailable) as exc:
+                part.unlink(missing_ok=True)
+                if attempt == DOWNLOAD_ATTEMPTS:
+                    raise
+                logger.info("job %s: download attempt %d broke off (%s)", request_id, attempt, exc)
+                await anyio.sleep(self._retry.delay(attempt))
+        part.replace(target)
+        return size
+
+    async def local_copy(self, record: JobRecord, cache_dir: Path) -> Path:
+        """A finished job's video on this machine: its saved copy, else a fresh download into `cache_dir`.
+
+        VideoUnavailable says why there is none: the saved copy was deleted and the host's link is gone."""
+        result = record.result or {}
+        stored = stored_video(result)
+        if stored is not None and stored.is_file():
+            return stored
+        url = str(result.get("url", ""))
+        cached = cache_dir / f"{record.request_id}.mp4"
+        if cached.is_file():
+            return cached
+        if not url.startswith(("https://", "http://")):
+            raise VideoUnavailable(f"job {record.request_id}'s video file {stored or url} is gone from this machine")
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        async with self._downloads:
+            try:
+                await self._fetch_whole(record.request_id, url, cached, result.get("file_size"))
+            except (OSError, httpx2.HTTPError, ValueError) as exc:
+                raise VideoUnavailable(
+                    f"job {record.request_id}'s video is not saved here and could not be downloaded from its host "
+                    f"({exc.__class__.__name__}; the host's links expire)"
+                ) from exc
+        return cached
 
     async def _fetch(self, url: str, part: Path, expected: int | None) -> int:
         """Stream `url` into `part`; the byte count must match what the host and the result said."""
@@ -175,6 +210,6 @@ class Keeper:
         self._posters.mkdir(parents=True, exist_ok=True)
         poster = self._posters / f"{record.request_id}.jpg"
         started = time.monotonic()
-        await anyio.to_thread.run_sync(write_poster, video, poster, limiter=self._decoders)
+        await anyio.to_thread.run_sync(write_poster, video, poster, limiter=self.decoders)
         logger.debug("poster for %s in %.2f s", record.request_id, time.monotonic() - started)
         return poster

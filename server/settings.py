@@ -167,3 +167,18 @@ class Settings:
     @property
     def posters_dir(self) -> Path:
         return self.home / "posters"
+
+    @property
+    def frames_dir(self) -> Path:
+        """Frames taken from earlier jobs to start new ones (`seedance://jobs/.../frames/last`)."""
+        return self.home / "frames"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Videos fetched again from their host because no saved copy was at hand."""
+        return self.home / "cache"
+
+    @property
+    def films_dir(self) -> Path:
+        """Where make_film writes: beside the videos, or under SEEDANCE_HOME when videos are not saved."""
+        return self.output_dir if self.output_dir is not None else self.home / "films"

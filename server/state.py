@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx2
 from mcp.server.mcpserver import Context
 
 from server.jobs import JobTracker
-from server.ledger import Ledger
+from server.ledger import JobRecord, Ledger
+from server.saving import Keeper
 from server.settings import Settings
 
 
@@ -19,6 +21,11 @@ class AppState:
     ledger: Ledger
     tracker: JobTracker
     http: httpx2.AsyncClient
+    keeper: Keeper
+
+    async def local_copy(self, record: JobRecord) -> Path:
+        """A finished job's video on this machine (see `Keeper.local_copy`)."""
+        return await self.keeper.local_copy(record, self.settings.cache_dir)
 
 
 def app_state(ctx: Context[Any]) -> AppState:

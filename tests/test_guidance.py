@@ -31,7 +31,7 @@ async def test_the_prompt_for_an_idea_names_what_a_seedance_prompt_needs(local: 
     async with connect(local) as client:
         listed = {prompt.name: prompt for prompt in (await client.list_prompts()).prompts}
         got = await client.get_prompt("seedance_prompt", {"idea": "a fox crossing a snowy road"})
-    assert set(listed) == {"seedance_prompt", "reference_prompt"}
+    assert set(listed) == {"seedance_prompt", "reference_prompt", "storyboard"}
     assert [a.name for a in listed["seedance_prompt"].arguments or []] == ["idea"]
     text = got.messages[0].content
     assert isinstance(text, TextContent)

@@ -26,8 +26,12 @@ async def test_jobs_are_listed_and_readable_as_resources(settings: Settings, fak
         record = await read_json(client, f"seedance://jobs/{request_id}")
         with pytest.raises(MCPError):
             await client.read_resource("seedance://jobs/not-a-job")
-    assert resources == ["ui://seedance/job.html", "seedance://jobs"]  # the job card, then the jobs
-    assert templates == ["seedance://jobs/{request_id}", "seedance://jobs/{request_id}/video"]
+    assert resources == ["ui://seedance/job.html", "seedance://jobs", "seedance://films"]  # the card, jobs, films
+    assert templates == [
+        "seedance://jobs/{request_id}",
+        "seedance://jobs/{request_id}/video",
+        "seedance://films/{film_id}",
+    ]
     assert [job["request_id"] for job in jobs] == [request_id]
     assert record["status"] == "completed" and record["arguments"]["prompt"] == "first"
     assert record["video"]["url"] == result.structured_content["video"]["url"]

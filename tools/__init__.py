@@ -11,7 +11,10 @@ from tools import (
     estimate_cost,
     generate_text_video,
     get_job,
+    inspect_video,
+    list_films,
     list_jobs,
+    make_film,
     reference_video,
 )
 from tools.card import video_chunk, watch_job
@@ -24,6 +27,9 @@ ALL: list[Tool] = [
     list_jobs.TOOL,
     cancel_job.TOOL,
     estimate_cost.TOOL,
+    inspect_video.TOOL,
+    make_film.TOOL,
+    list_films.TOOL,
     watch_job.TOOL,
     video_chunk.TOOL,
 ]

@@ -18,6 +18,7 @@ from server import pricing
 from server.budget import check_limits
 from server.catalog import AspectRatio, Duration, Mode, Resolution, Tier
 from server.inputs import check_media
+from server.inputs.earlier_jobs import resolve
 from server.progress import ProgressReporter
 from server.state import app_state
 from server.uploads import stage
@@ -76,7 +77,8 @@ async def generate(
 
     try:
         with tool_errors():
-            files = check_media(arguments, settings.allowed_dirs)
+            files = check_media(arguments, settings.allowed_dirs, state.ledger.get)
+            files += await resolve(arguments, state.ledger.get, state.local_copy, settings.frames_dir)
             if files:
                 arguments = await stage(arguments, files, provider, state.ledger)
             submitted = await tracker.submit(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from server.catalog import MAX_SEED, AspectRatio, Duration, Resolution, Tier
 from server.settings import MAX_WAIT_SECONDS
 
-URL_PATTERN = r"^(https://|data:|file://|~|/|[A-Za-z]:[\\/])"
+URL_PATTERN = r"^(https://|data:|file://|seedance://|~|/|[A-Za-z]:[\\/])"
 # The longest prompt a Seedance host documents (runbase: 20,000 characters). fal documents no limit, and a
 # prompt over its unstated one has been seen to fail only at the result, after the wait.
 MAX_PROMPT_CHARS = 20_000
@@ -100,11 +100,21 @@ WaitSeconds = Annotated[
 ]
 
 
-def media_url(what: str) -> object:
-    """A media field: a public URL, a data: URI, or a local file this server checks and uploads."""
+EARLIER = {
+    "image": " Or a frame of an earlier job: seedance://jobs/{request_id}/frames/last (or /first, or /2.5 seconds).",
+    "video": " Or an earlier job's video: seedance://jobs/{request_id}.",
+    "audio": "",
+}
+
+
+def media_url(what: str, kind: Literal["image", "video", "audio"] = "image") -> object:
+    """A media field: a public URL, a data: URI, a local file this server checks and uploads, or an earlier job."""
     return Field(
         pattern=URL_PATTERN,
-        description=f"{what} A public https:// URL, a data: URI, or a local file path (absolute, ~/..., or file://).",
+        description=(
+            f"{what} A public https:// URL, a data: URI, or a local file path (absolute, ~/..., or file://)."
+            + EARLIER[kind]
+        ),
     )
 
 

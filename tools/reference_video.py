@@ -33,8 +33,12 @@ from tools.params import (
 )
 
 ImageUrl = Annotated[str, media_url("A reference image: JPEG, PNG or WebP, at most 30 MB.")]
-VideoUrl = Annotated[str, media_url("A reference clip: MP4 or MOV; all clips together 2-15 s and under 50 MB.")]
-AudioUrl = Annotated[str, media_url("A reference sound: MP3 or WAV, at most 15 MB; all clips together at most 15 s.")]
+VideoUrl = Annotated[
+    str, media_url("A reference clip: MP4 or MOV; all clips together 2-15 s and under 50 MB.", "video")
+]
+AudioUrl = Annotated[
+    str, media_url("A reference sound: MP3 or WAV, at most 15 MB; all clips together at most 15 s.", "audio")
+]
 
 
 def check_references(images: int, videos: int, audios: int) -> None:

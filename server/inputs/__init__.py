@@ -1,7 +1,8 @@
 """Every media value a call carries, checked before anything leaves the process.
 
-Local paths and data: URIs are read and judged by their bytes here; URLs must be https://, which the
-schema's pattern already demands. All wrong fields are reported together.
+Local paths and data: URIs are read and judged by their bytes here, `seedance://` references to earlier
+jobs against the ledger; URLs must be https://, which the schema's pattern already demands. All wrong
+fields are reported together.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from server.errors import InvalidArguments, Problem
 from server.inputs.data_uris import DataUri, check_data_uri
 from server.inputs.files import LocalFile, check_file, local_path
 from server.inputs.formats import MAX_BYTES, MB, SLOTS, sniff
+from server.inputs.references import PREFIX, FindJob, reference_problem
 
 __all__ = ["SLOTS", "LocalFile", "check_media", "local_path", "media_problems", "sniff"]
 
@@ -29,14 +31,17 @@ def _values(arguments: Mapping[str, object], skip: Iterable[str]) -> Iterable[tu
 
 
 def _inspect(
-    arguments: Mapping[str, object], allowed_dirs: tuple[Path, ...], skip: Iterable[str] = ()
+    arguments: Mapping[str, object], allowed_dirs: tuple[Path, ...], find: FindJob, skip: Iterable[str] = ()
 ) -> tuple[list[LocalFile], list[Problem]]:
     files: list[LocalFile] = []
     inline: list[DataUri] = []
     problems: list[Problem] = []
     for field, value in _values(arguments, skip):
         try:
-            if value.startswith("data:"):
+            if value.startswith(PREFIX):
+                problem = reference_problem(field, value, find)
+                problems += [problem] if problem else []
+            elif value.startswith("data:"):
                 inline.append(check_data_uri(field, value))
             elif local_path(value) is not None:
                 files.append(check_file(field, value, allowed_dirs))
@@ -55,15 +60,17 @@ def _inspect(
 
 
 def media_problems(
-    arguments: Mapping[str, object], allowed_dirs: tuple[Path, ...], skip: Iterable[str] = ()
+    arguments: Mapping[str, object], allowed_dirs: tuple[Path, ...], find: FindJob, skip: Iterable[str] = ()
 ) -> list[Problem]:
     """What is wrong with the call's media, leaving out the slots in `skip`; empty when all is well."""
-    return _inspect(arguments, allowed_dirs, skip)[1]
+    return _inspect(arguments, allowed_dirs, find, skip)[1]
 
 
-def check_media(arguments: Mapping[str, object], allowed_dirs: tuple[Path, ...]) -> list[LocalFile]:
-    """The call's local files, each checked; InvalidArguments names every wrong media field at once."""
-    files, problems = _inspect(arguments, allowed_dirs)
+def check_media(arguments: Mapping[str, object], allowed_dirs: tuple[Path, ...], find: FindJob) -> list[LocalFile]:
+    """The call's local files, each checked; InvalidArguments names every wrong media field at once.
+
+    References to earlier jobs are checked here too, and turned into files later (`earlier_jobs.resolve`)."""
+    files, problems = _inspect(arguments, allowed_dirs, find)
     if problems:
         raise InvalidArguments.of(problems)
     return files

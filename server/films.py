@@ -1,0 +1,204 @@
+"""Films: finished jobs joined into one MP4, saved with a sidecar of their shots and what they cost.
+
+Joining is local work and free. A film is named by its shots, transition and title, so asking for the
+same film again returns the one already made rather than joining twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+from mcp.types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
+from pydantic import BaseModel, Field
+
+from server.errors import InvalidArguments, Problem, VideoUnavailable
+from server.inputs.references import JobReference, check
+from server.ledger import FilmRecord, JobRecord
+from server.saving import dated_name
+from server.state import AppState
+from server.video import Transition
+from server.views import CostRange, dollars, job_view
+
+FILM_URI = "seedance://films/{film_id}"
+FILMS_URI = "seedance://films"
+
+
+class FilmShot(BaseModel):
+    request_id: str
+    prompt: str | None = None
+    seed: int | None = None
+    host: str = Field(description="The provider that made the shot (local for an offline preview).")
+    duration: float | None = Field(default=None, description="Seconds.")
+    cost_usd: CostRange = Field(description="What the shot cost: 0 for an offline preview.")
+    preview: bool = False
+
+
+class FilmView(BaseModel):
+    """A film joined from finished jobs."""
+
+    film_id: str = Field(description="Pass it to inspect_video; the film is the resource seedance://films/{film_id}.")
+    title: str | None = None
+    film_uri: str
+    shots: list[FilmShot] = Field(description="In the order they play.")
+    transition: Transition
+    method: str = Field(description='"stream copy" (no quality lost) or "re-encode" (sizes differed, or fades).')
+    sound: str = Field(description='"copied", "re-encoded" or "none".')
+    duration: float = Field(description="Seconds: the sum of the shots' lengths.")
+    width: int
+    height: int
+    total_cost_usd: CostRange = Field(description="What the shots cost together; joining them is free.")
+    saved_path: str = Field(description="The MP4 on this machine, with a JSON sidecar beside it.")
+    poster_path: str | None = None
+    created_at: str
+
+
+def film_id_for(request_ids: Sequence[str], transition: str, title: str | None) -> str:
+    digest = hashlib.sha256(json.dumps([list(request_ids), transition, title]).encode()).hexdigest()
+    return f"film-{digest[:16]}"
+
+
+def _shot(record: JobRecord) -> FilmShot:
+    view = job_view(record)
+    return FilmShot(
+        request_id=record.request_id,
+        prompt=str(record.arguments.get("prompt")) if record.arguments.get("prompt") else None,
+        seed=view.seed,
+        host=record.provider,
+        duration=view.video.duration if view.video else None,
+        cost_usd=view.estimated_cost_usd,
+        preview=record.preview,
+    )
+
+
+def film_view(film: FilmRecord) -> FilmView:
+    return FilmView.model_validate(
+        {
+            **film.facts,
+            "film_id": film.film_id,
+            "title": film.title,
+            "film_uri": FILM_URI.format(film_id=film.film_id),
+            "transition": film.transition,
+            "saved_path": film.path,
+            "created_at": datetime.fromtimestamp(film.created_at, UTC).isoformat(timespec="seconds"),
+        }
+    )
+
+
+class FilmMaker:
+    def __init__(self, state: AppState) -> None:
+        self._state = state
+
+    async def _videos(self, request_ids: Sequence[str]) -> list[tuple[JobRecord, Path]]:
+        """Each shot's finished job and its video on this machine; every unusable id is named at once."""
+        find = self._state.ledger.get
+        found: list[tuple[JobRecord, Path]] = []
+        problems: list[Problem] = []
+        for index, request_id in enumerate(request_ids):
+            field = f"request_ids[{index}]"
+            try:
+                record = check(JobReference(field, request_id, None), find)
+                found.append((record, await self._state.local_copy(record)))
+            except InvalidArguments as exc:
+                problems += exc.problems
+            except VideoUnavailable as exc:
+                problems += InvalidArguments(field, str(exc), "make the film without it").problems
+        if problems:
+            raise InvalidArguments.of(problems)
+        return found
+
+    async def make(self, request_ids: Sequence[str], title: str | None, transition: Transition) -> FilmRecord:
+        ledger, settings = self._state.ledger, self._state.settings
+        shots = await self._videos(request_ids)
+        film_id = film_id_for(request_ids, transition, title)
+        earlier = ledger.film(film_id)
+        if earlier is not None and Path(earlier.path).is_file():
+            return earlier
+        created = time.time()
+        settings.films_dir.mkdir(parents=True, exist_ok=True)
+        target = settings.films_dir / dated_name(created, f"film {title or ''}", "film")
+        from server.video.join import join
+
+        limiter = self._state.keeper.decoders
+        joined = await anyio.to_thread.run_sync(join, [path for _, path in shots], target, transition, limiter=limiter)
+        poster = await self._poster(target, film_id)
+        described = [_shot(record) for record, _ in shots]
+        facts = {
+            "shots": [shot.model_dump(mode="json") for shot in described],
+            "method": joined.method,
+            "sound": joined.sound,
+            "duration": joined.duration,
+            "width": joined.size[0],
+            "height": joined.size[1],
+            "total_cost_usd": {
+                "min": round(sum(s.cost_usd.min for s in described), 4),
+                "max": round(sum(s.cost_usd.max for s in described), 4),
+            },
+            "poster_path": str(poster) if poster else None,
+        }
+        film = FilmRecord(film_id, title, list(request_ids), transition, str(target), facts, created)
+        sidecar = film_view(film).model_dump(mode="json", exclude={"saved_path", "poster_path"})
+        target.with_suffix(".json").write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
+        ledger.save_film(film)
+        return film
+
+    async def _poster(self, video: Path, film_id: str) -> Path | None:
+        from server.preview.poster import write_poster
+
+        poster = self._state.settings.posters_dir / f"{film_id}.jpg"
+        poster.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            await anyio.to_thread.run_sync(write_poster, video, poster, limiter=self._state.keeper.decoders)
+        except (OSError, ValueError):
+            return None
+        return poster
+
+
+def film_result(film: FilmRecord) -> CallToolResult:
+    """The film as a tool result: text, its resource and file links, the poster, structured content."""
+    view = film_view(film)
+    cost = dollars(view.total_cost_usd.min, view.total_cost_usd.max)
+    previews = sum(shot.preview for shot in view.shots)
+    free = f" ({previews} of them offline previews, which cost nothing)" if previews else ""
+    text = (
+        f"Film ready: {len(view.shots)} shots{free}, {view.duration:g} s, {view.width}x{view.height}, joined by "
+        f"{view.method} with {'fades' if view.transition == 'fade' else 'cuts'}; the shots cost {cost} together and "
+        f"joining was free.\nSaved to {view.saved_path} with a sidecar listing its shots. film_id {view.film_id}: "
+        "pass it to inspect_video to check the joins."
+    )
+    path = Path(view.saved_path)
+    content: list[ContentBlock] = [
+        TextContent(type="text", text=text),
+        ResourceLink(
+            type="resource_link",
+            uri=view.film_uri,
+            name=path.name,
+            title=view.title or "Film",
+            mime_type="video/mp4",
+            size=path.stat().st_size if path.is_file() else None,
+        ),
+    ]
+    if path.is_file():
+        content.append(
+            ResourceLink(
+                type="resource_link",
+                uri=path.as_uri(),
+                name=path.name,
+                title=f"{view.title or 'Film'}, saved on this computer",
+                mime_type="video/mp4",
+                size=path.stat().st_size,
+            )
+        )
+    poster = Path(view.poster_path) if view.poster_path else None
+    if poster is not None and poster.is_file():
+        content.append(
+            ImageContent(type="image", data=base64.b64encode(poster.read_bytes()).decode(), mime_type="image/jpeg")
+        )
+    return CallToolResult(content=content, structured_content=view.model_dump(mode="json"))

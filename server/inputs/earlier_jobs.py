@@ -1,0 +1,77 @@
+"""Turning `seedance://jobs/...` references into files on this machine, sent on like any local file.
+
+A frame is decoded from the job's saved video (downloaded first when only the host has it) and written as
+a PNG, lossless, named by job and frame so that asking again reuses the file and its upload. A video
+reference is the saved MP4 itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+
+import anyio.to_thread
+
+from server.errors import InvalidArguments, VideoUnavailable
+from server.inputs.files import LocalFile
+from server.inputs.formats import MAX_BYTES, MB, SLOTS
+from server.inputs.references import PREFIX, FindJob, JobReference, check, parse
+from server.ledger import JobRecord
+
+LocalCopy = Callable[[JobRecord], Awaitable[Path]]
+
+
+def references(arguments: Mapping[str, object]) -> list[JobReference]:
+    """Every `seedance://` value in the call's media slots, parsed (InvalidArguments if one is malformed)."""
+    found = []
+    for slot in SLOTS:
+        value = arguments.get(slot)
+        items = [(slot, value)] if isinstance(value, str) else list(enumerate(value)) if isinstance(value, list) else []
+        for key, item in items:
+            if isinstance(item, str) and item.startswith(PREFIX):
+                found.append(parse(slot if isinstance(key, str) else f"{slot}[{key}]", item))
+    return found
+
+
+def _write_frame(video: Path, reference: JobReference, target: Path) -> Path:
+    from server.video.frames import frame
+
+    if not target.is_file():
+        picture = frame(video, "last" if reference.frame is None else reference.frame)
+        part = target.with_name(target.name + ".part")
+        picture.save(part, format="PNG")
+        part.replace(target)
+    return target
+
+
+async def resolve(
+    arguments: Mapping[str, object], find: FindJob, local_copy: LocalCopy, frames_dir: Path
+) -> list[LocalFile]:
+    """The files the call's job references stand for, each in its slot; errors name the field."""
+    files = []
+    for reference in references(arguments):
+        record = check(reference, find)
+        try:
+            video = await local_copy(record)
+        except VideoUnavailable as exc:
+            raise InvalidArguments(reference.field, str(exc), "use another job, or pass the video by URL") from exc
+        if reference.frame is None:
+            size = video.stat().st_size
+            if size > MAX_BYTES["video"]:
+                raise InvalidArguments(
+                    reference.field,
+                    f"job {record.request_id}'s video is {size / MB:.1f} MB, above 50 MB",
+                    "use a shorter job",
+                )
+            files.append(LocalFile(reference.field, video, "video", "video/mp4", size))
+            continue
+        frames_dir.mkdir(parents=True, exist_ok=True)
+        target = frames_dir / f"{record.request_id}-{reference.label}.png"
+        try:
+            await anyio.to_thread.run_sync(_write_frame, video, reference, target)
+        except (OSError, ValueError) as exc:
+            raise InvalidArguments(
+                reference.field, f"job {record.request_id}'s video could not be read ({exc})", "use another job"
+            ) from exc
+        files.append(LocalFile(reference.field, target, "image", "image/png", target.stat().st_size))
+    return files

@@ -1,0 +1,53 @@
+"""Single frames of a video, picked by time: the picture a next shot can start from.
+
+The frame "at" a time is the one on screen then: the last frame whose timestamp is not after it.
+Frames are decoded one at a time, so memory stays at one frame however long the video is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import av
+from PIL import Image
+
+from server.inputs.references import Which
+
+TOLERANCE = 1e-3  # seconds: a time written to the millisecond still names its frame
+
+
+def _times(container: av.container.InputContainer) -> Iterable[tuple[float, av.VideoFrame]]:
+    stream = container.streams.video[0]
+    for frame in container.decode(stream):
+        yield (frame.time or 0.0), frame
+
+
+def frames_at(video: Path, times: Sequence[float]) -> list[tuple[float, Image.Image]]:
+    """For each time (ascending), the frame on screen then and its own timestamp, in one pass."""
+    picked: list[tuple[float, Image.Image]] = []
+    wanted = list(times)
+    with av.open(str(video)) as container:
+        shown: tuple[float, av.VideoFrame] | None = None
+        for at, frame in _times(container):
+            while wanted and at > wanted[0] + TOLERANCE and shown is not None:
+                picked.append((shown[0], shown[1].to_image()))  # type: ignore[no-untyped-call]
+                wanted.pop(0)
+            if not wanted:
+                break
+            shown = (at, frame)
+        if shown is None:
+            raise ValueError(f"{video.name} has no video frames")
+        picked += [(shown[0], shown[1].to_image()) for _ in wanted]  # type: ignore[no-untyped-call]
+    return picked
+
+
+def frame(video: Path, which: Which) -> Image.Image:
+    """The first frame, the last one, or the one on screen at `which` seconds, as RGB."""
+    if which == "first":
+        with av.open(str(video)) as container:
+            for _, first in _times(container):
+                return first.to_image().convert("RGB")  # type: ignore[no-untyped-call, no-any-return]
+        raise ValueError(f"{video.name} has no video frames")
+    at = float("inf") if which == "last" else float(which)
+    return frames_at(video, [at])[0][1].convert("RGB")

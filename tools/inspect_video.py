@@ -1,0 +1,111 @@
+"""inspect_video: a contact sheet and the facts of a job's or a film's video, for the model to judge."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import anyio.to_thread
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from server.errors import InvalidArguments, VideoUnavailable
+from server.inputs.references import JobReference, check
+from server.state import AppState, app_state
+from server.video.facts import VideoFacts, read_facts
+from tools.define import define
+
+if TYPE_CHECKING:
+    from server.video.sheet import Sheet
+from tools.errors import tool_errors
+
+
+class SheetFrame(BaseModel):
+    index: int = Field(description="Its place on the sheet, left to right, top to bottom, from 0.")
+    time: float = Field(description="Seconds into the video, as stamped on the frame.")
+
+
+class Inspection(BaseModel):
+    request_id: str = Field(description="The job's request_id or the film's film_id.")
+    facts: VideoFacts
+    frames: list[SheetFrame]
+    columns: int = Field(description="Frames per row on the sheet.")
+    tile_width: int
+    tile_height: int
+    sheet_bytes: int = Field(description="The JPEG's size.")
+
+
+async def _video(state: AppState, request_id: str) -> Path:
+    film = state.ledger.film(request_id)
+    if film is not None:
+        if not Path(film.path).is_file():
+            raise InvalidArguments(
+                "request_id", f"film {request_id}'s file {film.path} is gone", "call make_film again with its shots"
+            )
+        return Path(film.path)
+    record = check(JobReference("request_id", request_id, None), state.ledger.get)
+    try:
+        return await state.local_copy(record)
+    except VideoUnavailable as exc:
+        raise InvalidArguments("request_id", str(exc), "inspect another job") from exc
+
+
+def _look(video: Path, frames: int) -> tuple[VideoFacts, Sheet]:
+    from server.video.sheet import contact_sheet
+
+    facts = read_facts(video)
+    return facts, contact_sheet(video, facts.duration, facts.fps, frames)
+
+
+async def inspect_video(
+    request_id: Annotated[
+        str, Field(min_length=1, description="A finished job's request_id, or a film_id from make_film.")
+    ],
+    ctx: Context[Any],
+    frames: Annotated[
+        int, Field(ge=2, le=12, description="How many frames on the sheet, evenly spaced from the first to the last.")
+    ] = 6,
+) -> Annotated[CallToolResult, Inspection]:
+    """Look at a finished video: a contact sheet of evenly spaced frames, each stamped with its time, and
+    facts read from the file (duration, fps, size, codecs, sound and its loudness). Free and read-only.
+
+    Use it to check the motion against the prompt, and to see the last frame before planning the next
+    shot (start it with image_url="seedance://jobs/{request_id}/frames/last"). Works for films too."""
+    state = app_state(ctx)
+    with tool_errors():
+        video = await _video(state, request_id)
+    facts, sheet = await anyio.to_thread.run_sync(_look, video, frames, limiter=state.keeper.decoders)
+    sound = f"sound {facts.audio_codec}, {facts.loudness_dbfs} dBFS RMS" if facts.has_audio else "no sound track"
+    text = (
+        f"{request_id}: {facts.duration:g} s, {facts.width}x{facts.height}, {facts.fps:g} fps, {facts.video_codec}, "
+        f"{sound}. Contact sheet: {len(sheet.times)} frames at "
+        + ", ".join(f"{t:.2f}" for t in sheet.times)
+        + " s (left to right, top to bottom; the last is the video's final frame)."
+    )
+    result = Inspection(
+        request_id=request_id,
+        facts=facts,
+        frames=[SheetFrame(index=i, time=round(t, 3)) for i, t in enumerate(sheet.times)],
+        columns=sheet.columns,
+        tile_width=sheet.tile[0],
+        tile_height=sheet.tile[1],
+        sheet_bytes=len(sheet.jpeg),
+    )
+    return CallToolResult(
+        content=[
+            TextContent(type="text", text=text),
+            ImageContent(type="image", data=base64.b64encode(sheet.jpeg).decode(), mime_type="image/jpeg"),
+        ],
+        structured_content=result.model_dump(mode="json"),
+    )
+
+
+TOOL = define(
+    inspect_video,
+    title="Inspect a video: contact sheet and facts",
+    annotations=ToolAnnotations(
+        read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+    ),
+)
