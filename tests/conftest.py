@@ -5,6 +5,7 @@ import logging
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.types import CallToolResult, ReadResourceResult, TextContent
 
 from server.app import build_server
+from server.ledger import Ledger
 from server.preview.render import RenderSpec, render
 from server.providers.retry import RetryPolicy
 from server.settings import Settings
@@ -264,3 +266,22 @@ class ProgressLog:
     async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
         self.values.append(progress)
         self.messages.append(message)
+
+
+def add_job(settings: Settings, request_id: str, status: str, result: dict[str, object] | None = None) -> None:
+    """A job as the ledger holds it, in the state a test needs, as another process of this server would write it."""
+    ledger = Ledger(settings.ledger_path)
+    ledger.add(
+        request_id=request_id,
+        provider="fal",
+        endpoint="bytedance/seedance-2.0/text-to-video",
+        mode="text-to-video",
+        tier="standard",
+        arguments={"prompt": "earlier"},
+        handle={},
+        estimate=(1.5, 1.5),
+        queue_position=None,
+    )
+    finished = time.time() if status in ("completed", "failed", "cancelled") else None
+    ledger.update(request_id, status=status, result=result, finished_at=finished)
+    ledger.close()

@@ -73,3 +73,31 @@ def difference(frame: Image.Image, png: bytes) -> float:
         return np.asarray(image.resize((48, 48), Image.Resampling.BOX), dtype=np.float64)
 
     return float(np.abs(small(frame) - small(expected)).mean())
+
+
+def frames_of(path: Path) -> list[tuple[float, NDArray[np.uint8]]]:
+    """Every decoded frame, as RGB, with its time."""
+    with av.open(str(path)) as container:
+        return [
+            (frame.time or 0.0, np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8))
+            for frame in container.decode(video=0)
+        ]
+
+
+def video_packets(path: Path) -> list[bytes]:
+    """The video stream's packets as stored: what a stream copy must carry over unchanged."""
+    with av.open(str(path)) as container:
+        return [bytes(p) for p in container.demux(video=0) if p.size]
+
+
+def sound_of(path: Path) -> NDArray[np.float32]:
+    """The whole sound track, decoded to 48 kHz stereo float samples (2, n)."""
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=48_000)
+        chunks = [out.to_ndarray() for frame in container.decode(audio=0) for out in resampler.resample(frame)]
+        chunks += [out.to_ndarray() for out in resampler.resample(None)]
+    return np.concatenate(chunks, axis=1)
+
+
+def mean_difference(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> float:
+    return float(np.abs(a.astype(np.float64) - b.astype(np.float64)).mean())

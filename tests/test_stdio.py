@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -51,7 +53,10 @@ async def test_tools_list_over_stdio_mirrors_the_api(fake_fal: FakeFal, tmp_path
     with (tmp_path / "stderr.log").open("w") as errlog:
         async with RecordingClient(stdio_server(fake_fal, tmp_path / "home", errlog)) as client:
             tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert list(tools) == [*GENERATION_TOOLS, "get_job", "list_jobs", "cancel_job", "estimate_cost"]
+    assert list(tools) == [
+        *GENERATION_TOOLS,
+        *["get_job", "list_jobs", "cancel_job", "estimate_cost", "inspect_video", "make_film", "list_films"],
+    ]
     for name in GENERATION_TOOLS:
         schema = tools[name].input_schema
         assert (
@@ -102,3 +107,35 @@ async def test_a_job_over_stdio_survives_a_server_restart(fake_fal: FakeFal, tmp
     assert [b.mime_type for b in second.content if isinstance(b, ResourceLink)] == ["video/mp4", "video/mp4"]
     log = log_path.read_text()
     assert "submitted to fal" in log and CANARY_KEY not in log
+
+
+async def test_with_no_key_shots_chain_and_join_into_a_film_over_stdio(tmp_path: Path):
+    """Three free preview shots, each from the last frame of the one before, checked, then joined."""
+    env = subprocess_env(tmp_path, SEEDANCE_WAIT_SECONDS="120")
+    params = StdioServerParameters(command=command(), env=env)
+    shots: list[dict[str, Any]] = []
+    with (tmp_path / "stderr.log").open("w") as errlog:
+        async with RecordingClient(stdio_client(params, errlog=errlog)) as client:
+            first = {"prompt": "A lighthouse at dusk, slow push-in", "resolution": "480p", "duration": "4"}
+            result = await client.call_tool("generate_text_video", first)
+            for prompt in ("The beam sweeps the sea, pan right", "Rain begins, zoom out"):
+                assert result.structured_content is not None and result.structured_content["status"] == "completed"
+                shots.append(result.structured_content)
+                image = f"seedance://jobs/{shots[-1]['request_id']}/frames/last"
+                arguments = {"prompt": prompt, "image_url": image, "resolution": "480p", "duration": "4"}
+                result = await client.call_tool("animate_image", arguments)
+            assert result.structured_content is not None and result.structured_content["status"] == "completed"
+            shots.append(result.structured_content)
+            ids = [shot["request_id"] for shot in shots]
+            inspected = await client.call_tool("inspect_video", {"request_id": ids[1]})
+            made = await client.call_tool("make_film", {"request_ids": ids, "title": "Lighthouse"})
+            film = made.structured_content
+            assert film is not None, made
+            blob = (await client.read_resource(film["film_uri"])).contents[0]
+    assert all(shot["preview"] for shot in shots)
+    assert any(block.type == "image" and block.mime_type == "image/jpeg" for block in inspected.content)
+    saved = Path(film["saved_path"])
+    assert saved.parent == tmp_path / "videos" and saved.with_suffix(".json").is_file()
+    assert film["duration"] == pytest.approx(12.0, abs=3 / 24)
+    assert json.loads(saved.with_suffix(".json").read_text())["film_id"] == film["film_id"]
+    assert base64.b64decode(getattr(blob, "blob", "")) == saved.read_bytes()
