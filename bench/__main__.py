@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import card, concurrency, latency, overhead, render, startup, upstream
+from bench import card, concurrency, film, latency, overhead, render, startup, upstream
 from bench.fake import fake_fal
 
 
@@ -73,6 +73,11 @@ def main() -> None:
         )
     section("overhead", f"6. Round trips over stdio (median of {overhead.CALLS})", overhead.measure)
     section("render", f"7. Preview render, {render.SECONDS} s clip (median of {render.RUNS})", render.measure)
+    section(
+        "film",
+        f"9. make_film of {film.CLIPS} clips of {film.SECONDS} s at 720p, and inspect_video (median of {film.RUNS})",
+        film.measure,
+    )
     results["total_seconds"] = round(time.monotonic() - began)
     args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"took {results['total_seconds']} s; wrote {args.json}")
