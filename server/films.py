@@ -6,7 +6,6 @@ same film again returns the one already made rather than joining twice.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import anyio
 import anyio.to_thread
-from mcp.types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
+from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
 from server.errors import InvalidArguments, Problem, VideoUnavailable
@@ -25,7 +24,7 @@ from server.ledger import FilmRecord, JobRecord
 from server.saving import dated_name
 from server.state import AppState
 from server.video import Transition
-from server.views import CostRange, dollars, job_view
+from server.views import CostRange, dollars, job_view, on_this_computer
 
 FILM_URI = "seedance://films/{film_id}"
 FILMS_URI = "seedance://films"
@@ -185,20 +184,5 @@ def film_result(film: FilmRecord) -> CallToolResult:
             size=path.stat().st_size if path.is_file() else None,
         ),
     ]
-    if path.is_file():
-        content.append(
-            ResourceLink(
-                type="resource_link",
-                uri=path.as_uri(),
-                name=path.name,
-                title=f"{view.title or 'Film'}, saved on this computer",
-                mime_type="video/mp4",
-                size=path.stat().st_size,
-            )
-        )
-    poster = Path(view.poster_path) if view.poster_path else None
-    if poster is not None and poster.is_file():
-        content.append(
-            ImageContent(type="image", data=base64.b64encode(poster.read_bytes()).decode(), mime_type="image/jpeg")
-        )
+    content += on_this_computer(view.saved_path, view.poster_path, view.title or "Film")
     return CallToolResult(content=content, structured_content=view.model_dump(mode="json"))

@@ -215,6 +215,28 @@ REUSED_NOTE = (
 )
 
 
+def on_this_computer(saved_path: str | None, poster_path: str | None, title: str) -> list[ContentBlock]:
+    """A link to the saved MP4 and the poster as an image, for whichever of the two is on disk."""
+    blocks: list[ContentBlock] = []
+    saved = Path(saved_path) if saved_path else None
+    if saved is not None and saved.is_file():
+        blocks.append(
+            ResourceLink(
+                type="resource_link",
+                uri=saved.as_uri(),
+                name=saved.name,
+                title=f"{title}, saved on this computer",
+                mime_type="video/mp4",
+                size=saved.stat().st_size,
+            )
+        )
+    poster = Path(poster_path) if poster_path else None
+    if poster is not None and poster.is_file():
+        data = base64.b64encode(poster.read_bytes()).decode()
+        blocks.append(ImageContent(type="image", data=data, mime_type="image/jpeg"))
+    return blocks
+
+
 def job_result(record: JobRecord, *, reused: bool = False, note: str | None = None) -> CallToolResult:
     """The tool result for a job: text, a resource_link to the video when there is one, structured content.
 
@@ -236,22 +258,7 @@ def job_result(record: JobRecord, *, reused: bool = False, note: str | None = No
                 size=view.video.file_size,
             )
         )
-        saved = Path(view.video.saved_path) if view.video.saved_path else None
-        if saved is not None and saved.is_file():
-            content.append(
-                ResourceLink(
-                    type="resource_link",
-                    uri=saved.as_uri(),
-                    name=saved.name,
-                    title=f"{title}, saved on this computer",
-                    mime_type="video/mp4",
-                    size=saved.stat().st_size,
-                )
-            )
-        poster = Path(view.video.poster_path) if view.video.poster_path else None
-        if poster is not None and poster.is_file():
-            data = base64.b64encode(poster.read_bytes()).decode()
-            content.append(ImageContent(type="image", data=data, mime_type="image/jpeg"))
+        content += on_this_computer(view.video.saved_path, view.video.poster_path, title)
     return CallToolResult(
         content=content,
         structured_content=view.model_dump(mode="json"),
