@@ -7,6 +7,7 @@ policy mistake shows. Screenshots go to pytest's temporary folder, or to the fol
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -166,6 +167,36 @@ def test_another_take_asks_with_the_price_then_starts_exactly_one_new_job(
     assert {key: sent[key] for key in arguments} == arguments  # the same arguments, as a new job
     told = host.wait_event("update-model-context")
     assert second in told[0]["params"]["content"][0]["text"]
+
+
+def test_continue_from_the_last_frame_asks_the_price_then_starts_the_next_shot_on_it(
+    open_host: OpenHost, tmp_path: Path
+):
+    host = open_host(SEEDANCE_PROVIDER="local")
+    arguments = {"prompt": "a paper boat on a pond, slow push-in", "duration": "4", "resolution": "480p"}
+    result = host.call("generate_text_video", arguments)
+    first = result["structuredContent"]["request_id"]
+    host.open("generate_text_video", arguments, result)
+    host.wait(video_state("data:"))
+
+    host.click("#continue")
+    host.wait("!document.getElementById('next').hidden")
+    host.eval("document.getElementById('next-prompt').value = 'the boat drifts under a bridge'")
+    host.click("#next-go")
+    question = host.wait("!document.getElementById('ask').hidden && document.getElementById('ask-text').textContent")
+    assert "last frame" in question and "free offline preview" in question
+    assert submits(tmp_path / "home") == 1  # asking costs nothing
+    host.click("#ask-yes")
+    second = host.wait(f"(v => v && v !== {first!r} && v)(document.getElementById('request-id').value)")
+    host.wait(video_state("data:"))
+    job = host.call("get_job", {"request_id": second})["structuredContent"]
+    assert job["mode"] == "image-to-video" and job["status"] == "completed"
+    with sqlite3.connect(tmp_path / "home" / "jobs.sqlite3") as db:
+        sent = json.loads(db.execute("SELECT arguments FROM jobs WHERE request_id = ?", (second,)).fetchone()[0])
+    assert sent["prompt"] == "the boat drifts under a bridge"
+    assert sent["image_url"].endswith(f"/frames/{first}-last.png")  # the first job's last frame, taken locally
+    told = host.wait_event("update-model-context")
+    assert second in told[-1]["params"]["content"][0]["text"]
 
 
 def test_the_card_follows_the_hosts_theme_and_fits_a_narrow_chat(

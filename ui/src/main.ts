@@ -49,6 +49,7 @@ function buttons(): void {
     button.disabled = busy;
   };
   toggle("again", done && job?.arguments !== undefined && job.mode in TOOL_FOR_MODE && !!host.serverTools);
+  toggle("continue", job?.status === "completed" && !!host.serverTools);
   toggle("cancel", job !== undefined && !done && !!host.serverTools);
   toggle("open", job?.status === "completed" && /^https?:\/\//.test(url) && !!host.openLinks);
   toggle("download", job?.status === "completed" && !!host.downloadFile);
@@ -209,6 +210,57 @@ async function anotherTake(): Promise<void> {
   adopt(next);
 }
 
+/** Ask what happens next, then price and start an animate_image shot from this video's last frame. */
+function openNext(): void {
+  const form = el("next");
+  form.hidden = false;
+  el<HTMLTextAreaElement>("next-prompt").focus();
+}
+
+async function continueShot(): Promise<void> {
+  const shown = job;
+  const prompt = el<HTMLTextAreaElement>("next-prompt").value.trim();
+  if (!shown || shown.status !== "completed") return;
+  if (!prompt) throw new Error("Write what happens in the next shot first.");
+  const options = shown.arguments ?? {};
+  const duration = String(options.duration ?? "auto");
+  const resolution = options.resolution ?? "720p";
+  const estimate = await app.callServerTool({
+    name: "estimate_cost",
+    arguments: { mode: "image-to-video", tier: shown.tier, resolution, duration, aspect_ratio: "auto" },
+  });
+  if (estimate.isError) throw new Error(textOf(estimate));
+  const cost = estimate.structuredContent as { min_usd: number; max_usd: number; provider: string; preview: boolean };
+  const range = dollars({ min: cost.min_usd, max: cost.max_usd });
+  const question = cost.preview
+    ? `The next shot, from this video's last frame, is a free offline preview (${range} on fal). Make it?`
+    : `The next shot, from this video's last frame, costs ${range} on ${hostName(cost.provider)}, billed to your account. Generate it?`;
+  if (!(await ask(question, cost.preview ? "Make preview" : `Generate for ${range}`, "Not now"))) return;
+  const result = await app.callServerTool({
+    name: "animate_image",
+    arguments: {
+      prompt,
+      image_url: `seedance://jobs/${shown.request_id}/frames/last`,
+      resolution,
+      duration,
+      generate_audio: options.generate_audio ?? true,
+      tier: shown.tier,
+      confirm_cost: true,
+      wait_seconds: 0,
+    },
+  });
+  const next = result.structuredContent as unknown as Job | undefined;
+  if (!next?.request_id) throw new Error(textOf(result) || "No new job was started.");
+  el("next").hidden = true;
+  input = next.arguments ?? {};
+  poster(undefined);
+  await context(
+    `The user continued Seedance job ${shown.request_id} from its card: job ${next.request_id} starts on its last ` +
+      `frame, with the prompt: ${prompt}`,
+  );
+  adopt(next);
+}
+
 async function cancel(): Promise<void> {
   const shown = job;
   if (!shown || finished(shown)) return;
@@ -286,6 +338,11 @@ app.onhostcontextchanged = theme;
 
 el("again").onclick = () => void action(anotherTake);
 el("cancel").onclick = () => void action(cancel);
+el("continue").onclick = openNext;
+el("next-close").onclick = () => {
+  el("next").hidden = true;
+};
+el("next-go").onclick = () => void action(continueShot);
 el("download").onclick = () => void action(download);
 el("copy").onclick = () => void copyId();
 el("open").onclick = () =>
