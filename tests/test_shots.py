@@ -148,3 +148,18 @@ async def test_a_job_whose_video_is_gone_is_refused_with_what_to_do(settings: Se
     text = text_of(result)
     assert result.is_error and "`image_url`" in text and "could not be downloaded" in text, text
     assert fake_fal.count("submit") == 0 and fake_fal.uploads == []
+
+
+async def test_a_time_past_the_end_is_refused_when_only_the_file_knows_the_length(
+    settings: Settings, fake_fal: FakeFal, clip: bytes, tmp_path: Path
+):
+    video = tmp_path / "made.mp4"
+    video.write_bytes(clip)
+    add_job(settings, "unmeasured", "completed", {"url": video.as_uri()})  # no duration in the ledger
+    async with connect(settings) as client:
+        late = await client.call_tool(
+            "animate_image", {"prompt": "Next", "image_url": "seedance://jobs/unmeasured/frames/9.5"}
+        )
+    text = text_of(late)
+    assert late.is_error and "`image_url`" in text and "lasts 4 s, so it has no frame at 9.5 s" in text, text
+    assert fake_fal.count("submit") == 0 and fake_fal.uploads == []

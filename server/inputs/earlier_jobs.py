@@ -15,7 +15,7 @@ import anyio.to_thread
 from server.errors import InvalidArguments, VideoUnavailable
 from server.inputs.files import LocalFile
 from server.inputs.formats import MAX_BYTES, MB, SLOTS
-from server.inputs.references import PREFIX, FindJob, JobReference, check, parse
+from server.inputs.references import PREFIX, FindJob, JobReference, check, check_time, parse
 from server.ledger import JobRecord
 
 LocalCopy = Callable[[JobRecord], Awaitable[Path]]
@@ -34,8 +34,11 @@ def references(arguments: Mapping[str, object]) -> list[JobReference]:
 
 
 def _write_frame(video: Path, reference: JobReference, target: Path) -> Path:
+    from server.video.facts import read_facts
     from server.video.frames import frame
 
+    if isinstance(reference.frame, float):
+        check_time(reference, read_facts(video).duration)  # the ledger may not know the length; the file does
     if not target.is_file():
         picture = frame(video, "last" if reference.frame is None else reference.frame)
         part = target.with_name(target.name + ".part")

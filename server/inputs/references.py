@@ -88,13 +88,19 @@ def check(reference: JobReference, find: FindJob) -> JobRecord:
             'use a completed job from list_jobs(status="completed")',
         )
     duration = (record.result or {}).get("duration")
-    if isinstance(reference.frame, float) and isinstance(duration, int | float) and reference.frame > duration:
+    if isinstance(duration, int | float):
+        check_time(reference, duration)
+    return record
+
+
+def check_time(reference: JobReference, duration: float) -> None:
+    """Refuse a time past the end of a video that lasts `duration` seconds."""
+    if isinstance(reference.frame, float) and reference.frame > duration:
         raise InvalidArguments(
-            field,
-            f"job {request_id}'s video lasts {duration:g} s, so it has no frame at {reference.frame:g} s",
+            reference.field,
+            f"job {reference.request_id}'s video lasts {duration:g} s, so it has no frame at {reference.frame:g} s",
             f"pick a time from 0 to {duration:g}, or use /frames/last",
         )
-    return record
 
 
 def reference_problem(field: str, value: str, find: FindJob) -> Problem | None:
