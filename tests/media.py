@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageOps
 
 from server.file_urls import local_path
+from server.video.frames import picture as rgb
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def probe(path: Path) -> Probe:
     with av.open(str(path)) as container:
         video = container.streams.video[0]
         codecs = {str(stream.type): stream.codec_context.name for stream in container.streams}
-        frames = [frame.to_image() for frame in container.decode(video=0)]
+        frames = [rgb(frame) for frame in container.decode(video=0)]
         duration = float(container.duration or 0) / av.time_base
         return Probe(
             codecs=codecs,
@@ -78,10 +79,7 @@ def difference(frame: Image.Image, png: bytes) -> float:
 def frames_of(path: Path) -> list[tuple[float, NDArray[np.uint8]]]:
     """Every decoded frame, as RGB, with its time."""
     with av.open(str(path)) as container:
-        return [
-            (frame.time or 0.0, np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8))
-            for frame in container.decode(video=0)
-        ]
+        return [(frame.time or 0.0, np.asarray(rgb(frame), dtype=np.uint8)) for frame in container.decode(video=0)]
 
 
 def video_packets(path: Path) -> list[bytes]:

@@ -68,6 +68,9 @@ async def test_a_chain_of_preview_shots_starts_each_shot_on_the_previous_last_fr
         join = mean_difference(before[-1][1], after[0][1])
         within = mean_difference(before[0][1], before[-1][1])  # how much one shot moves from start to end
         assert join < 2.0 < within, (join, within)  # the next shot starts where the last one ended
+        top = before[-1][1].shape[0] // 2  # above the preview's label, which each shot burns in again
+        drift = float(after[0][1][:top].mean()) - float(before[-1][1][:top].mean())
+        assert abs(drift) < 0.3, drift  # no darker at each join: a long chain keeps its colours
 
 
 async def test_a_frame_is_uploaded_to_a_paid_host_like_a_local_file(settings: Settings, fake_fal: FakeFal):

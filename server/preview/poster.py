@@ -8,6 +8,8 @@ from pathlib import Path
 import av
 from PIL import Image
 
+from server.video.frames import picture
+
 MAX_BYTES = 200 * 1024
 MAX_SIDE = 640
 
@@ -18,7 +20,7 @@ def write_poster(video: Path, poster: Path) -> None:
         target = float(container.duration or 0) / av.time_base / 3
         picked: Image.Image | None = None
         for frame in container.decode(stream):  # decoded one at a time: memory stays at one frame
-            picked = frame.to_image()  # type: ignore[no-untyped-call]
+            picked = picture(frame)
             if frame.time is not None and frame.time >= target:
                 break
     if picked is None:

@@ -25,6 +25,7 @@ from PIL import Image
 
 from server.video import Transition
 from server.video.clips import Clip, read_clip
+from server.video.frames import picture as rgb
 
 Method = Literal["stream copy", "re-encode"]
 
@@ -183,7 +184,7 @@ def _pictures(clip: Clip, size: tuple[int, int]) -> Iterator[tuple[float, Callab
                     same = frame.reformat(format="yuv420p")
                     same.pict_type = PictureType.NONE  # the encoder picks its own frame types
                     return same
-                picture = frame.to_image()  # type: ignore[no-untyped-call]
+                picture = rgb(frame)
                 if clip.size != size:
                     canvas = Image.new("RGB", size)
                     canvas.paste(picture.resize(fitted, Image.Resampling.BICUBIC), corner)
