@@ -15,20 +15,20 @@ from mcp.shared.subscriptions import ResourceUpdated
 
 import tools
 from server import __version__
-from server.arguments import argument_checker
 from server.card import card_resource
 from server.card.visibility import hide_app_only_tools
-from server.http_client import LazyClient
-from server.jobs import JobTracker
-from server.ledger import JobRecord, Ledger
-from server.legacy_subscriptions import LegacySubscriptions
+from server.inputs.arguments import argument_checker
+from server.jobs.ledger import JobRecord, Ledger
+from server.jobs.tracker import JobTracker
+from server.jobs.views import JOB_URI
+from server.media.saving import Keeper
 from server.prompts import PROMPTS
 from server.providers.registry import create_providers, media_origins
 from server.resources import JOBS_URI, register_film_resources, register_resources
-from server.saving import Keeper
 from server.settings import Settings
 from server.state import AppState
-from server.views import JOB_URI
+from server.transport.http_client import LazyClient
+from server.transport.legacy_subscriptions import LegacySubscriptions
 
 logger = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request drowns the job log
     server = build_server(settings)
     if args.http:
-        from server.http import serve
+        from server.transport.http import serve
 
         serve(server, settings, args.host, args.port)
     else:

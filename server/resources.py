@@ -12,11 +12,11 @@ import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
-from server.file_urls import stored_video
-from server.films import FILMS_URI, film_view
-from server.ledger import JobRecord, Ledger
+from server.jobs.ledger import JobRecord, Ledger
+from server.jobs.views import job_detail, job_view
+from server.media.file_urls import stored_video
+from server.media.films import FILMS_URI, film_view
 from server.state import AppState
-from server.views import job_detail, job_view
 
 JOBS_URI = "seedance://jobs"
 RECENT_LIMIT = 50

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from server.media.saving import default_output_dir
 from server.providers.retry import RetryPolicy
-from server.saving import default_output_dir
 
 ProviderName = Literal["fal", "runflow", "ark", "local"]
 PROVIDERS: tuple[ProviderName, ...] = ("fal", "runflow", "ark", "local")  # also the order keys are looked for

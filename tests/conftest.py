@@ -17,7 +17,7 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.types import CallToolResult, ReadResourceResult, TextContent
 
 from server.app import build_server
-from server.ledger import Ledger
+from server.jobs.ledger import Ledger
 from server.preview.render import RenderSpec, render
 from server.providers.retry import RetryPolicy
 from server.settings import Settings

@@ -10,7 +10,7 @@ from typing import Protocol
 import anyio
 from mcp.types import CallToolResult
 
-from server.ledger import Ledger
+from server.jobs.ledger import Ledger
 from server.settings import Settings
 from tests.conftest import connect
 

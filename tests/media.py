@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageOps
 
-from server.file_urls import local_path
+from server.media.file_urls import local_path
 from server.video.frames import picture as rgb
 
 

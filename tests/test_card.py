@@ -22,7 +22,7 @@ from PIL import Image
 
 from server.card import CARD_URI
 from server.card.video import CHUNK_BYTES
-from server.file_urls import local_path
+from server.media.file_urls import local_path
 from server.settings import Settings
 from tests.conftest import CANARY_KEY, RecordingClient, connect, subprocess_env, text_of
 from tests.fake_fal import FakeFal, Phase

@@ -10,7 +10,7 @@ import dataclasses
 
 import pytest
 
-from server.saving import DOWNLOAD_ATTEMPTS
+from server.media.saving import DOWNLOAD_ATTEMPTS
 from server.settings import Settings
 from tests.conftest import connect, text_of
 from tests.fake_fal import FakeFal, Phase

@@ -12,7 +12,7 @@ import dataclasses
 
 import pytest
 
-from server.saving import DOWNLOAD_ATTEMPTS
+from server.media.saving import DOWNLOAD_ATTEMPTS
 from server.settings import Settings
 from tests.conftest import text_of
 from tests.fake_hosts import FakeHost, Step

@@ -12,7 +12,7 @@ import httpx2
 import pytest
 from mcp.client.streamable_http import streamable_http_client
 
-from server.http import allowed_hosts
+from server.transport.http import allowed_hosts
 from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env
 from tests.fake_fal import FakeFal
 from tests.test_stdio import command

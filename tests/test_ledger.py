@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from server.ledger import MIGRATIONS, Ledger
+from server.jobs.ledger import MIGRATIONS, Ledger
 
 EXPECTED_JOB_COLUMNS = [
     "request_id",

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from mcp.types import ImageContent, ResourceLink
 
-from server.ledger import Ledger
+from server.jobs.ledger import Ledger
+from server.jobs.views import JobView
 from server.settings import Settings
-from server.views import JobView
 from tests.conftest import CANARY_KEY, ProgressLog, connect, read_json, text_of
 from tests.fake_hosts import FakeArk, FakeRunflow
 from tests.hosts import Host

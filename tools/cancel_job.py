@@ -8,8 +8,8 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
+from server.jobs.views import JobView, job_result
 from server.state import app_state
-from server.views import JobView, job_result
 from tools.define import define
 from tools.errors import tool_errors
 

@@ -22,8 +22,8 @@ from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field, ValidationError
 
 from server.errors import SeedanceError
-from server.pricing import Estimate
-from server.views import dollars
+from server.jobs.views import dollars
+from server.money.pricing import Estimate
 
 ApprovedBy = Literal["user", "confirm_cost"]
 QUESTION_KEY = "approve_cost"

@@ -9,11 +9,11 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from server import pricing
-from server.catalog import MAX_REFERENCE_VIDEO_SECONDS, MIN_REFERENCE_VIDEO_SECONDS, Mode, endpoint_id
 from server.errors import InvalidArguments
+from server.inputs.catalog import MAX_REFERENCE_VIDEO_SECONDS, MIN_REFERENCE_VIDEO_SECONDS, Mode, endpoint_id
+from server.jobs.views import dollars
+from server.money import pricing
 from server.state import app_state
-from server.views import dollars
 from tools.define import define
 from tools.errors import tool_errors
 from tools.params import AspectRatioParam, DurationParam, ResolutionParam, TierParam

@@ -9,7 +9,7 @@ from mcp.types import CallToolResult
 from mcp_types import InputRequiredResult
 
 from server.card import card_meta
-from server.views import JobView
+from server.jobs.views import JobView
 from tools.define import define
 from tools.generation import ANNOTATIONS, api_arguments, generate
 from tools.params import (

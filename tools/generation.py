@@ -14,15 +14,15 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from mcp_types import InputRequiredResult
 
-from server import pricing
-from server.budget import check_limits
-from server.catalog import AspectRatio, Duration, Mode, Resolution, Tier
 from server.inputs import check_media
+from server.inputs.catalog import AspectRatio, Duration, Mode, Resolution, Tier
 from server.inputs.earlier_jobs import resolve
-from server.progress import ProgressReporter
+from server.jobs.progress import ProgressReporter
+from server.jobs.views import job_result
+from server.media.uploads import stage
+from server.money import pricing
+from server.money.budget import check_limits
 from server.state import app_state
-from server.uploads import stage
-from server.views import job_result
 from tools.cost_approval import AnswerNeeded, ApprovedBy, approve, question
 from tools.errors import tool_errors
 

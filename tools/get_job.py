@@ -9,9 +9,9 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from server.card import card_meta
-from server.progress import ProgressReporter
+from server.jobs.progress import ProgressReporter
+from server.jobs.views import JobView, job_result
 from server.state import app_state
-from server.views import JobView, job_result
 from tools.define import define
 from tools.errors import tool_errors
 from tools.params import WaitSeconds

@@ -8,9 +8,9 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from server.films import FilmView, film_view
+from server.jobs.views import dollars
+from server.media.films import FilmView, film_view
 from server.state import app_state
-from server.views import dollars
 from tools.define import define
 
 

@@ -8,9 +8,9 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from server.catalog import JobStatus
+from server.inputs.catalog import JobStatus
+from server.jobs.views import JobList, dollars, job_view
 from server.state import app_state
-from server.views import JobList, dollars, job_view
 from tools.define import define
 
 

@@ -10,10 +10,10 @@ from mcp_types import InputRequiredResult
 from pydantic import Field
 
 from server.card import card_meta
-from server.catalog import MAX_AUDIOS, MAX_FILES, MAX_IMAGES, MAX_VIDEOS
 from server.errors import InvalidArguments
+from server.inputs.catalog import MAX_AUDIOS, MAX_FILES, MAX_IMAGES, MAX_VIDEOS
+from server.jobs.views import JobView
 from server.prompts import reference_names
-from server.views import JobView
 from tools.define import define
 from tools.errors import tool_errors
 from tools.generation import ANNOTATIONS, api_arguments, generate

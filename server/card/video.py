@@ -14,8 +14,8 @@ import anyio
 import httpx2
 
 from server.errors import VideoUnavailable
-from server.file_urls import stored_video
-from server.ledger import JobRecord
+from server.jobs.ledger import JobRecord
+from server.media.file_urls import stored_video
 
 CHUNK_BYTES = 576 * 1024  # a multiple of 3, so the pieces' base64 joins into one; 768 KiB of base64 a piece
 FETCH_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)

@@ -16,7 +16,7 @@ from server.errors import InvalidArguments, VideoUnavailable
 from server.inputs.files import LocalFile
 from server.inputs.formats import MAX_BYTES, MB, SLOTS
 from server.inputs.references import PREFIX, FindJob, JobReference, check, check_time, parse
-from server.ledger import JobRecord
+from server.jobs.ledger import JobRecord
 
 LocalCopy = Callable[[JobRecord], Awaitable[Path]]
 

@@ -15,7 +15,7 @@ from typing import Literal
 
 from server.errors import InvalidArguments, Problem
 from server.inputs.formats import slot_kind
-from server.ledger import JobRecord
+from server.jobs.ledger import JobRecord
 
 PREFIX = "seedance://"
 PATTERN = re.compile(r"^seedance://jobs/(?P<id>[A-Za-z0-9._-]+)(?:/frames/(?P<frame>first|last|\d+(?:\.\d+)?))?$")

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx2
 
-from server.catalog import Mode, Tier
 from server.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -26,6 +25,7 @@ from server.errors import (
     ProviderUnavailable,
     RequestRejected,
 )
+from server.inputs.catalog import Mode, Tier
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
 from server.providers.task_api import PolledHost, number
 

@@ -9,8 +9,8 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from server.card import app_only_meta
+from server.jobs.views import CardJob, card_view, job_result
 from server.state import app_state
-from server.views import CardJob, card_view, job_result
 from tools.card import READS
 from tools.define import define
 from tools.errors import tool_errors

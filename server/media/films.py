@@ -20,11 +20,11 @@ from pydantic import BaseModel, Field
 
 from server.errors import InvalidArguments, Problem, VideoUnavailable
 from server.inputs.references import JobReference, check
-from server.ledger import FilmRecord, JobRecord
-from server.saving import dated_name
+from server.jobs.ledger import FilmRecord, JobRecord
+from server.jobs.views import CostRange, dollars, job_view, on_this_computer
+from server.media.saving import dated_name
 from server.state import AppState
 from server.video import Transition
-from server.views import CostRange, dollars, job_view, on_this_computer
 
 FILM_URI = "seedance://films/{film_id}"
 FILMS_URI = "seedance://films"

@@ -20,7 +20,6 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
-from server.catalog import JobStatus, Mode, Tier, endpoint_id
 from server.errors import (
     JobCancelled,
     JobFailed,
@@ -30,11 +29,12 @@ from server.errors import (
     SeedanceError,
     SubmitUncertain,
 )
-from server.ledger import JobRecord, Ledger
+from server.inputs.catalog import JobStatus, Mode, Tier, endpoint_id
+from server.jobs.ledger import JobRecord, Ledger
+from server.media.saving import Kept
 from server.providers.base import Provider, StatusUpdate
 from server.providers.base import Submission as ProviderSubmission
 from server.providers.registry import Providers
-from server.saving import Kept
 
 logger = logging.getLogger(__name__)
 

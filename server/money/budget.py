@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from server.errors import InvalidArguments
-from server.ledger import Ledger
-from server.pricing import Estimate
+from server.jobs.ledger import Ledger
+from server.jobs.views import dollars
+from server.money.pricing import Estimate
 from server.settings import Settings
-from server.views import dollars
 
 
 def start_of_day() -> float:

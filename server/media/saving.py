@@ -22,8 +22,8 @@ import anyio.to_thread
 import httpx2
 
 from server.errors import VideoUnavailable
-from server.file_urls import local_path, stored_video
-from server.ledger import JobRecord
+from server.jobs.ledger import JobRecord
+from server.media.file_urls import local_path, stored_video
 from server.providers.retry import RETRYABLE_STATUS, RetryPolicy
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from server.catalog import TERMINAL_STATUSES, JobStatus, Mode, Tier
+from server.inputs.catalog import TERMINAL_STATUSES, JobStatus, Mode, Tier
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
 migration = MIGRATIONS.append
@@ -141,7 +141,7 @@ class FilmRecord:
     request_ids: list[str]
     transition: str
     path: str
-    facts: dict[str, Any]  # method, sound, duration, size, poster, cost: see server/films.py
+    facts: dict[str, Any]  # method, sound, duration, size, poster, cost: see server/media/films.py
     created_at: float
 
     @classmethod

@@ -10,10 +10,10 @@ from pathlib import Path
 from mcp.types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
-from server.catalog import FRAME_SIZES, JobStatus, Mode, Tier
-from server.ledger import JobEvent, JobRecord
-from server.pricing import PRICE_LISTS
-from server.progress import describe
+from server.inputs.catalog import FRAME_SIZES, JobStatus, Mode, Tier
+from server.jobs.ledger import JobEvent, JobRecord
+from server.jobs.progress import describe
+from server.money.pricing import PRICE_LISTS
 
 JOB_URI = "seedance://jobs/{request_id}"
 

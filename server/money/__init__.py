@@ -1,0 +1,1 @@
+"""Money: what a job costs and the limits it must fit before it is submitted."""

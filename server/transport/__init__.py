@@ -1,0 +1,1 @@
+"""Serving over HTTP, and the HTTP client the providers share."""
