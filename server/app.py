@@ -18,7 +18,7 @@ from server import __version__
 from server.card import card_resource
 from server.card.visibility import hide_app_only_tools
 from server.inputs.arguments import argument_checker
-from server.jobs.ledger import JobRecord, Ledger
+from server.jobs.ledger import JobRecord, open_ledger
 from server.jobs.tracker import JobTracker
 from server.jobs.views import JOB_URI
 from server.media.saving import Keeper
@@ -79,35 +79,35 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
 
     @asynccontextmanager
     async def lifespan(server: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        ledger = Ledger(settings.ledger_path)
-        try:
-            async with LazyClient(limits=HTTP_LIMITS) as http, anyio.create_task_group() as tg:
-                providers = create_providers(settings, http, tg)
-                keeper = Keeper(http, settings.output_dir, settings.posters_dir, settings.fal_timeout, settings.retry)
-                tracker = JobTracker(
-                    ledger,
-                    providers,
-                    tg,
-                    on_finished=job_finished,
-                    dedup_seconds=settings.dedup_seconds,
-                    keep=keeper.keep,
-                )
-                ref.current = AppState(settings=settings, ledger=ledger, tracker=tracker, http=http, keeper=keeper)
-                ready = "" if providers.active in providers.available else " (missing FAL_KEY)"
-                logger.info(
-                    "seedance-mcp %s ready: provider=%s%s ledger=%s",
-                    __version__,
-                    providers.active,
-                    ready,
-                    settings.ledger_path,
-                )
-                try:
-                    yield ref.current
-                finally:
-                    ref.current = None
-                    tg.cancel_scope.cancel()
-        finally:
-            ledger.close()
+        async with (
+            open_ledger(settings) as ledger,
+            LazyClient(limits=HTTP_LIMITS) as http,
+            anyio.create_task_group() as tg,
+        ):
+            providers = create_providers(settings, http, tg)
+            keeper = Keeper(http, settings.output_dir, settings.posters_dir, settings.fal_timeout, settings.retry)
+            tracker = JobTracker(
+                ledger,
+                providers,
+                tg,
+                on_finished=job_finished,
+                dedup_seconds=settings.dedup_seconds,
+                keep=keeper.keep,
+            )
+            ref.current = AppState(settings=settings, ledger=ledger, tracker=tracker, http=http, keeper=keeper)
+            ready = "" if providers.active in providers.available else " (missing FAL_KEY)"
+            logger.info(
+                "seedance-mcp %s ready: provider=%s%s ledger=%s",
+                __version__,
+                providers.active,
+                ready,
+                ledger.description,
+            )
+            try:
+                yield ref.current
+            finally:
+                ref.current = None
+                tg.cancel_scope.cancel()
 
     mcp = MCPServer(
         "seedance-mcp",

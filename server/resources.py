@@ -32,7 +32,7 @@ def register_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> No
         mime_type="application/json",
     )
     async def recent_jobs() -> str:
-        views = [job_view(record).model_dump(mode="json") for record in state().ledger.recent(RECENT_LIMIT)]
+        views = [job_view(record).model_dump(mode="json") for record in await state().ledger.recent(RECENT_LIMIT)]
         return json.dumps(views, indent=2)
 
     @mcp.resource(
@@ -44,8 +44,8 @@ def register_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> No
     )
     async def job(request_id: str) -> str:
         ledger = state().ledger
-        record = _find(ledger, request_id)
-        return job_detail(record, ledger.events(request_id)).model_dump_json(indent=2)
+        record = await _find(ledger, request_id)
+        return job_detail(record, await ledger.events(request_id)).model_dump_json(indent=2)
 
     @mcp.resource(
         JOBS_URI + "/{request_id}/video",
@@ -55,7 +55,7 @@ def register_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> No
         mime_type="video/mp4",
     )
     async def job_video(request_id: str) -> bytes:
-        record = _find(state().ledger, request_id)
+        record = await _find(state().ledger, request_id)
         result = record.result or {}
         url = str(result.get("url", ""))
         if not record.finished or not url:
@@ -75,7 +75,7 @@ def register_film_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) 
         mime_type="application/json",
     )
     async def recent_films() -> str:
-        views = [film_view(film).model_dump(mode="json") for film in state().ledger.films(RECENT_LIMIT)]
+        views = [film_view(film).model_dump(mode="json") for film in await state().ledger.films(RECENT_LIMIT)]
         return json.dumps(views, indent=2)
 
     @mcp.resource(
@@ -86,7 +86,7 @@ def register_film_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) 
         mime_type="video/mp4",
     )
     async def film(film_id: str) -> bytes:
-        record = state().ledger.film(film_id)
+        record = await state().ledger.film(film_id)
         if record is None:
             raise ResourceNotFoundError(f"No film {film_id!r} in the ledger; see {FILMS_URI} for recent films.")
         return await _read_video(Path(record.path), f"Film {film_id}", record.path)
@@ -101,8 +101,8 @@ async def _read_video(path: Path, what: str, elsewhere: str) -> bytes:
     return await anyio.Path(path).read_bytes()
 
 
-def _find(ledger: Ledger, request_id: str) -> JobRecord:
-    record = ledger.get(request_id)
+async def _find(ledger: Ledger, request_id: str) -> JobRecord:
+    record = await ledger.get(request_id)
     if record is None:
         raise ResourceNotFoundError(f"No job {request_id!r} in the ledger; see {JOBS_URI} for recent jobs.")
     return record

@@ -72,6 +72,16 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return origins
 
 
+def _database_url(env: Mapping[str, str]) -> str | None:
+    url = env.get("SEEDANCE_DATABASE_URL", "").strip()
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise SystemExit(
+            "seedance-mcp: SEEDANCE_DATABASE_URL must be a PostgreSQL URL such as "
+            "postgresql://seedance@db.internal:5432/seedance; leave it unset for the embedded SQLite ledger"
+        )
+    return url or None
+
+
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return (env.get(name, "").strip() or default).rstrip("/")
 
@@ -107,6 +117,7 @@ class Settings:
     daily_budget_usd: float | None = None
     confirm_above_usd: float = DEFAULT_CONFIRM_ABOVE_USD
     media_origins: tuple[str, ...] = ()  # more origins the job card may play videos from (a proxy, a mirror)
+    database_url: str | None = field(default=None, repr=False)  # PostgreSQL, shared by replicas; None: SQLite
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -154,6 +165,7 @@ class Settings:
             daily_budget_usd=_float(env, "SEEDANCE_DAILY_BUDGET_USD", 0, 0, 1_000_000) or None,
             confirm_above_usd=_float(env, "SEEDANCE_CONFIRM_ABOVE_USD", DEFAULT_CONFIRM_ABOVE_USD, 0, 10_000),
             media_origins=_origins(env, "SEEDANCE_MEDIA_ORIGINS"),
+            database_url=_database_url(env),
         )
 
     @property

@@ -17,13 +17,14 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.types import CallToolResult, ReadResourceResult, TextContent
 
 from server.app import build_server
-from server.jobs.ledger import Ledger
+from server.jobs.ledger.sqlite import SqliteLedger
 from server.preview.render import RenderSpec, render
 from server.providers.retry import RetryPolicy
 from server.settings import Settings
 from tests.fake_fal import FakeFal
 from tests.fake_hosts import FakeArk, FakeRunflow
 from tests.hosts import ArkHost, FalHost, Host, RunflowHost
+from tests.postgres import PostgresServer, postgres_server
 
 REPO = Path(__file__).resolve().parent.parent
 CANARY_KEY = "canary-key-5f1e0d9c:0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"
@@ -106,6 +107,13 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             monkeypatch.delenv(name)
     monkeypatch.setenv("SEEDANCE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SEEDANCE_OUTPUT_DIR", str(tmp_path / "videos"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server, one per test process; each test takes a fresh database from it."""
+    with postgres_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -268,10 +276,10 @@ class ProgressLog:
         self.messages.append(message)
 
 
-def add_job(settings: Settings, request_id: str, status: str, result: dict[str, object] | None = None) -> None:
+async def add_job(settings: Settings, request_id: str, status: str, result: dict[str, object] | None = None) -> None:
     """A job as the ledger holds it, in the state a test needs, as another process of this server would write it."""
-    ledger = Ledger(settings.ledger_path)
-    ledger.add(
+    ledger = SqliteLedger(settings.ledger_path)
+    await ledger.add(
         request_id=request_id,
         provider="fal",
         endpoint="bytedance/seedance-2.0/text-to-video",
@@ -283,5 +291,5 @@ def add_job(settings: Settings, request_id: str, status: str, result: dict[str, 
         queue_position=None,
     )
     finished = time.time() if status in ("completed", "failed", "cancelled") else None
-    ledger.update(request_id, status=status, result=result, finished_at=finished)
-    ledger.close()
+    await ledger.update(request_id, status=status, result=result, finished_at=finished)
+    await ledger.close()

@@ -10,7 +10,7 @@ from typing import Protocol
 import anyio
 from mcp.types import CallToolResult
 
-from server.jobs.ledger import Ledger
+from server.jobs.ledger.sqlite import SqliteLedger
 from server.settings import Settings
 from tests.conftest import connect
 
@@ -39,22 +39,22 @@ class ReopenOnLog(logging.Handler):
             self._fake.reopen()
 
 
-def events_of(settings: Settings, result: CallToolResult) -> list[str]:
+async def events_of(settings: Settings, result: CallToolResult) -> list[str]:
     """What the ledger recorded about the job, event by event."""
     assert result.structured_content is not None
-    ledger = Ledger(settings.ledger_path)
+    ledger = SqliteLedger(settings.ledger_path)
     try:
-        return [f"{e.event}: {e.detail}" for e in ledger.events(result.structured_content["request_id"])]
+        return [f"{e.event}: {e.detail}" for e in await ledger.events(result.structured_content["request_id"])]
     finally:
-        ledger.close()
+        await ledger.close()
 
 
-def submit_outcomes(settings: Settings) -> list[str]:
-    ledger = Ledger(settings.ledger_path)
+async def submit_outcomes(settings: Settings) -> list[str]:
+    ledger = SqliteLedger(settings.ledger_path)
     try:
-        return [s.outcome for s in ledger.submissions()]
+        return [s.outcome for s in await ledger.submissions()]
     finally:
-        ledger.close()
+        await ledger.close()
 
 
 async def meet(
@@ -105,11 +105,11 @@ async def meet(
     assert fake.pending_faults(op) == [], "every injected fault must have been met"
     assert reopener.fired == (fault == "refused")
     if op == "download":
-        check_kept_whole(settings, fake, result, whole=fault != "broken-for-good")
+        await check_kept_whole(settings, fake, result, whole=fault != "broken-for-good")
     return result, alive
 
 
-def check_kept_whole(settings: Settings, fake: Fake, result: CallToolResult, *, whole: bool) -> None:
+async def check_kept_whole(settings: Settings, fake: Fake, result: CallToolResult, *, whole: bool) -> None:
     """A video is kept only whole: saved byte for byte, or not at all (no part left behind)."""
     assert settings.output_dir is not None
     folder = settings.output_dir
@@ -120,4 +120,4 @@ def check_kept_whole(settings: Settings, fake: Fake, result: CallToolResult, *, 
         assert video["saved_path"] and video["width"] and video["duration"]
     else:
         assert [p for p in saved if p.suffix in (".mp4", ".part")] == [] and video["saved_path"] is None
-        assert "could not be downloaded whole" in str(events_of(settings, result))
+        assert "could not be downloaded whole" in str(await events_of(settings, result))

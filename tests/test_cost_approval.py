@@ -9,7 +9,7 @@ import pytest
 from mcp.client.session import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
 
-from server.jobs.ledger import Ledger
+from server.jobs.ledger.sqlite import SqliteLedger
 from server.settings import Settings
 from tests.conftest import connect, text_of
 from tests.fake_fal import FakeFal
@@ -39,12 +39,12 @@ class User:
         return ElicitResult(action=self.action, content=self.content)  # type: ignore[arg-type]
 
 
-def approvals(settings: Settings, request_id: str) -> list[str | None]:
-    ledger = Ledger(settings.ledger_path)
+async def approvals(settings: Settings, request_id: str) -> list[str | None]:
+    ledger = SqliteLedger(settings.ledger_path)
     try:
-        return [event.detail for event in ledger.events(request_id) if event.event == "cost_approved"]
+        return [event.detail for event in await ledger.events(request_id) if event.event == "cost_approved"]
     finally:
-        ledger.close()
+        await ledger.close()
 
 
 async def test_without_elicitation_the_price_comes_back_and_confirm_cost_goes_ahead(
@@ -59,7 +59,7 @@ async def test_without_elicitation_the_price_comes_back_and_confirm_cost_goes_ah
     assert "Nothing was submitted" in text
     assert done.structured_content and done.structured_content["status"] == "completed", text_of(done)
     assert fake_fal.count("submit") == 1
-    assert approvals(asking, done.structured_content["request_id"]) == [
+    assert await approvals(asking, done.structured_content["request_id"]) == [
         "the model passed confirm_cost=true (the client cannot ask the user)"
     ]
 
@@ -72,7 +72,9 @@ async def test_a_client_that_can_ask_asks_the_user_with_the_price(asking: Settin
     assert done.structured_content and done.structured_content["status"] == "completed", text_of(done)
     assert len(user.questions) == 1 and "$3.02" in user.questions[0], user.questions
     assert fake_fal.count("submit") == 1
-    assert approvals(asking, done.structured_content["request_id"]) == ["the user accepted the price in the client"]
+    assert await approvals(asking, done.structured_content["request_id"]) == [
+        "the user accepted the price in the client"
+    ]
 
 
 @pytest.mark.parametrize(("action", "content"), [("decline", None), ("cancel", None), ("accept", {"approve": False})])

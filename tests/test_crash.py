@@ -23,7 +23,7 @@ import pytest
 from mcp import StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from server.jobs.ledger import Ledger
+from server.jobs.ledger.sqlite import SqliteLedger
 from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env
 from tests.fake_fal import FakeFal, Phase
 from tests.fake_hosts import FakeHost, Step
@@ -113,11 +113,11 @@ async def test_a_server_killed_at_any_point_of_a_job_loses_nothing(host: Host, t
         await run_trial(host, home, tmp_path, number, event, delay)
     assert len(trials(host)) >= 30
 
-    ledger = Ledger(home / "jobs.sqlite3")
+    ledger = SqliteLedger(home / "jobs.sqlite3")
     try:
-        known = {record.request_id for record in ledger.recent(limit=1000)}
+        known = {record.request_id for record in await ledger.recent(limit=1000)}
     finally:
-        ledger.close()
+        await ledger.close()
     db = sqlite3.connect(home / "jobs.sqlite3")
     sending = {
         json.loads(row[0])["prompt"]

@@ -107,7 +107,7 @@ async def test_a_fault_ends_in_the_right_state(
         case "uncertain":
             assert result.is_error and "may exist" in text and "force_new=true" in text, text
             assert (submits, jobs) == (1, 1), "an ambiguous submit must not be sent again"
-            assert submit_outcomes(fault_settings) == ["uncertain"]
+            assert await submit_outcomes(fault_settings) == ["uncertain"]
 
 
 async def test_a_rate_limited_submit_says_how_long_to_wait(fault_settings: Settings, fake_fal: FakeFal):

@@ -144,8 +144,8 @@ async def test_the_same_film_asked_twice_is_made_once_and_known_after_a_restart(
 
 
 async def test_make_film_refuses_shots_it_cannot_join_naming_each(local: Settings):
-    add_job(local, "running", "in_progress")
-    add_job(local, "broken", "failed")
+    await add_job(local, "running", "in_progress")
+    await add_job(local, "broken", "failed")
     async with connect(local) as client:
         good = (await shot(client, "Fine", duration="4"))["request_id"]
         result = await client.call_tool("make_film", {"request_ids": [good, "nobody", "running", "broken"]})
@@ -193,7 +193,7 @@ def moving_square(path: Path, seconds: int = 3, fps: int = 24, size: tuple[int, 
 async def test_the_contact_sheet_shows_the_frames_at_its_stated_times(local: Settings, tmp_path: Path):
     video = tmp_path / "square.mp4"
     moving_square(video)
-    add_job(local, "square", "completed", {"url": video.as_uri(), "duration": 3.0})
+    await add_job(local, "square", "completed", {"url": video.as_uri(), "duration": 3.0})
     async with connect(local) as client:
         result = await client.call_tool("inspect_video", {"request_id": "square", "frames": 6})
         twelve = await client.call_tool("inspect_video", {"request_id": "square", "frames": 12})

@@ -101,4 +101,4 @@ async def test_a_fault_ends_in_the_right_state(
         case "uncertain":
             assert result.is_error and "may exist" in text and "force_new=true" in text, text
             assert (fake.count("submit"), jobs) == (1, 1), "an ambiguous submit must not be sent again"
-            assert submit_outcomes(server_settings) == ["uncertain"]
+            assert await submit_outcomes(server_settings) == ["uncertain"]

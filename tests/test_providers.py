@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from mcp.types import ImageContent, ResourceLink
 
-from server.jobs.ledger import Ledger
+from server.jobs.ledger.sqlite import SqliteLedger
 from server.jobs.views import JobView
 from server.settings import Settings
 from tests.conftest import CANARY_KEY, ProgressLog, connect, read_json, text_of
@@ -211,7 +211,9 @@ async def test_ark_never_deletes_a_finished_task_and_will_not_stop_a_running_one
     assert done.structured_content and done.structured_content["status"] == "completed"
     assert "already completed" in text_of(too_late)
     assert fake_ark_server.count("delete") == 0 and not fake_ark_server.only_job().deleted
-    events = [e.event for e in Ledger(ark.ledger_path).events(request_id)]
+    ledger = SqliteLedger(ark.ledger_path)
+    events = [e.event for e in await ledger.events(request_id)]
+    await ledger.close()
     assert "cancel_refused" in events
 
 

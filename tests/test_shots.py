@@ -111,10 +111,10 @@ REFUSED = [
 async def test_an_unusable_job_reference_is_refused_before_anything_is_sent(
     settings: Settings, fake_fal: FakeFal, field: str, value: str, problem: str
 ):
-    add_job(settings, "running", "in_progress")
-    add_job(settings, "broken", "failed")
-    add_job(settings, "stopped", "cancelled")
-    add_job(settings, "done", "completed", {"url": "https://cdn.example/done.mp4", "duration": 4.0})
+    await add_job(settings, "running", "in_progress")
+    await add_job(settings, "broken", "failed")
+    await add_job(settings, "stopped", "cancelled")
+    await add_job(settings, "done", "completed", {"url": "https://cdn.example/done.mp4", "duration": 4.0})
     arguments = {"prompt": "Next shot", "image_url": "https://example.com/a.png", field: value}
     async with connect(settings) as client:
         result = await client.call_tool("animate_image", arguments)
@@ -125,7 +125,7 @@ async def test_an_unusable_job_reference_is_refused_before_anything_is_sent(
 
 
 async def test_references_in_the_wrong_slot_name_what_the_slot_takes(settings: Settings, fake_fal: FakeFal):
-    add_job(settings, "done", "completed", {"url": "https://cdn.example/done.mp4", "duration": 4.0})
+    await add_job(settings, "done", "completed", {"url": "https://cdn.example/done.mp4", "duration": 4.0})
     arguments = {
         "prompt": "@Image1 dances like @Video1",
         "image_urls": ["seedance://jobs/done/frames/last"],
@@ -143,7 +143,7 @@ async def test_references_in_the_wrong_slot_name_what_the_slot_takes(settings: S
 
 
 async def test_a_job_whose_video_is_gone_is_refused_with_what_to_do(settings: Settings, fake_fal: FakeFal):
-    add_job(settings, "gone", "completed", {"url": f"{fake_fal.url}/cdn/expired.mp4", "duration": 4.0})
+    await add_job(settings, "gone", "completed", {"url": f"{fake_fal.url}/cdn/expired.mp4", "duration": 4.0})
     async with connect(settings) as client:
         result = await client.call_tool(
             "animate_image", {"prompt": "Next", "image_url": "seedance://jobs/gone/frames/last"}
@@ -158,7 +158,7 @@ async def test_a_time_past_the_end_is_refused_when_only_the_file_knows_the_lengt
 ):
     video = tmp_path / "made.mp4"
     video.write_bytes(clip)
-    add_job(settings, "unmeasured", "completed", {"url": video.as_uri()})  # no duration in the ledger
+    await add_job(settings, "unmeasured", "completed", {"url": video.as_uri()})  # no duration in the ledger
     async with connect(settings) as client:
         late = await client.call_tool(
             "animate_image", {"prompt": "Next", "image_url": "seedance://jobs/unmeasured/frames/9.5"}

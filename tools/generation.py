@@ -17,6 +17,7 @@ from mcp_types import InputRequiredResult
 from server.inputs import check_media
 from server.inputs.catalog import AspectRatio, Duration, Mode, Resolution, Tier
 from server.inputs.earlier_jobs import resolve
+from server.inputs.references import jobs_named
 from server.jobs.progress import ProgressReporter
 from server.jobs.views import job_result
 from server.media.uploads import stage
@@ -68,7 +69,7 @@ async def generate(
     approved: list[ApprovedBy] = []
 
     async def before_paying() -> None:
-        check_limits(estimate, settings, state.ledger)
+        await check_limits(estimate, settings, state.ledger)
         if estimate.max_usd > settings.confirm_above_usd:
             asked = question(estimate, mode, resolution, tier)
             approved.append(
@@ -77,8 +78,9 @@ async def generate(
 
     try:
         with tool_errors():
-            files = check_media(arguments, settings.allowed_dirs, state.ledger.get)
-            files += await resolve(arguments, state.ledger.get, state.local_copy, settings.frames_dir)
+            find = await jobs_named(state.ledger, arguments)
+            files = check_media(arguments, settings.allowed_dirs, find)
+            files += await resolve(arguments, find, state.local_copy, settings.frames_dir)
             if files:
                 arguments = await stage(arguments, files, provider, state.ledger)
             submitted = await tracker.submit(
@@ -93,7 +95,7 @@ async def generate(
         return needed.result  # the client asks the user and calls again with the answer
     record = submitted.record
     for by in approved:
-        state.ledger.record_event(record.request_id, "cost_approved", APPROVALS[by])
+        await state.ledger.record_event(record.request_id, "cost_approved", APPROVALS[by])
     wait = settings.wait_seconds if wait_seconds is None else wait_seconds
     try:
         record = await tracker.wait(

@@ -38,14 +38,15 @@ class Inspection(BaseModel):
 
 
 async def _video(state: AppState, request_id: str) -> Path:
-    film = state.ledger.film(request_id)
+    film = await state.ledger.film(request_id)
     if film is not None:
         if not Path(film.path).is_file():
             raise InvalidArguments(
                 "request_id", f"film {request_id}'s file {film.path} is gone", "call make_film again with its shots"
             )
         return Path(film.path)
-    record = check(JobReference("request_id", request_id, None), state.ledger.get)
+    found = await state.ledger.get(request_id)
+    record = check(JobReference("request_id", request_id, None), lambda _: found)
     try:
         return await state.local_copy(record)
     except VideoUnavailable as exc:

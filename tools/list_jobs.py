@@ -22,7 +22,7 @@ async def list_jobs(
     """List video jobs from this server's ledger, newest first, with their status, cost and video link.
 
     Use it to find a job's request_id for get_job or cancel_job, or to see what was spent."""
-    records = app_state(ctx).ledger.recent(limit=limit, status=status)
+    records = await app_state(ctx).ledger.recent(limit=limit, status=status)
     views = [job_view(record) for record in records]
     lines = [
         f"{v.request_id}  {v.status:<11} {v.created_at}  {dollars(v.estimated_cost_usd.min, v.estimated_cost_usd.max)}"

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from server.inputs import SLOTS, media_problems
+from server.inputs.references import jobs_named
 from server.state import AppState
 
 
@@ -162,14 +163,13 @@ def problems(signature: Signature, arguments: Mapping[str, Any]) -> tuple[list[s
     return lines, bad
 
 
-def _tool_error(ctx: ServerRequestContext[Any, Any], tool: Signature, arguments: Mapping[str, Any]) -> str | None:
+async def _tool_error(ctx: ServerRequestContext[Any, Any], tool: Signature, arguments: Mapping[str, Any]) -> str | None:
     found, bad = problems(tool, arguments)
     state = ctx.lifespan_context
     if isinstance(state, AppState):
         skip = bad | {slot for slot in SLOTS if slot not in tool.schema.get("properties", {})}
-        found += [
-            problem.line() for problem in media_problems(arguments, state.settings.allowed_dirs, state.ledger.get, skip)
-        ]
+        find = await jobs_named(state.ledger, arguments)
+        found += [problem.line() for problem in media_problems(arguments, state.settings.allowed_dirs, find, skip)]
     if not found:
         return None
     return (
@@ -199,7 +199,7 @@ def argument_checker(tools: Sequence[Tool], prompts: Sequence[Prompt]) -> Server
         if not isinstance(arguments, Mapping):
             return await call_next(ctx)
         if ctx.method == "tools/call" and (tool := tool_signatures.get(str(params.get("name")))) is not None:
-            text = _tool_error(ctx, tool, arguments)
+            text = await _tool_error(ctx, tool, arguments)
             if text is not None:
                 return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
         elif ctx.method == "prompts/get":

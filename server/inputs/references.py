@@ -9,13 +9,16 @@ video long enough for the time asked. The frame itself is taken on this machine 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from server.errors import InvalidArguments, Problem
 from server.inputs.formats import slot_kind
 from server.jobs.ledger import JobRecord
+
+if TYPE_CHECKING:
+    from server.jobs.ledger import Ledger
 
 PREFIX = "seedance://"
 PATTERN = re.compile(r"^seedance://jobs/(?P<id>[A-Za-z0-9._-]+)(?:/frames/(?P<frame>first|last|\d+(?:\.\d+)?))?$")
@@ -24,6 +27,21 @@ VIDEO_EXAMPLE = "seedance://jobs/{request_id}"
 
 Which = Literal["first", "last"] | float  # a frame: the first, the last, or the one on screen at a time
 FindJob = Callable[[str], JobRecord | None]
+
+
+def _texts(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
+
+
+async def jobs_named(ledger: Ledger, arguments: Mapping[str, object]) -> FindJob:
+    """The jobs the call's references name, read from the ledger up front, so that every check after is plain."""
+    ids = {match["id"] for value in arguments.values() for text in _texts(value) if (match := PATTERN.match(text))}
+    found = {request_id: await ledger.get(request_id) for request_id in ids}
+    return found.get
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,8 @@ async def _ignore(record: JobRecord) -> None:
     return None
 
 
-def find_job(ledger: Ledger, request_id: str) -> JobRecord:
-    record = ledger.get(request_id)
+async def find_job(ledger: Ledger, request_id: str) -> JobRecord:
+    record = await ledger.get(request_id)
     if record is None:
         raise JobNotFound(
             f"No job with request_id {request_id!r} is in this server's ledger. Use the request_id that "
@@ -119,39 +119,45 @@ class JobTracker:
         key = fingerprint(provider.name, endpoint, arguments)
         async with self._locks.setdefault(key, anyio.Lock()):
             if not force_new and self._dedup_seconds > 0:
-                earlier = self._earlier(key)
+                earlier = await self._earlier(key)
                 if earlier is not None:
                     return Submitted(earlier, reused=True)
             if before_paying is not None and not provider.preview:
                 await before_paying()
-            attempt = self._ledger.begin_submission(
+            attempt = await self._ledger.begin_submission(
                 fingerprint=key, provider=provider.name, endpoint=endpoint, arguments=arguments
             )
             try:
                 submission = await provider.submit(mode, tier, arguments)
             except SubmitUncertain as exc:
-                self._ledger.end_submission(attempt, "uncertain", str(exc))
+                await self._end_submission(attempt, "uncertain", str(exc))
                 raise
             except ProviderError as exc:
-                self._ledger.end_submission(attempt, "refused", str(exc))
+                await self._end_submission(attempt, "refused", str(exc))
                 raise
             except BaseException:
-                self._ledger.end_submission(attempt, "uncertain", "the call was cancelled while the submit was sent")
+                await self._end_submission(attempt, "uncertain", "the call was cancelled while the submit was sent")
                 raise
-            return Submitted(self._accepted(provider, mode, tier, arguments, estimate, submission, attempt, key))
+            with anyio.CancelScope(shield=True):  # the host has the job now: it reaches the ledger whatever happens
+                record = await self._accepted(provider, mode, tier, arguments, estimate, submission, attempt, key)
+            return Submitted(record)
+
+    async def _end_submission(self, attempt: int, outcome: str, detail: str) -> None:
+        with anyio.CancelScope(shield=True):  # also when the call itself was cancelled
+            await self._ledger.end_submission(attempt, outcome, detail)
 
     def provider_for_new_jobs(self) -> Provider:
         return self._providers.for_new_jobs()
 
-    def _earlier(self, key: str) -> JobRecord | None:
+    async def _earlier(self, key: str) -> JobRecord | None:
         since = time.time() - self._dedup_seconds
-        earlier = self._ledger.duplicate_of(key, since)
+        earlier = await self._ledger.duplicate_of(key, since)
         if earlier is not None:
-            self._ledger.record_event(earlier.request_id, "reused", "an identical call got this job back")
+            await self._ledger.record_event(earlier.request_id, "reused", "an identical call got this job back")
             logger.info("job %s returned again to an identical call", earlier.request_id)
             self.watch(earlier)
             return earlier
-        unconfirmed = self._ledger.unconfirmed_submission(key, since)
+        unconfirmed = await self._ledger.unconfirmed_submission(key, since)
         if unconfirmed is not None:
             ago = time.time() - unconfirmed.started_at
             why = unconfirmed.detail or "the server stopped before the answer came back"
@@ -161,7 +167,7 @@ class JobTracker:
             )
         return None
 
-    def _accepted(
+    async def _accepted(
         self,
         provider: Provider,
         mode: Mode,
@@ -172,7 +178,7 @@ class JobTracker:
         attempt: int,
         key: str,
     ) -> JobRecord:
-        record = self._ledger.add(
+        record = await self._ledger.add(
             request_id=submission.request_id,
             provider=provider.name,
             endpoint=submission.endpoint,
@@ -199,16 +205,16 @@ class JobTracker:
 
     async def wait(self, request_id: str, seconds: float, on_update: OnUpdate, heartbeat: float) -> JobRecord:
         """Report the job on every change and at least every `heartbeat` s, for at most `seconds`."""
-        self.watch(find_job(self._ledger, request_id))
+        self.watch(await find_job(self._ledger, request_id))
         deadline = anyio.current_time() + seconds
         while True:
             changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading: no lost wake-up
-            record = self._ledger.require(request_id)
+            record = await self._ledger.require(request_id)
             followed = request_id in self._watching  # read with the record: reporting below may take a while
             await on_update(record)
             remaining = deadline - anyio.current_time()
             if record.finished or remaining <= 0 or not followed:
-                return self._ledger.require(request_id)
+                return await self._ledger.require(request_id)
             with anyio.move_on_after(min(remaining, heartbeat)):
                 await changed.wait()
 
@@ -218,14 +224,14 @@ class JobTracker:
         A long poll for the job card: it answers at once when the caller is behind, and otherwise on the
         next change, so a card that asks again right away still waits, even for a job nobody follows.
         """
-        self.watch(find_job(self._ledger, request_id))
+        self.watch(await find_job(self._ledger, request_id))
         with anyio.move_on_after(seconds):
             while True:
                 changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading
-                if self._ledger.require(request_id).updated_at > seen:
+                if (await self._ledger.require(request_id)).updated_at > seen:
                     break
                 await changed.wait()
-        return self._ledger.require(request_id)
+        return await self._ledger.require(request_id)
 
     def _signal(self, request_id: str) -> None:
         event = self._changed.pop(request_id, None)
@@ -233,7 +239,7 @@ class JobTracker:
             event.set()
 
     async def _follow(self, request_id: str) -> None:
-        record = self._ledger.require(request_id)
+        record = await self._ledger.require(request_id)
         provider = self._providers.available[record.provider]
         try:
             with anyio.move_on_after(self._follow_limit) as scope:
@@ -242,23 +248,25 @@ class JobTracker:
                         if update.state == "completed":
                             await self._complete(request_id, update)
                             break
-                        self._apply(request_id, update)
+                        await self._apply(request_id, update)
             if scope.cancelled_caught:
-                self._ledger.record_event(request_id, "follow_paused", f"not finished after {self._follow_limit:.0f} s")
+                await self._ledger.record_event(
+                    request_id, "follow_paused", f"not finished after {self._follow_limit:.0f} s"
+                )
         except SeedanceError as exc:
             logger.warning("job %s: lost track at the provider: %s", request_id, exc)
-            self._ledger.update(request_id, error=str(exc), event=("follow_failed", str(exc)))
+            await self._ledger.update(request_id, error=str(exc), event=("follow_failed", str(exc)))
         except Exception:
             logger.exception("job %s: watcher crashed", request_id)
-            self._ledger.update(
+            await self._ledger.update(
                 request_id, error="internal error while following the job", event=("follow_failed", None)
             )
         finally:
             self._watching.discard(request_id)
             self._signal(request_id)
 
-    def _apply(self, request_id: str, update: StatusUpdate) -> None:
-        record = self._ledger.require(request_id)
+    async def _apply(self, request_id: str, update: StatusUpdate) -> None:
+        record = await self._ledger.require(request_id)
         fields: dict[str, Any] = {}
         event: tuple[str, str | None] | None = None
         if record.status != update.state and not record.finished:
@@ -275,20 +283,20 @@ class JobTracker:
         if fields:
             if record.error:
                 fields["error"] = None
-            self._ledger.update(request_id, event=event, **fields)
+            await self._ledger.update(request_id, event=event, **fields)
             self._signal(request_id)
 
     async def _complete(self, request_id: str, update: StatusUpdate) -> None:
-        record = self._ledger.require(request_id)
+        record = await self._ledger.require(request_id)
         if update.error:
-            self._finish(request_id, "failed", error=update.error)
+            await self._finish(request_id, "failed", error=update.error)
         else:
             try:
                 output = await self._providers.available[record.provider].result(record.handle)
             except JobCancelled as exc:
-                self._finish(request_id, "cancelled", detail=str(exc))
+                await self._finish(request_id, "cancelled", detail=str(exc))
             except JobFailed as exc:  # anything else leaves the job unfinished, for get_job to fetch later
-                self._finish(request_id, "failed", error=str(exc))
+                await self._finish(request_id, "failed", error=str(exc))
             else:
                 result = {k: v for k, v in asdict(output).items() if k != "raw"}
                 if self._keep is not None:
@@ -296,20 +304,20 @@ class JobTracker:
                     result |= {"saved_path": kept.saved_path, "poster_path": kept.poster_path}
                     result |= {name: value for name, value in kept.facts.items() if result.get(name) is None}
                     if kept.problem:
-                        self._ledger.record_event(request_id, "not_saved", kept.problem)
-                self._finish(request_id, "completed", result=result, error=None)
+                        await self._ledger.record_event(request_id, "not_saved", kept.problem)
+                await self._finish(request_id, "completed", result=result, error=None)
         if self._on_finished is not None:
-            await self._on_finished(self._ledger.require(request_id))
+            await self._on_finished(await self._ledger.require(request_id))
 
-    def _finish(self, request_id: str, status: JobStatus, *, detail: str | None = None, **fields: Any) -> None:
+    async def _finish(self, request_id: str, status: JobStatus, *, detail: str | None = None, **fields: Any) -> None:
         """Record the end of a job, read afresh: a caller may have recorded its cancel meanwhile."""
-        record = self._ledger.require(request_id)
+        record = await self._ledger.require(request_id)
         if record.status == "cancelled" and status != "completed":
-            self._ledger.record_event(request_id, "cancel_confirmed", detail or fields.get("error"))
+            await self._ledger.record_event(request_id, "cancel_confirmed", detail or fields.get("error"))
             return
         if record.status == "cancelled":
             detail = "completed although its cancel had been accepted"
-        self._ledger.update(
+        await self._ledger.update(
             request_id, status=status, queue_position=None, finished_at=time.time(), event=(status, detail), **fields
         )
         logger.info("job %s %s", request_id, status)
@@ -317,7 +325,7 @@ class JobTracker:
 
     async def cancel(self, request_id: str, settle_seconds: float = 5.0) -> tuple[JobRecord, str]:
         """Cancel on request (cancel_job), whatever the job's state; returns the job and what happened."""
-        record = find_job(self._ledger, request_id)
+        record = await find_job(self._ledger, request_id)
         if record.finished:
             return record, f"The job is already {record.status}; there is nothing to cancel."
         provider = self._providers.available.get(record.provider)
@@ -329,21 +337,23 @@ class JobTracker:
         with anyio.fail_after(CANCEL_TIMEOUT_SECONDS):
             outcome = await provider.cancel(record.handle)
         if outcome == "too_late":
-            return self._ledger.require(request_id), "Too late to cancel: the job had already finished."
+            return await self._ledger.require(request_id), "Too late to cancel: the job had already finished."
         if outcome == "not_found":
             return record, f"{record.provider} no longer knows this job, so it could not be cancelled."
         if outcome == "refused":
-            self._ledger.record_event(request_id, "cancel_refused", "cancel_job while generating")
+            await self._ledger.record_event(request_id, "cancel_refused", "cancel_job while generating")
             return record, (
                 f"{record.provider} does not stop a job that is already generating: it will finish, and be billed. "
                 "get_job fetches the video."
             )
         if record.status == "queued":
-            self._finish(request_id, "cancelled", detail="cancelled with cancel_job before it started, nothing billed")
+            await self._finish(
+                request_id, "cancelled", detail="cancelled with cancel_job before it started, nothing billed"
+            )
             if self._on_finished is not None:
-                await self._on_finished(self._ledger.require(request_id))
-            return self._ledger.require(request_id), "Cancelled before it started: nothing is billed."
-        self._ledger.record_event(request_id, "cancel_requested", "cancel_job while generating")
+                await self._on_finished(await self._ledger.require(request_id))
+            return await self._ledger.require(request_id), "Cancelled before it started: nothing is billed."
+        await self._ledger.record_event(request_id, "cancel_requested", "cancel_job while generating")
         self.watch(record)
         settled = await self.wait(request_id, settle_seconds, _ignore, heartbeat=settle_seconds)
         if settled.status == "cancelled":
@@ -359,24 +369,24 @@ class JobTracker:
         Clients send the same cancel when a person presses stop and when their own timeout fires, so a
         job that is already generating keeps running and stays in the ledger for get_job.
         """
-        record = self._ledger.require(request_id)
+        record = await self._ledger.require(request_id)
         if record.finished:
             return
         if record.status != "queued":
             detail = "tool call cancelled while generating; the job keeps running (and is billed); use get_job"
-            self._ledger.record_event(request_id, "detached", detail)
+            await self._ledger.record_event(request_id, "detached", detail)
             logger.info("job %s: %s", request_id, detail)
             return
         try:
             with anyio.fail_after(CANCEL_TIMEOUT_SECONDS):
                 outcome = await self._providers.available[record.provider].cancel(record.handle)
         except (SeedanceError, TimeoutError) as exc:
-            self._ledger.record_event(request_id, "cancel_failed", str(exc) or "timed out")
+            await self._ledger.record_event(request_id, "cancel_failed", str(exc) or "timed out")
             logger.warning("job %s: cancel at the provider failed: %s", request_id, exc)
             return
         if outcome == "cancelled":
             detail = "tool call cancelled while queued; cancelled at the provider before it started, nothing billed"
-            self._ledger.update(
+            await self._ledger.update(
                 request_id,
                 status="cancelled",
                 queue_position=None,
@@ -385,8 +395,8 @@ class JobTracker:
             )
             self._signal(request_id)
             if self._on_finished is not None:
-                await self._on_finished(self._ledger.require(request_id))
+                await self._on_finished(await self._ledger.require(request_id))
         else:
             detail = f"tool call cancelled while queued, but the provider answered {outcome}; still following it"
-            self._ledger.record_event(request_id, "cancel_refused", detail)
+            await self._ledger.record_event(request_id, "cancel_refused", detail)
         logger.info("job %s: %s", request_id, detail)

@@ -97,7 +97,7 @@ class FilmMaker:
 
     async def _videos(self, request_ids: Sequence[str]) -> list[tuple[JobRecord, Path]]:
         """Each shot's finished job and its video on this machine; every unusable id is named at once."""
-        find = self._state.ledger.get
+        find = {request_id: await self._state.ledger.get(request_id) for request_id in request_ids}.get
         found: list[tuple[JobRecord, Path]] = []
         problems: list[Problem] = []
         for index, request_id in enumerate(request_ids):
@@ -117,7 +117,7 @@ class FilmMaker:
         ledger, settings = self._state.ledger, self._state.settings
         shots = await self._videos(request_ids)
         film_id = film_id_for(request_ids, transition, title)
-        earlier = ledger.film(film_id)
+        earlier = await ledger.film(film_id)
         if earlier is not None and Path(earlier.path).is_file():
             return earlier
         created = time.time()
@@ -145,7 +145,7 @@ class FilmMaker:
         film = FilmRecord(film_id, title, list(request_ids), transition, str(target), facts, created)
         sidecar = film_view(film).model_dump(mode="json", exclude={"saved_path", "poster_path"})
         target.with_suffix(".json").write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
-        ledger.save_film(film)
+        await ledger.save_film(film)
         return film
 
     async def _poster(self, video: Path, film_id: str) -> Path | None:

@@ -22,10 +22,10 @@ async def stage(
     staged = {key: list(value) if isinstance(value, list) else value for key, value in arguments.items()}
     for file in files:
         digest = file.sha256()
-        url = ledger.uploaded(digest, provider.name, time.time() - REUSE_SECONDS)
+        url = await ledger.uploaded(digest, provider.name, time.time() - REUSE_SECONDS)
         if url is None:
             url = await provider.upload(file)
-            ledger.record_upload(digest, provider.name, url)
+            await ledger.record_upload(digest, provider.name, url)
             logger.info("uploaded %s (%d bytes) to %s", file.path.name, file.size, provider.name)
         slot, _, index = file.field.partition("[")
         if index:

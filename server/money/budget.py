@@ -20,7 +20,7 @@ def start_of_day() -> float:
     return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
-def check_limits(estimate: Estimate, settings: Settings, ledger: Ledger) -> None:
+async def check_limits(estimate: Estimate, settings: Settings, ledger: Ledger) -> None:
     """Raise before submitting a job that would break SEEDANCE_MAX_USD_PER_JOB or SEEDANCE_DAILY_BUDGET_USD."""
     cost = dollars(estimate.min_usd, estimate.max_usd)
     if estimate.max_usd > settings.max_usd_per_job:
@@ -32,7 +32,7 @@ def check_limits(estimate: Estimate, settings: Settings, ledger: Ledger) -> None
             "estimate_cost shows the price of each option",
         )
     if settings.daily_budget_usd is not None:
-        spent = ledger.spent_since(start_of_day())
+        spent = await ledger.spent_since(start_of_day())
         if spent + estimate.max_usd > settings.daily_budget_usd:
             left = max(settings.daily_budget_usd - spent, 0.0)
             raise InvalidArguments(

@@ -1,0 +1,33 @@
+"""The job ledger, the source of truth for every job: SQLite embedded, or PostgreSQL shared by replicas."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from server.jobs.ledger.base import Ledger
+from server.jobs.ledger.records import FilmRecord, JobEvent, JobRecord, Submission
+
+if TYPE_CHECKING:
+    from server.settings import Settings
+
+__all__ = ["FilmRecord", "JobEvent", "JobRecord", "Ledger", "Submission", "open_ledger"]
+
+
+@asynccontextmanager
+async def open_ledger(settings: Settings) -> AsyncIterator[Ledger]:
+    """The ledger the settings name, migrated and ready; closed on the way out."""
+    ledger: Ledger
+    if settings.database_url:
+        from server.jobs.ledger.postgres import PostgresLedger  # psycopg is the `postgres` extra
+
+        ledger = await PostgresLedger.open(settings.database_url)
+    else:
+        from server.jobs.ledger.sqlite import SqliteLedger
+
+        ledger = SqliteLedger(settings.ledger_path)
+    try:
+        yield ledger
+    finally:
+        await ledger.close()

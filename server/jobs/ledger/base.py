@@ -1,0 +1,243 @@
+"""The ledger's interface, with every query written once in the SQL both backends speak.
+
+A row is written the moment the provider returns a request id, before any waiting, so a paid job
+survives a crash, a client timeout or a restart. Backends supply only a connection: statements use `?`
+placeholders, `ON CONFLICT` for upserts and `RETURNING` for new ids, which SQLite and PostgreSQL share.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from server.inputs.catalog import Mode, Tier
+from server.jobs.ledger.records import FilmRecord, JobEvent, JobRecord, Row, Submission
+
+Params = Sequence[Any]
+
+SUBMISSION_COLUMNS = "id, fingerprint, provider, endpoint, started_at, outcome, request_id, detail"
+
+
+class Transaction(Protocol):
+    async def execute(self, sql: str, params: Params = ()) -> None: ...
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None: ...
+
+
+class Ledger(ABC):
+    """The source of truth for jobs: SQLite in one process, PostgreSQL when replicas share it."""
+
+    description: str  # where it is, for the start-up log line: never a password
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """All or nothing: what is written inside is seen by others only once it returns."""
+
+    @abstractmethod
+    async def _one(self, sql: str, params: Params = ()) -> Row | None: ...
+
+    @abstractmethod
+    async def _all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    async def add(
+        self,
+        *,
+        request_id: str,
+        provider: str,
+        endpoint: str,
+        mode: Mode,
+        tier: Tier,
+        arguments: Mapping[str, Any],
+        handle: Mapping[str, str],
+        estimate: tuple[float, float],
+        queue_position: int | None,
+        preview: bool = False,
+        submission: int | None = None,
+        fingerprint: str | None = None,
+    ) -> JobRecord:
+        """Record an accepted job, and mark the submit attempt that started it, in one transaction."""
+        now = time.time()
+        async with self.transaction() as db:
+            await db.execute(
+                """INSERT INTO jobs (request_id, provider, endpoint, mode, tier, arguments, handle,
+                   estimate_min_usd, estimate_max_usd, status, queue_position, created_at, updated_at, preview,
+                   fingerprint)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)""",
+                (
+                    request_id,
+                    provider,
+                    endpoint,
+                    mode,
+                    tier,
+                    json.dumps(dict(arguments)),
+                    json.dumps(dict(handle)),
+                    estimate[0],
+                    estimate[1],
+                    queue_position,
+                    now,
+                    now,
+                    int(preview),
+                    fingerprint,
+                ),
+            )
+            if submission is not None:
+                await db.execute(
+                    "UPDATE submissions SET outcome = 'accepted', request_id = ? WHERE id = ?", (request_id, submission)
+                )
+            await _event(db, request_id, "submitted", f"{provider} {endpoint}")
+        return await self.require(request_id)
+
+    async def begin_submission(
+        self, *, fingerprint: str, provider: str, endpoint: str, arguments: Mapping[str, Any]
+    ) -> int:
+        async with self.transaction() as db:
+            row = await db.one(
+                """INSERT INTO submissions (fingerprint, provider, endpoint, arguments, started_at)
+                   VALUES (?, ?, ?, ?, ?) RETURNING id""",
+                (fingerprint, provider, endpoint, json.dumps(dict(arguments)), time.time()),
+            )
+        assert row is not None
+        return int(row["id"])
+
+    async def end_submission(self, submission: int, outcome: str, detail: str | None = None) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE submissions SET outcome = ?, detail = ? WHERE id = ?", (outcome, detail, submission)
+            )
+
+    async def submissions(self, outcome: str | None = None) -> list[Submission]:
+        query = f"SELECT {SUBMISSION_COLUMNS} FROM submissions"
+        if outcome:
+            rows = await self._all(query + " WHERE outcome = ? ORDER BY id", (outcome,))
+        else:
+            rows = await self._all(query + " ORDER BY id")
+        return [Submission(**row) for row in rows]
+
+    async def duplicate_of(self, fingerprint: str, since: float) -> JobRecord | None:
+        """The newest job with this fingerprint since `since` that is still pending or has its video."""
+        row = await self._one(
+            """SELECT * FROM jobs WHERE fingerprint = ? AND created_at >= ?
+               AND status IN ('queued', 'in_progress', 'completed') ORDER BY created_at DESC LIMIT 1""",
+            (fingerprint, since),
+        )
+        return JobRecord.from_row(row) if row else None
+
+    async def unconfirmed_submission(self, fingerprint: str, since: float) -> Submission | None:
+        """An identical submit since `since` whose fate is unknown: its answer was lost, or its process died."""
+        row = await self._one(
+            f"""SELECT {SUBMISSION_COLUMNS} FROM submissions
+               WHERE fingerprint = ? AND started_at >= ? AND outcome IN ('sending', 'uncertain')
+               ORDER BY started_at DESC LIMIT 1""",
+            (fingerprint, since),
+        )
+        return Submission(**row) if row else None
+
+    async def get(self, request_id: str) -> JobRecord | None:
+        row = await self._one("SELECT * FROM jobs WHERE request_id = ?", (request_id,))
+        return JobRecord.from_row(row) if row else None
+
+    async def require(self, request_id: str) -> JobRecord:
+        record = await self.get(request_id)
+        if record is None:
+            raise KeyError(request_id)
+        return record
+
+    async def update(self, request_id: str, *, event: tuple[str, str | None] | None = None, **fields: Any) -> JobRecord:
+        """Change columns (JSON-encoding `result`) and optionally log an event, in one transaction."""
+        if "result" in fields and fields["result"] is not None:
+            fields["result"] = json.dumps(fields["result"])
+        fields["updated_at"] = time.time()
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        async with self.transaction() as db:
+            await db.execute(f"UPDATE jobs SET {assignments} WHERE request_id = ?", (*fields.values(), request_id))
+            if event is not None:
+                await _event(db, request_id, *event)
+        return await self.require(request_id)
+
+    async def record_event(self, request_id: str, event: str, detail: str | None = None) -> None:
+        async with self.transaction() as db:
+            await _event(db, request_id, event, detail)
+
+    async def events(self, request_id: str) -> list[JobEvent]:
+        rows = await self._all(
+            "SELECT at, event, detail FROM job_events WHERE request_id = ? ORDER BY id", (request_id,)
+        )
+        return [JobEvent(**row) for row in rows]
+
+    async def uploaded(self, sha256: str, provider: str, since: float) -> str | None:
+        row = await self._one(
+            "SELECT url FROM uploads WHERE sha256 = ? AND provider = ? AND uploaded_at >= ?", (sha256, provider, since)
+        )
+        return str(row["url"]) if row else None
+
+    async def record_upload(self, sha256: str, provider: str, url: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                """INSERT INTO uploads (sha256, provider, url, uploaded_at) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (sha256, provider)
+                   DO UPDATE SET url = excluded.url, uploaded_at = excluded.uploaded_at""",
+                (sha256, provider, url, time.time()),
+            )
+
+    async def spent_since(self, since: float) -> float:
+        """The upper estimate of every paid job submitted since `since` that was not cancelled or refused."""
+        row = await self._one(
+            """SELECT COALESCE(SUM(estimate_max_usd), 0) AS spent FROM jobs
+               WHERE created_at >= ? AND preview = 0 AND status != 'cancelled'""",
+            (since,),
+        )
+        return float(row["spent"]) if row else 0.0
+
+    async def recent(self, limit: int = 50, status: str | None = None) -> list[JobRecord]:
+        if status is None:
+            rows = await self._all("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
+        else:
+            rows = await self._all(
+                "SELECT * FROM jobs WHERE status = ? ORDER BY created_at DESC LIMIT ?", (status, limit)
+            )
+        return [JobRecord.from_row(row) for row in rows]
+
+    async def unfinished(self) -> list[JobRecord]:
+        rows = await self._all("SELECT * FROM jobs WHERE status IN ('queued', 'in_progress') ORDER BY created_at")
+        return [JobRecord.from_row(row) for row in rows]
+
+    async def save_film(self, film: FilmRecord) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                """INSERT INTO films (film_id, title, request_ids, transition, path, facts, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (film_id) DO UPDATE SET title = excluded.title, request_ids = excluded.request_ids,
+                   transition = excluded.transition, path = excluded.path, facts = excluded.facts,
+                   created_at = excluded.created_at""",
+                (
+                    film.film_id,
+                    film.title,
+                    json.dumps(film.request_ids),
+                    film.transition,
+                    film.path,
+                    json.dumps(film.facts),
+                    film.created_at,
+                ),
+            )
+
+    async def film(self, film_id: str) -> FilmRecord | None:
+        row = await self._one("SELECT * FROM films WHERE film_id = ?", (film_id,))
+        return FilmRecord.from_row(row) if row else None
+
+    async def films(self, limit: int = 50) -> list[FilmRecord]:
+        rows = await self._all("SELECT * FROM films ORDER BY created_at DESC LIMIT ?", (limit,))
+        return [FilmRecord.from_row(row) for row in rows]
+
+
+async def _event(db: Transaction, request_id: str, event: str, detail: str | None) -> None:
+    await db.execute(
+        "INSERT INTO job_events (request_id, at, event, detail) VALUES (?, ?, ?, ?)",
+        (request_id, time.time(), event, detail),
+    )

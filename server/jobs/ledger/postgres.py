@@ -1,0 +1,114 @@
+"""The shared ledger: PostgreSQL, for replicas of the server on several machines.
+
+Every replica keeps a small pool of connections. Statements are the ones `base` writes for both
+backends, with `?` turned into psycopg's `%s`. Replicas that start together migrate one at a time,
+under an advisory lock, and each finds the steps the first one applied.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from server.jobs.ledger.base import Ledger, Params, Transaction
+from server.jobs.ledger.migrations import MIGRATIONS
+from server.jobs.ledger.records import Row
+
+POOL_SIZE = (1, 10)  # connections per replica: fewest kept open, most at once
+MIGRATION_LOCK = 0x5EED_0001  # the advisory lock the replicas take in turn to migrate
+
+Connection = AsyncConnection[dict[str, Any]]
+
+
+def _sql(statement: str) -> str:
+    return statement.replace("?", "%s")
+
+
+def safe_description(url: str) -> str:
+    """Where the database is, for the logs: user, host, port and name, never the password."""
+    parts = conninfo_to_dict(url)
+    host = parts.get("host") or "localhost"
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"postgresql://{user}{host}{port}/{parts.get('dbname') or ''}"
+
+
+class _PostgresTransaction:
+    def __init__(self, ledger: PostgresLedger, connection: Connection) -> None:
+        self._ledger = ledger
+        self._connection = connection
+
+    async def execute(self, sql: str, params: Params = ()) -> None:
+        self._ledger.round_trips += 1
+        await self._connection.execute(_sql(sql), params)
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        self._ledger.round_trips += 1
+        cursor = await self._connection.execute(_sql(sql), params)
+        return await cursor.fetchone()
+
+
+class PostgresLedger(Ledger):
+    def __init__(self, url: str) -> None:
+        self.description = safe_description(url)
+        self.round_trips = 0  # statements sent, for the benchmark
+        self._pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+            url,
+            min_size=POOL_SIZE[0],
+            max_size=POOL_SIZE[1],
+            open=False,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            name="seedance-ledger",
+        )
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresLedger:
+        ledger = cls(url)
+        await ledger._pool.open(wait=True, timeout=30)
+        try:
+            await ledger._migrate()
+        except BaseException:
+            await ledger._pool.close()
+            raise
+        return ledger
+
+    async def _migrate(self) -> None:
+        async with self._pool.connection() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            await connection.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
+            )
+            cursor = await connection.execute("SELECT name FROM _migrations")
+            applied = {row["name"] for row in await cursor.fetchall()}
+            for step in MIGRATIONS:
+                if step.name not in applied:
+                    for statement in step.postgres():
+                        await connection.execute(statement)
+                    await connection.execute("INSERT INTO _migrations VALUES (%s, %s)", (step.name, time.time()))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self._pool.connection() as connection, connection.transaction():
+            yield _PostgresTransaction(self, connection)
+
+    async def _one(self, sql: str, params: Params = ()) -> Row | None:
+        self.round_trips += 1
+        async with self._pool.connection() as connection:
+            cursor = await connection.execute(_sql(sql), params)
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, params: Params = ()) -> list[Row]:
+        self.round_trips += 1
+        async with self._pool.connection() as connection:
+            cursor = await connection.execute(_sql(sql), params)
+            return list(await cursor.fetchall())
+
+    async def close(self) -> None:
+        await self._pool.close()

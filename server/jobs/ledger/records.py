@@ -1,0 +1,93 @@
+"""What the ledger holds, as the rest of the server reads it: rows with their JSON columns decoded."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from server.inputs.catalog import TERMINAL_STATUSES, JobStatus, Mode, Tier
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class FilmRecord:
+    """One film: the shots it joins, in order, where its MP4 is, and what make_film found when it joined them."""
+
+    film_id: str
+    title: str | None
+    request_ids: list[str]
+    transition: str
+    path: str
+    facts: dict[str, Any]  # method, sound, duration, size, poster, cost: see server/media/films.py
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: Row) -> FilmRecord:
+        values = dict(row)
+        values["request_ids"] = json.loads(values["request_ids"])
+        values["facts"] = json.loads(values["facts"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One submit attempt: `sending` until the provider answers, then accepted, refused or uncertain."""
+
+    id: int
+    fingerprint: str
+    provider: str
+    endpoint: str
+    started_at: float
+    outcome: str
+    request_id: str | None
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One row of `jobs`, with JSON columns decoded."""
+
+    request_id: str
+    provider: str
+    endpoint: str
+    mode: Mode
+    tier: Tier
+    arguments: dict[str, Any]
+    handle: dict[str, str]
+    estimate_min_usd: float
+    estimate_max_usd: float
+    status: JobStatus
+    queue_position: int | None
+    last_log: str | None
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: float
+    started_at: float | None
+    updated_at: float
+    finished_at: float | None
+    preview: bool
+    fingerprint: str | None
+    progress: float | None  # the share done as the host reports it; None when it does not say
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @classmethod
+    def from_row(cls, row: Row) -> JobRecord:
+        values = dict(row)
+        for column in ("arguments", "handle", "result"):
+            if values[column] is not None:
+                values[column] = json.loads(values[column])
+        values["preview"] = bool(values["preview"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    at: float
+    event: str
+    detail: str | None

@@ -1,0 +1,77 @@
+"""The embedded ledger: one SQLite file, for one process or a few on one machine.
+
+WAL mode lets a reader (another server process, a person with `sqlite3`) look while jobs run. Calls are
+quick (well under a millisecond), so they run straight on the event loop rather than hopping to a thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from server.jobs.ledger.base import Ledger, Params, Transaction
+from server.jobs.ledger.migrations import MIGRATIONS
+from server.jobs.ledger.records import Row
+
+
+class _SqliteTransaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    async def execute(self, sql: str, params: Params = ()) -> None:
+        self._db.execute(sql, params)
+
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
+        row = self._db.execute(sql, params).fetchone()
+        return dict(row) if row else None
+
+
+class SqliteLedger(Ledger):
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.description = str(path)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")  # one process at a time: the others wait, then find it done
+        try:
+            self._db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+            applied = {row[0] for row in self._db.execute("SELECT name FROM _migrations")}
+            for step in MIGRATIONS:
+                if step.name not in applied:
+                    for statement in step.statements:
+                        self._db.execute(statement)
+                    self._db.execute("INSERT INTO _migrations VALUES (?, ?)", (step.name, time.time()))
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SqliteTransaction(self._db)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    async def _one(self, sql: str, params: Params = ()) -> Row | None:
+        row = self._db.execute(sql, params).fetchone()
+        return dict(row) if row else None
+
+    async def _all(self, sql: str, params: Params = ()) -> list[Row]:
+        return [dict(row) for row in self._db.execute(sql, params)]
+
+    async def close(self) -> None:
+        self._db.close()
