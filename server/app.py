@@ -93,7 +93,9 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
                 on_finished=job_finished,
                 dedup_seconds=settings.dedup_seconds,
                 keep=keeper.keep,
+                lease_seconds=settings.lease_seconds,
             )
+            tg.start_soon(tracker.run, name="ledger changes and orphaned jobs")
             ref.current = AppState(settings=settings, ledger=ledger, tracker=tracker, http=http, keeper=keeper)
             ready = "" if providers.active in providers.available else " (missing FAL_KEY)"
             logger.info(

@@ -30,6 +30,7 @@ MAX_WAIT_SECONDS = 600.0
 DEFAULT_FAL_TIMEOUT_SECONDS = 60.0
 DEFAULT_DEDUP_SECONDS = 600.0
 DEFAULT_MAX_USD_PER_JOB = 5.0
+DEFAULT_LEASE_SECONDS = 15.0  # a replica that stops renewing its leases for this long loses its jobs to another
 DEFAULT_CONFIRM_ABOVE_USD = 1.0
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 DEFAULT_HTTP_MAX_BODY_MB = 48.0  # a 30 MB image as a data: URI is 40 MB of base64
@@ -118,6 +119,7 @@ class Settings:
     confirm_above_usd: float = DEFAULT_CONFIRM_ABOVE_USD
     media_origins: tuple[str, ...] = ()  # more origins the job card may play videos from (a proxy, a mirror)
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL, shared by replicas; None: SQLite
+    lease_seconds: float = DEFAULT_LEASE_SECONDS  # a replica that stops renewing for this long loses its jobs
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -166,6 +168,7 @@ class Settings:
             confirm_above_usd=_float(env, "SEEDANCE_CONFIRM_ABOVE_USD", DEFAULT_CONFIRM_ABOVE_USD, 0, 10_000),
             media_origins=_origins(env, "SEEDANCE_MEDIA_ORIGINS"),
             database_url=_database_url(env),
+            lease_seconds=_float(env, "SEEDANCE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, 3, 600),
         )
 
     @property

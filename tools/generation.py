@@ -22,7 +22,7 @@ from server.jobs.progress import ProgressReporter
 from server.jobs.views import job_result
 from server.media.uploads import stage
 from server.money import pricing
-from server.money.budget import check_limits
+from server.money.budget import check_limits, daily_budget
 from server.state import app_state
 from tools.cost_approval import AnswerNeeded, ApprovedBy, approve, question
 from tools.errors import tool_errors
@@ -90,6 +90,7 @@ async def generate(
                 (estimate.min_usd, estimate.max_usd),
                 force_new=force_new,
                 before_paying=before_paying,
+                budget=daily_budget(estimate, settings),
             )
     except AnswerNeeded as needed:
         return needed.result  # the client asks the user and calls again with the answer

@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import asdict, dataclass
@@ -35,11 +38,14 @@ from server.media.saving import Kept
 from server.providers.base import Provider, StatusUpdate
 from server.providers.base import Submission as ProviderSubmission
 from server.providers.registry import Providers
+from server.settings import DEFAULT_LEASE_SECONDS
 
 logger = logging.getLogger(__name__)
 
 FOLLOW_LIMIT_SECONDS = 3600.0  # a watcher gives up after an hour; get_job starts a new one
 CANCEL_TIMEOUT_SECONDS = 15.0
+SWEEP_SECONDS = 1.0  # how often each replica looks for jobs whose follower died
+POLL_SECONDS = 1.0  # a waiter re-reads the ledger at least this often, should no change be announced
 
 OnUpdate = Callable[[JobRecord], Awaitable[None]]
 OnFinished = Callable[[JobRecord], Awaitable[None]]
@@ -67,6 +73,30 @@ def fingerprint(provider: str, endpoint: str, arguments: Mapping[str, Any]) -> s
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def replica_name() -> str:
+    """Who follows a job, as the ledger records it: the machine, the process, and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def gone(follower: str | None) -> bool:
+    """A follower on this machine whose process has ended: a server restarted after a crash need not wait
+    out the lease of the process it replaces. Elsewhere, or alive, or unsure: False."""
+    host, _, rest = (follower or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, as another user's process
+        return False
+    return False
+
+
+Budget = tuple[float, Callable[[float], None]]  # (since, check(spent)): see Ledger.begin_submission
+
+
 @dataclass(frozen=True)
 class Submitted:
     record: JobRecord
@@ -84,6 +114,7 @@ class JobTracker:
         follow_limit: float = FOLLOW_LIMIT_SECONDS,
         dedup_seconds: float = 0.0,
         keep: Keep | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
         self._ledger = ledger
         self._providers = providers
@@ -92,9 +123,23 @@ class JobTracker:
         self._follow_limit = follow_limit
         self._watching: set[str] = set()
         self._changed: dict[str, anyio.Event] = {}
-        self._locks: dict[str, anyio.Lock] = {}
         self._dedup_seconds = dedup_seconds
         self._keep = keep
+        self._lease = lease_seconds
+        self.replica = replica_name()
+
+    async def run(self) -> None:
+        """What every replica does while it serves: wake waiters on changes made anywhere, and take over
+        the jobs of replicas that died."""
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._ledger.listen, self._signal)
+            while True:
+                for record in await self._ledger.orphans():
+                    logger.info(
+                        "job %s: its follower %s stopped; following it here", record.request_id, record.follower
+                    )
+                    self.watch(record)
+                await anyio.sleep(min(SWEEP_SECONDS, self._lease / 3))
 
     async def submit(
         self,
@@ -105,6 +150,7 @@ class JobTracker:
         *,
         force_new: bool = False,
         before_paying: Callable[[], Awaitable[None]] | None = None,
+        budget: Budget | None = None,
     ) -> Submitted:
         """Submit unless an identical call already did; record the attempt before it leaves, the job on arrival.
 
@@ -112,20 +158,26 @@ class JobTracker:
         the earlier job back instead of paying for a second one. A lock per fingerprint makes two identical
         calls in flight at once wait for each other rather than both submit. `before_paying` (spending
         limits, then the user's approval) runs only when something is about to be submitted to a provider that
-        charges.
+        charges, and `budget` is checked again as the submit is recorded, in turn with every other replica.
         """
         provider = self._providers.for_new_jobs()
         endpoint = endpoint_id(mode, tier)
         key = fingerprint(provider.name, endpoint, arguments)
-        async with self._locks.setdefault(key, anyio.Lock()):
+        async with self._ledger.claim(f"submit {key}"):
             if not force_new and self._dedup_seconds > 0:
                 earlier = await self._earlier(key)
                 if earlier is not None:
                     return Submitted(earlier, reused=True)
             if before_paying is not None and not provider.preview:
                 await before_paying()
+            paid = not provider.preview
             attempt = await self._ledger.begin_submission(
-                fingerprint=key, provider=provider.name, endpoint=endpoint, arguments=arguments
+                fingerprint=key,
+                provider=provider.name,
+                endpoint=endpoint,
+                arguments=arguments,
+                cost=estimate[1] if paid else 0.0,
+                budget=budget if paid else None,
             )
             try:
                 submission = await provider.submit(mode, tier, arguments)
@@ -191,6 +243,7 @@ class JobTracker:
             preview=provider.preview,
             submission=attempt,
             fingerprint=key,
+            lease=(self.replica, self._lease),
         )
         logger.info("job %s submitted to %s %s", record.request_id, record.provider, record.endpoint)
         self.watch(record)
@@ -210,12 +263,12 @@ class JobTracker:
         while True:
             changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading: no lost wake-up
             record = await self._ledger.require(request_id)
-            followed = request_id in self._watching  # read with the record: reporting below may take a while
+            followed = self._followed(record)  # read with the record: reporting below may take a while
             await on_update(record)
             remaining = deadline - anyio.current_time()
             if record.finished or remaining <= 0 or not followed:
                 return await self._ledger.require(request_id)
-            with anyio.move_on_after(min(remaining, heartbeat)):
+            with anyio.move_on_after(min(remaining, heartbeat, POLL_SECONDS)):
                 await changed.wait()
 
     async def next_change(self, request_id: str, seen: float, seconds: float) -> JobRecord:
@@ -230,8 +283,16 @@ class JobTracker:
                 changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading
                 if (await self._ledger.require(request_id)).updated_at > seen:
                     break
-                await changed.wait()
+                with anyio.move_on_after(POLL_SECONDS):  # a change in another process may go unannounced
+                    await changed.wait()
         return await self._ledger.require(request_id)
+
+    def _followed(self, record: JobRecord) -> bool:
+        """Someone follows the job: this replica, or another whose lease has not run out."""
+        if record.request_id in self._watching:
+            return True
+        alive = not gone(record.follower)
+        return record.follower not in (None, self.replica) and (record.lease_until or 0) > time.time() and alive
 
     def _signal(self, request_id: str) -> None:
         event = self._changed.pop(request_id, None)
@@ -240,19 +301,31 @@ class JobTracker:
 
     async def _follow(self, request_id: str) -> None:
         record = await self._ledger.require(request_id)
+        dead = record.follower if gone(record.follower) else None
+        if not await self._ledger.take_lease(request_id, self.replica, self._lease, dead=dead):
+            self._watching.discard(request_id)  # another replica follows it; its changes are announced
+            self._signal(request_id)
+            return
         provider = self._providers.available[record.provider]
+        hand_over = False  # True when this replica stops: another takes the job over at once
         try:
-            with anyio.move_on_after(self._follow_limit) as scope:
-                async with aclosing(provider.follow(record.handle)) as updates:
-                    async for update in updates:
-                        if update.state == "completed":
-                            await self._complete(request_id, update)
-                            break
-                        await self._apply(request_id, update)
+            async with anyio.create_task_group() as following:
+                following.start_soon(self._keep_lease, request_id, following.cancel_scope)
+                with anyio.move_on_after(self._follow_limit) as scope:
+                    async with aclosing(provider.follow(record.handle)) as updates:
+                        async for update in updates:
+                            if update.state == "completed":
+                                await self._complete(request_id, update)
+                                break
+                            await self._apply(request_id, update)
+                following.cancel_scope.cancel()
             if scope.cancelled_caught:
                 await self._ledger.record_event(
                     request_id, "follow_paused", f"not finished after {self._follow_limit:.0f} s"
                 )
+        except anyio.get_cancelled_exc_class():
+            hand_over = True
+            raise
         except SeedanceError as exc:
             logger.warning("job %s: lost track at the provider: %s", request_id, exc)
             await self._ledger.update(request_id, error=str(exc), event=("follow_failed", str(exc)))
@@ -263,7 +336,17 @@ class JobTracker:
             )
         finally:
             self._watching.discard(request_id)
+            with anyio.CancelScope(shield=True):
+                await self._ledger.end_lease(request_id, self.replica, hand_over=hand_over)
             self._signal(request_id)
+
+    async def _keep_lease(self, request_id: str, following: anyio.CancelScope) -> None:
+        while True:
+            await anyio.sleep(self._lease / 3)
+            if not await self._ledger.renew_lease(request_id, self.replica, self._lease):
+                logger.warning("job %s: another replica took it over; no longer following it here", request_id)
+                following.cancel()
+                return
 
     async def _apply(self, request_id: str, update: StatusUpdate) -> None:
         record = await self._ledger.require(request_id)

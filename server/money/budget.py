@@ -6,6 +6,7 @@ UTC day; its spend is read from the ledger (paid jobs' upper estimates, cancelle
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from server.errors import InvalidArguments
@@ -31,13 +32,29 @@ async def check_limits(estimate: Estimate, settings: Settings, ledger: Ledger) -
             'ask for a shorter clip (a fixed duration such as "5" instead of "auto"), 480p, or the fast tier; '
             "estimate_cost shows the price of each option",
         )
-    if settings.daily_budget_usd is not None:
-        spent = await ledger.spent_since(start_of_day())
-        if spent + estimate.max_usd > settings.daily_budget_usd:
-            left = max(settings.daily_budget_usd - spent, 0.0)
+    budget = daily_budget(estimate, settings)
+    if budget is not None:
+        since, check = budget
+        check(await ledger.spent_since(since))
+
+
+def daily_budget(estimate: Estimate, settings: Settings) -> tuple[float, Callable[[float], None]] | None:
+    """Today's budget as the ledger checks it when the submit is recorded: (since, check(spent)).
+
+    `check_limits` asks first, so that a job over budget never reaches the cost question; the ledger asks
+    again, in turn with every replica, so that two jobs at once cannot both take the last dollars."""
+    limit = settings.daily_budget_usd
+    if limit is None:
+        return None
+    cost = dollars(estimate.min_usd, estimate.max_usd)
+
+    def check(spent: float) -> None:
+        if spent + estimate.max_usd > limit:
             raise InvalidArguments(
                 "duration/resolution",
-                f"this job may cost up to {cost}, but only ${left:.2f} of today's ${settings.daily_budget_usd:.2f} "
+                f"this job may cost up to {cost}, but only ${max(limit - spent, 0.0):.2f} of today's ${limit:.2f} "
                 f"budget (SEEDANCE_DAILY_BUDGET_USD) is left",
                 "choose a cheaper job or wait until the budget renews at 00:00 UTC",
             )
+
+    return start_of_day(), check

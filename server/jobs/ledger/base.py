@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -20,6 +20,15 @@ from server.jobs.ledger.records import FilmRecord, JobEvent, JobRecord, Row, Sub
 Params = Sequence[Any]
 
 SUBMISSION_COLUMNS = "id, fingerprint, provider, endpoint, started_at, outcome, request_id, detail"
+UNFINISHED = "status IN ('queued', 'in_progress')"
+# Paid jobs not cancelled, and paid submits whose answer has not come (or was lost): a job counts from the
+# moment its submit is sent, so two calls on two replicas cannot both fit the last dollars of a budget.
+SPENT = """SELECT
+    (SELECT COALESCE(SUM(estimate_max_usd), 0) FROM jobs
+     WHERE created_at >= ? AND preview = 0 AND status != 'cancelled')
+  + (SELECT COALESCE(SUM(estimate_max_usd), 0) FROM submissions
+     WHERE started_at >= ? AND outcome IN ('sending', 'uncertain')) AS spent"""
+BUDGET_LOCK = "budget"  # the key every budget-checked submit takes in turn
 
 
 class Transaction(Protocol):
@@ -46,6 +55,22 @@ class Ledger(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    @abstractmethod
+    def claim(self, key: str) -> AbstractAsyncContextManager[None]:
+        """Hold `key` against every other caller of this ledger, in any replica, until the block ends."""
+
+    @abstractmethod
+    async def listen(self, changed: Callable[[str], None]) -> None:
+        """Call `changed(request_id)` whenever any replica changes a job; runs until cancelled."""
+
+    async def _announce(self, db: Transaction, request_id: str) -> None:
+        """Tell other replicas a job changed, on commit. Nothing to do where there are none to tell."""
+        return None
+
+    async def _serialize(self, db: Transaction, key: str) -> None:
+        """Within a transaction, wait for any other holding `key`; SQLite's write lock already does."""
+        return None
+
     async def add(
         self,
         *,
@@ -61,15 +86,20 @@ class Ledger(ABC):
         preview: bool = False,
         submission: int | None = None,
         fingerprint: str | None = None,
+        lease: tuple[str, float] | None = None,
     ) -> JobRecord:
-        """Record an accepted job, and mark the submit attempt that started it, in one transaction."""
+        """Record an accepted job, and mark the submit attempt that started it, in one transaction.
+
+        `lease` (follower, seconds) makes the submitting replica its follower from the first moment: if it
+        dies before it starts following, the lease runs out and another replica takes the job over."""
         now = time.time()
+        follower, until = (lease[0], now + lease[1]) if lease else (None, None)
         async with self.transaction() as db:
             await db.execute(
                 """INSERT INTO jobs (request_id, provider, endpoint, mode, tier, arguments, handle,
                    estimate_min_usd, estimate_max_usd, status, queue_position, created_at, updated_at, preview,
-                   fingerprint)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)""",
+                   fingerprint, follower, lease_until)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     request_id,
                     provider,
@@ -85,6 +115,8 @@ class Ledger(ABC):
                     now,
                     int(preview),
                     fingerprint,
+                    follower,
+                    until,
                 ),
             )
             if submission is not None:
@@ -95,13 +127,29 @@ class Ledger(ABC):
         return await self.require(request_id)
 
     async def begin_submission(
-        self, *, fingerprint: str, provider: str, endpoint: str, arguments: Mapping[str, Any]
+        self,
+        *,
+        fingerprint: str,
+        provider: str,
+        endpoint: str,
+        arguments: Mapping[str, Any],
+        cost: float = 0.0,
+        budget: tuple[float, Callable[[float], None]] | None = None,
     ) -> int:
+        """Record a submit about to be sent, with the most it may cost.
+
+        With `budget` (since, check), `check(spent)` runs first on what was spent since `since`, in the same
+        transaction, taken in turn by every replica: it raises to refuse, and then nothing is recorded."""
         async with self.transaction() as db:
+            if budget is not None:
+                since, check = budget
+                await self._serialize(db, BUDGET_LOCK)
+                spent = await db.one(SPENT, (since, since))
+                check(float(spent["spent"]) if spent else 0.0)
             row = await db.one(
-                """INSERT INTO submissions (fingerprint, provider, endpoint, arguments, started_at)
-                   VALUES (?, ?, ?, ?, ?) RETURNING id""",
-                (fingerprint, provider, endpoint, json.dumps(dict(arguments)), time.time()),
+                """INSERT INTO submissions (fingerprint, provider, endpoint, arguments, started_at, estimate_max_usd)
+                   VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
+                (fingerprint, provider, endpoint, json.dumps(dict(arguments)), time.time(), cost),
             )
         assert row is not None
         return int(row["id"])
@@ -159,6 +207,7 @@ class Ledger(ABC):
             await db.execute(f"UPDATE jobs SET {assignments} WHERE request_id = ?", (*fields.values(), request_id))
             if event is not None:
                 await _event(db, request_id, *event)
+            await self._announce(db, request_id)
         return await self.require(request_id)
 
     async def record_event(self, request_id: str, event: str, detail: str | None = None) -> None:
@@ -187,12 +236,8 @@ class Ledger(ABC):
             )
 
     async def spent_since(self, since: float) -> float:
-        """The upper estimate of every paid job submitted since `since` that was not cancelled or refused."""
-        row = await self._one(
-            """SELECT COALESCE(SUM(estimate_max_usd), 0) AS spent FROM jobs
-               WHERE created_at >= ? AND preview = 0 AND status != 'cancelled'""",
-            (since,),
-        )
+        """The upper estimate of every paid job since `since` that was not cancelled or refused."""
+        row = await self._one(SPENT, (since, since))
         return float(row["spent"]) if row else 0.0
 
     async def recent(self, limit: int = 50, status: str | None = None) -> list[JobRecord]:
@@ -205,7 +250,46 @@ class Ledger(ABC):
         return [JobRecord.from_row(row) for row in rows]
 
     async def unfinished(self) -> list[JobRecord]:
-        rows = await self._all("SELECT * FROM jobs WHERE status IN ('queued', 'in_progress') ORDER BY created_at")
+        rows = await self._all(f"SELECT * FROM jobs WHERE {UNFINISHED} ORDER BY created_at")
+        return [JobRecord.from_row(row) for row in rows]
+
+    async def take_lease(self, request_id: str, follower: str, seconds: float, *, dead: str | None = None) -> bool:
+        """Become the follower of an unfinished job, unless another holds a lease that has not run out
+        (or is `dead`: known to have stopped, so its lease need not be waited out)."""
+        now = time.time()
+        async with self.transaction() as db:
+            row = await db.one(
+                f"""UPDATE jobs SET follower = ?, lease_until = ? WHERE request_id = ? AND {UNFINISHED}
+                   AND (follower IS NULL OR follower = ? OR lease_until < ? OR follower = ?) RETURNING request_id""",
+                (follower, now + seconds, request_id, follower, now, dead),
+            )
+        return row is not None
+
+    async def renew_lease(self, request_id: str, follower: str, seconds: float) -> bool:
+        """Keep following; False once another replica has taken the job over (this one was too slow)."""
+        async with self.transaction() as db:
+            row = await db.one(
+                "UPDATE jobs SET lease_until = ? WHERE request_id = ? AND follower = ? RETURNING request_id",
+                (time.time() + seconds, request_id, follower),
+            )
+        return row is not None
+
+    async def end_lease(self, request_id: str, follower: str, *, hand_over: bool) -> None:
+        """Stop following: `hand_over` lets the next replica take the job at once (this one is stopping);
+        otherwise nobody follows it until a caller asks for it again."""
+        async with self.transaction() as db:
+            await db.execute(
+                """UPDATE jobs SET follower = CASE WHEN ? = 1 THEN follower END, lease_until = ?
+                   WHERE request_id = ? AND follower = ?""",
+                (int(hand_over), 0.0 if hand_over else None, request_id, follower),
+            )
+
+    async def orphans(self) -> list[JobRecord]:
+        """Unfinished jobs whose follower stopped renewing its lease: its replica died, or handed them over."""
+        rows = await self._all(
+            f"SELECT * FROM jobs WHERE {UNFINISHED} AND follower IS NOT NULL AND lease_until < ? ORDER BY created_at",
+            (time.time(),),
+        )
         return [JobRecord.from_row(row) for row in rows]
 
     async def save_film(self, film: FilmRecord) -> None:

@@ -111,4 +111,15 @@ MIGRATIONS = (
             )""",
         ),
     ),
+    # Replicas share the work: one follows each unfinished job while its lease lasts; submits in flight
+    # carry their price, so that a budget counts them before their job exists.
+    Migration(
+        "m007_leases",
+        (
+            "ALTER TABLE jobs ADD COLUMN follower TEXT",
+            "ALTER TABLE jobs ADD COLUMN lease_until REAL",
+            "CREATE INDEX jobs_status ON jobs (status, lease_until)",
+            "ALTER TABLE submissions ADD COLUMN estimate_max_usd REAL NOT NULL DEFAULT 0",
+        ),
+    ),
 )

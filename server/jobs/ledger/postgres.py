@@ -7,11 +7,15 @@ under an advisory lock, and each finds the steps the first one applied.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
@@ -21,14 +25,23 @@ from server.jobs.ledger.base import Ledger, Params, Transaction
 from server.jobs.ledger.migrations import MIGRATIONS
 from server.jobs.ledger.records import Row
 
+logger = logging.getLogger(__name__)
+
 POOL_SIZE = (1, 10)  # connections per replica: fewest kept open, most at once
 MIGRATION_LOCK = 0x5EED_0001  # the advisory lock the replicas take in turn to migrate
+CHANNEL = "seedance_jobs"  # NOTIFY's channel: the payload is the request_id that changed
+RELISTEN_SECONDS = 1.0  # after losing the change feed; waiters poll meanwhile
 
 Connection = AsyncConnection[dict[str, Any]]
 
 
 def _sql(statement: str) -> str:
     return statement.replace("?", "%s")
+
+
+def lock_id(key: str) -> int:
+    """An advisory lock's number for a key: 64 bits of its hash."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
 
 def safe_description(url: str) -> str:
@@ -59,6 +72,8 @@ class PostgresLedger(Ledger):
     def __init__(self, url: str) -> None:
         self.description = safe_description(url)
         self.round_trips = 0  # statements sent, for the benchmark
+        self._url = url
+        self._claims: dict[str, anyio.Lock] = {}
         self._pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             url,
             min_size=POOL_SIZE[0],
@@ -109,6 +124,31 @@ class PostgresLedger(Ledger):
         async with self._pool.connection() as connection:
             cursor = await connection.execute(_sql(sql), params)
             return list(await cursor.fetchall())
+
+    async def _announce(self, db: Transaction, request_id: str) -> None:
+        await db.execute("SELECT pg_notify(?, ?)", (CHANNEL, request_id))
+
+    async def _serialize(self, db: Transaction, key: str) -> None:
+        await db.execute("SELECT pg_advisory_xact_lock(?)", (lock_id(key),))
+
+    @asynccontextmanager
+    async def claim(self, key: str) -> AsyncIterator[None]:
+        """One holder across replicas: an advisory lock held by a transaction, so that it is let go however
+        the block ends, a dropped connection included. Callers in this process queue first, on one connection."""
+        async with self._claims.setdefault(key, anyio.Lock()), self.transaction() as db:
+            await self._serialize(db, key)
+            yield
+
+    async def listen(self, changed: Callable[[str], None]) -> None:
+        while True:
+            try:
+                async with await AsyncConnection.connect(self._url, autocommit=True) as connection:
+                    await connection.execute(f"LISTEN {CHANNEL}")
+                    async for note in connection.notifies():
+                        changed(note.payload)
+            except psycopg.Error as exc:
+                logger.warning("lost the ledger's change feed (%s); waiters poll until it is back", type(exc).__name__)
+            await anyio.sleep(RELISTEN_SECONDS)
 
     async def close(self) -> None:
         await self._pool.close()

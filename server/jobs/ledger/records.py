@@ -71,6 +71,8 @@ class JobRecord:
     preview: bool
     fingerprint: str | None
     progress: float | None  # the share done as the host reports it; None when it does not say
+    follower: str | None = None  # the replica following the job while its lease lasts
+    lease_until: float | None = None
 
     @property
     def finished(self) -> bool:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+
+import anyio
 
 from server.jobs.ledger.base import Ledger, Params, Transaction
 from server.jobs.ledger.migrations import MIGRATIONS
@@ -39,6 +41,7 @@ class SqliteLedger(Ledger):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
+        self._claims: dict[str, anyio.Lock] = {}
         self._migrate()
 
     def _migrate(self) -> None:
@@ -72,6 +75,16 @@ class SqliteLedger(Ledger):
 
     async def _all(self, sql: str, params: Params = ()) -> list[Row]:
         return [dict(row) for row in self._db.execute(sql, params)]
+
+    @asynccontextmanager
+    async def claim(self, key: str) -> AsyncIterator[None]:
+        """Within this process: processes sharing one file each hold their own claims."""
+        async with self._claims.setdefault(key, anyio.Lock()):
+            yield
+
+    async def listen(self, changed: Callable[[str], None]) -> None:
+        """SQLite has no change feed: this process wakes its own waiters, and others poll."""
+        await anyio.sleep_forever()
 
     async def close(self) -> None:
         self._db.close()
