@@ -14,10 +14,9 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from mcp_types import InputRequiredResult
 
-from server.inputs import check_media
+from server.inputs import check_media, jobs_named
 from server.inputs.catalog import AspectRatio, Duration, Mode, Resolution, Tier
 from server.inputs.earlier_jobs import resolve
-from server.inputs.references import jobs_named
 from server.jobs.progress import ProgressReporter
 from server.jobs.views import job_result
 from server.media.uploads import stage

@@ -12,7 +12,7 @@ from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from server.errors import InvalidArguments, VideoUnavailable
-from server.inputs.references import JobReference, check
+from server.inputs.references import JobReference, check, find_jobs
 from server.state import AppState, app_state
 from server.video.facts import VideoFacts, read_facts
 from tools.define import define
@@ -45,8 +45,7 @@ async def _video(state: AppState, request_id: str) -> Path:
                 "request_id", f"film {request_id}'s file {film.path} is gone", "call make_film again with its shots"
             )
         return Path(film.path)
-    found = await state.ledger.get(request_id)
-    record = check(JobReference("request_id", request_id, None), lambda _: found)
+    record = check(JobReference("request_id", request_id, None), await find_jobs(state.ledger, [request_id]))
     try:
         return await state.local_copy(record)
     except VideoUnavailable as exc:

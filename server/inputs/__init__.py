@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from server.errors import InvalidArguments, Problem
 from server.inputs.data_uris import DataUri, check_data_uri
 from server.inputs.files import LocalFile, check_file, local_path
 from server.inputs.formats import MAX_BYTES, MB, SLOTS, sniff
-from server.inputs.references import PREFIX, FindJob, reference_problem
+from server.inputs.references import PATTERN, PREFIX, FindJob, find_jobs, reference_problem
 
-__all__ = ["SLOTS", "LocalFile", "check_media", "local_path", "media_problems", "sniff"]
+if TYPE_CHECKING:
+    from server.jobs.ledger import Ledger
+
+__all__ = ["SLOTS", "LocalFile", "check_media", "jobs_named", "local_path", "media_problems", "sniff"]
 
 
 def _values(arguments: Mapping[str, object], skip: Iterable[str]) -> Iterable[tuple[str, str]]:
@@ -28,6 +32,11 @@ def _values(arguments: Mapping[str, object], skip: Iterable[str]) -> Iterable[tu
             yield slot, value
         elif isinstance(value, list | tuple):
             yield from ((f"{slot}[{i}]", item) for i, item in enumerate(value) if isinstance(item, str))
+
+
+async def jobs_named(ledger: Ledger, arguments: Mapping[str, object]) -> FindJob:
+    """The jobs the call's `seedance://` references name, for the checks below."""
+    return await find_jobs(ledger, (m["id"] for _, value in _values(arguments, ()) if (m := PATTERN.match(value))))
 
 
 def _inspect(

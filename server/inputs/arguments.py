@@ -23,8 +23,7 @@ from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from server.inputs import SLOTS, media_problems
-from server.inputs.references import jobs_named
+from server.inputs import SLOTS, jobs_named, media_problems
 from server.state import AppState
 
 

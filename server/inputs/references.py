@@ -9,7 +9,7 @@ video long enough for the time asked. The frame itself is taken on this machine 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -29,18 +29,9 @@ Which = Literal["first", "last"] | float  # a frame: the first, the last, or the
 FindJob = Callable[[str], JobRecord | None]
 
 
-def _texts(value: object) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _texts(item)
-
-
-async def jobs_named(ledger: Ledger, arguments: Mapping[str, object]) -> FindJob:
-    """The jobs the call's references name, read from the ledger up front, so that every check after is plain."""
-    ids = {match["id"] for value in arguments.values() for text in _texts(value) if (match := PATTERN.match(text))}
-    found = {request_id: await ledger.get(request_id) for request_id in ids}
+async def find_jobs(ledger: Ledger, request_ids: Iterable[str]) -> FindJob:
+    """These jobs, read from the ledger up front, so that every check after is plain."""
+    found = {request_id: await ledger.get(request_id) for request_id in set(request_ids)}
     return found.get
 
 

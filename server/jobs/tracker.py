@@ -33,7 +33,7 @@ from server.errors import (
     SubmitUncertain,
 )
 from server.inputs.catalog import JobStatus, Mode, Tier, endpoint_id
-from server.jobs.ledger import JobRecord, Ledger
+from server.jobs.ledger import Budget, JobRecord, Ledger
 from server.media.saving import Kept
 from server.providers.base import Provider, StatusUpdate
 from server.providers.base import Submission as ProviderSubmission
@@ -94,9 +94,6 @@ def gone(follower: str | None) -> bool:
     return False
 
 
-Budget = tuple[float, Callable[[float], None]]  # (since, check(spent)): see Ledger.begin_submission
-
-
 @dataclass(frozen=True)
 class Submitted:
     record: JobRecord
@@ -135,10 +132,10 @@ class JobTracker:
             tg.start_soon(self._ledger.listen, self._signal)
             while True:
                 for record in await self._ledger.orphans():
-                    logger.info(
-                        "job %s: its follower %s stopped; following it here", record.request_id, record.follower
-                    )
-                    self.watch(record)
+                    if self.watch(record):
+                        logger.info(
+                            "job %s: %s stopped following it; taking it over", record.request_id, record.follower
+                        )
                 await anyio.sleep(min(SWEEP_SECONDS, self._lease / 3))
 
     async def submit(
@@ -168,9 +165,9 @@ class JobTracker:
                 earlier = await self._earlier(key)
                 if earlier is not None:
                     return Submitted(earlier, reused=True)
-            if before_paying is not None and not provider.preview:
-                await before_paying()
             paid = not provider.preview
+            if before_paying is not None and paid:
+                await before_paying()
             attempt = await self._ledger.begin_submission(
                 fingerprint=key,
                 provider=provider.name,
@@ -249,12 +246,13 @@ class JobTracker:
         self.watch(record)
         return record
 
-    def watch(self, record: JobRecord) -> None:
-        """Follow the job in the background unless it is finished or already followed."""
+    def watch(self, record: JobRecord) -> bool:
+        """Follow the job in the background unless it is finished or already followed; True if this starts it."""
         if record.finished or record.request_id in self._watching or record.provider not in self._providers.available:
-            return
+            return False
         self._watching.add(record.request_id)
         self._tg.start_soon(self._follow, record.request_id, name=f"follow {record.request_id}")
+        return True
 
     async def wait(self, request_id: str, seconds: float, on_update: OnUpdate, heartbeat: float) -> JobRecord:
         """Report the job on every change and at least every `heartbeat` s, for at most `seconds`."""
@@ -291,8 +289,8 @@ class JobTracker:
         """Someone follows the job: this replica, or another whose lease has not run out."""
         if record.request_id in self._watching:
             return True
-        alive = not gone(record.follower)
-        return record.follower not in (None, self.replica) and (record.lease_until or 0) > time.time() and alive
+        elsewhere = record.follower not in (None, self.replica) and (record.lease_until or 0) > time.time()
+        return elsewhere and not gone(record.follower)  # a process check only when the lease says it lives
 
     def _signal(self, request_id: str) -> None:
         event = self._changed.pop(request_id, None)

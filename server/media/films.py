@@ -19,7 +19,7 @@ from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
 from server.errors import InvalidArguments, Problem, VideoUnavailable
-from server.inputs.references import JobReference, check
+from server.inputs.references import JobReference, check, find_jobs
 from server.jobs.ledger import FilmRecord, JobRecord
 from server.jobs.views import CostRange, dollars, job_view, on_this_computer
 from server.media.saving import dated_name
@@ -97,7 +97,7 @@ class FilmMaker:
 
     async def _videos(self, request_ids: Sequence[str]) -> list[tuple[JobRecord, Path]]:
         """Each shot's finished job and its video on this machine; every unusable id is named at once."""
-        find = {request_id: await self._state.ledger.get(request_id) for request_id in request_ids}.get
+        find = await find_jobs(self._state.ledger, request_ids)
         found: list[tuple[JobRecord, Path]] = []
         problems: list[Problem] = []
         for index, request_id in enumerate(request_ids):

@@ -6,11 +6,10 @@ UTC day; its spend is read from the ledger (paid jobs' upper estimates, cancelle
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from server.errors import InvalidArguments
-from server.jobs.ledger import Ledger
+from server.jobs.ledger import Budget, Ledger
 from server.jobs.views import dollars
 from server.money.pricing import Estimate
 from server.settings import Settings
@@ -38,7 +37,7 @@ async def check_limits(estimate: Estimate, settings: Settings, ledger: Ledger) -
         check(await ledger.spent_since(since))
 
 
-def daily_budget(estimate: Estimate, settings: Settings) -> tuple[float, Callable[[float], None]] | None:
+def daily_budget(estimate: Estimate, settings: Settings) -> Budget | None:
     """Today's budget as the ledger checks it when the submit is recorded: (since, check(spent)).
 
     `check_limits` asks first, so that a job over budget never reaches the cost question; the ledger asks

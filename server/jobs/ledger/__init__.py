@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from server.jobs.ledger.base import Ledger
+from server.jobs.ledger.base import Budget, Ledger
 from server.jobs.ledger.records import FilmRecord, JobEvent, JobRecord, Submission
 
 if TYPE_CHECKING:
     from server.settings import Settings
 
-__all__ = ["FilmRecord", "JobEvent", "JobRecord", "Ledger", "Submission", "open_ledger"]
+__all__ = ["Budget", "FilmRecord", "JobEvent", "JobRecord", "Ledger", "Submission", "open_ledger"]
 
 
 @asynccontextmanager

@@ -29,6 +29,7 @@ SPENT = """SELECT
   + (SELECT COALESCE(SUM(estimate_max_usd), 0) FROM submissions
      WHERE started_at >= ? AND outcome IN ('sending', 'uncertain')) AS spent"""
 BUDGET_LOCK = "budget"  # the key every budget-checked submit takes in turn
+Budget = tuple[float, Callable[[float], None]]  # (since, check(spent)): see begin_submission
 
 
 class Transaction(Protocol):
@@ -134,7 +135,7 @@ class Ledger(ABC):
         endpoint: str,
         arguments: Mapping[str, Any],
         cost: float = 0.0,
-        budget: tuple[float, Callable[[float], None]] | None = None,
+        budget: Budget | None = None,
     ) -> int:
         """Record a submit about to be sent, with the most it may cost.
 

@@ -19,7 +19,9 @@ from server.jobs.ledger.migrations import MIGRATIONS
 from server.jobs.ledger.records import Row
 
 
-class _SqliteTransaction:
+class _Statements:
+    """Statements on the one connection: inside a transaction when the ledger has begun one."""
+
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
 
@@ -29,6 +31,9 @@ class _SqliteTransaction:
     async def one(self, sql: str, params: Params = ()) -> Row | None:
         row = self._db.execute(sql, params).fetchone()
         return dict(row) if row else None
+
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
+        return [dict(row) for row in self._db.execute(sql, params)]
 
 
 class SqliteLedger(Ledger):
@@ -42,6 +47,7 @@ class SqliteLedger(Ledger):
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._claims: dict[str, anyio.Lock] = {}
+        self._statements = _Statements(self._db)
         self._migrate()
 
     def _migrate(self) -> None:
@@ -63,18 +69,17 @@ class SqliteLedger(Ledger):
     async def transaction(self) -> AsyncIterator[Transaction]:
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            yield _SqliteTransaction(self._db)
+            yield self._statements
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
 
     async def _one(self, sql: str, params: Params = ()) -> Row | None:
-        row = self._db.execute(sql, params).fetchone()
-        return dict(row) if row else None
+        return await self._statements.one(sql, params)
 
     async def _all(self, sql: str, params: Params = ()) -> list[Row]:
-        return [dict(row) for row in self._db.execute(sql, params)]
+        return await self._statements.all(sql, params)
 
     @asynccontextmanager
     async def claim(self, key: str) -> AsyncIterator[None]:
