@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 import anyio
 import httpx2
 from mcp.server import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.subscriptions import ResourceUpdated
 
@@ -105,6 +106,11 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
                 ready,
                 ledger.description,
             )
+            if settings.database_url and not settings.request_state_keys:
+                logger.warning(
+                    "SEEDANCE_REQUEST_STATE_KEYS is not set: an answer to a cost question that reaches another "
+                    "replica is refused as invalid, and the call has to be made again"
+                )
             try:
                 yield ref.current
             finally:
@@ -122,6 +128,9 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         subscriptions=bus,
         middleware=[argument_checker(tools.ALL, PROMPTS), hide_app_only_tools],
         extensions=[card_resource(media_origins(settings))],
+        request_state_security=RequestStateSecurity(keys=settings.request_state_keys)
+        if settings.request_state_keys
+        else None,  # None: a key of this process's own, which another replica cannot open
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",  # type: ignore[arg-type]
     )
     register_resources(mcp, ref)

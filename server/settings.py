@@ -83,6 +83,18 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     return url or None
 
 
+def _secrets(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Shared secrets, comma-separated, newest first: each one must be long enough to be a key."""
+    secrets = tuple(s.strip() for s in env.get(name, "").split(",") if s.strip())
+    for index, secret in enumerate(secrets):
+        if len(secret.encode()) < 32:
+            raise SystemExit(
+                f"seedance-mcp: {name} entry {index + 1} is {len(secret.encode())} bytes; each key must be at least "
+                '32 bytes of randomness, e.g. from: python3 -c "import secrets; print(secrets.token_hex(32))"'
+            )
+    return secrets
+
+
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return (env.get(name, "").strip() or default).rstrip("/")
 
@@ -120,6 +132,7 @@ class Settings:
     media_origins: tuple[str, ...] = ()  # more origins the job card may play videos from (a proxy, a mirror)
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL, shared by replicas; None: SQLite
     lease_seconds: float = DEFAULT_LEASE_SECONDS  # a replica that stops renewing for this long loses its jobs
+    request_state_keys: tuple[str, ...] = field(default=(), repr=False)  # seal the cost question's state; first seals
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -169,6 +182,7 @@ class Settings:
             media_origins=_origins(env, "SEEDANCE_MEDIA_ORIGINS"),
             database_url=_database_url(env),
             lease_seconds=_float(env, "SEEDANCE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, 3, 600),
+            request_state_keys=_secrets(env, "SEEDANCE_REQUEST_STATE_KEYS"),
         )
 
     @property

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +11,9 @@ import pytest
 from mcp.client.streamable_http import streamable_http_client
 
 from server.transport.http import allowed_hosts
-from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env
+from tests.conftest import RecordingClient
 from tests.fake_fal import FakeFal
-from tests.test_stdio import command
+from tests.http_servers import start
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server in its own process
 
@@ -26,33 +24,6 @@ INITIALIZE = {
     "method": "initialize",
     "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(fake: FakeFal, tmp_path: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    environment = subprocess_env(tmp_path, FAL_KEY=CANARY_KEY, SEEDANCE_FAL_QUEUE_URL=fake.url, **env)
-    log = (tmp_path / "stderr.log").open("a")
-    process = subprocess.Popen(
-        [command(), "--http", "--port", str(port), *args], env=environment, stderr=log, stdout=log
-    )
-    log.close()
-    deadline = time.monotonic() + 20
-    while process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, port
-        except OSError:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-    process.kill()
-    return process, port
 
 
 @pytest.fixture

@@ -368,6 +368,11 @@ class JobTracker:
             self._signal(request_id)
 
     async def _complete(self, request_id: str, update: StatusUpdate) -> None:
+        if not await self._ledger.renew_lease(request_id, self.replica, self._lease):
+            # This replica stalled (paused, cut off) past its lease and another took the job over: that one
+            # fetches the result, so the host is not asked twice and the job is not finished twice.
+            logger.warning("job %s: another replica took it over while this one was stalled", request_id)
+            return
         record = await self._ledger.require(request_id)
         if update.error:
             await self._finish(request_id, "failed", error=update.error)

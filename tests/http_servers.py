@@ -1,0 +1,158 @@
+"""`seedance-mcp --http` in its own process, as an operator starts it: one server, or replicas of one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+
+from tests.conftest import CANARY_KEY, subprocess_env
+from tests.fake_fal import FakeFal
+from tests.test_stdio import command
+
+START_SECONDS = 30.0  # a generous bound for a server to open its port; it is met in about a second
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(fake: FakeFal, folder: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], int]:
+    """The server on a free port, once it accepts connections (or has exited); its output goes to
+    `folder/stderr.log`, its home and videos under `folder`."""
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    environment = subprocess_env(folder, FAL_KEY=CANARY_KEY, SEEDANCE_FAL_QUEUE_URL=fake.url, **env)
+    with (folder / "stderr.log").open("a") as log:
+        process = subprocess.Popen(
+            [command(), "--http", "--port", str(port), *args], env=environment, stderr=log, stdout=log
+        )
+    deadline = time.monotonic() + START_SECONDS
+    while process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, port
+        except OSError:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    process.kill()
+    return process, port
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
+    """Wait for something another process does; the bound only turns a hang into a failure."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.02)
+
+
+@dataclass
+class Replica:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    folder: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+    def log(self) -> str:
+        return (self.folder / "stderr.log").read_text()
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def pause(self) -> None:
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.process.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.resume()
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+@contextmanager
+def replicas(
+    fake: FakeFal,
+    folder: Path,
+    database_url: str,
+    count: int = 3,
+    own: Mapping[int, Mapping[str, str]] | None = None,
+    **env: str,
+) -> Iterator[list[Replica]]:
+    """`count` servers sharing one PostgreSQL ledger, each with its own home and videos folder, as on
+    separate machines. Keyword settings apply to all; `own[n]` to replica n (from 1) alone."""
+    started: list[Replica] = []
+    try:
+        for number in range(1, count + 1):
+            where = folder / f"r{number}"
+            settings = {**env, **(own or {}).get(number, {})}
+            process, port = start(fake, where, SEEDANCE_DATABASE_URL=database_url, **settings)
+            started.append(Replica(f"r{number}", process, port, where))
+            assert process.poll() is None, started[-1].log()
+        yield started
+    finally:
+        for replica in started:
+            replica.stop()
+
+
+class Balancer(httpx2.AsyncBaseTransport):
+    """A load balancer in front of replicas, as a client's transport: each request goes to the next
+    replica in turn, skipping any that refuse the connection (it died). `sticky` sends a request that
+    carries a session (`Mcp-Session-Id`, 2025-11-25 clients) to the replica that started the session."""
+
+    def __init__(self, servers: list[Replica], *, sticky: bool = False) -> None:
+        self._servers = servers
+        self._turn = 0
+        self._transport = httpx2.AsyncHTTPTransport()
+        self._sessions: dict[str, Replica] = {}
+        self._sticky = sticky
+        self.served: list[str] = []  # which replica took each request, in order
+
+    @property
+    def url(self) -> str:
+        """The address a client is given; the balancer decides which replica answers."""
+        return self._servers[0].url
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        session = request.headers.get("mcp-session-id")
+        if self._sticky and session in self._sessions:
+            return await self._send(request, self._sessions[session])
+        for _ in range(len(self._servers)):
+            replica = self._servers[self._turn % len(self._servers)]
+            self._turn += 1
+            try:
+                response = await self._send(request, replica)
+            except httpx2.ConnectError:
+                continue
+            if "mcp-session-id" in response.headers:
+                self._sessions[response.headers["mcp-session-id"]] = replica
+            return response
+        raise httpx2.ConnectError("no replica accepted the connection", request=request)
+
+    async def _send(self, request: httpx2.Request, replica: Replica) -> httpx2.Response:
+        request.url = request.url.copy_with(port=replica.port)
+        response = await self._transport.handle_async_request(request)
+        self.served.append(replica.name)
+        return response
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
