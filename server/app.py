@@ -20,6 +20,7 @@ from server.card import card_resource
 from server.card.visibility import hide_app_only_tools
 from server.inputs.arguments import argument_checker
 from server.jobs.ledger import JobRecord, open_ledger
+from server.jobs.owners import people
 from server.jobs.tracker import JobTracker
 from server.jobs.views import JOB_URI
 from server.media.saving import Keeper
@@ -30,6 +31,7 @@ from server.settings import Settings
 from server.state import AppState
 from server.transport.http_client import LazyClient
 from server.transport.legacy_subscriptions import LegacySubscriptions
+from server.transport.sign_in import protected_resource, publish_bare_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +119,8 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
                 ref.current = None
                 tg.cancel_scope.cancel()
 
-    mcp = MCPServer(
+    auth, verifier = protected_resource(settings) if settings.oauth_issuer else (None, None)
+    mcp: MCPServer[AppState] = MCPServer(
         "seedance-mcp",
         title="Seedance 2.0 video",
         version=__version__,
@@ -126,13 +129,17 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         tools=tools.ALL,
         lifespan=lifespan,
         subscriptions=bus,
-        middleware=[argument_checker(tools.ALL, PROMPTS), hide_app_only_tools],
+        middleware=[people(settings.oauth_admin_scope), argument_checker(tools.ALL, PROMPTS), hide_app_only_tools],
         extensions=[card_resource(media_origins(settings))],
         request_state_security=RequestStateSecurity(keys=settings.request_state_keys)
         if settings.request_state_keys
         else None,  # None: a key of this process's own, which another replica cannot open
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",  # type: ignore[arg-type]
+        auth=auth,
+        token_verifier=verifier,
     )
+    if settings.oauth_issuer:
+        publish_bare_metadata(mcp, settings)
     register_resources(mcp, ref)
     register_film_resources(mcp, ref)
     for prompt in PROMPTS:

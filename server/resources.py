@@ -13,6 +13,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from server.jobs.ledger import JobRecord, Ledger
+from server.jobs.owners import current_person
 from server.jobs.views import job_detail, job_view
 from server.media.file_urls import stored_video
 from server.media.films import FILMS_URI, film_view
@@ -32,7 +33,8 @@ def register_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> No
         mime_type="application/json",
     )
     async def recent_jobs() -> str:
-        views = [job_view(record).model_dump(mode="json") for record in await state().ledger.recent(RECENT_LIMIT)]
+        records = await state().ledger.recent(RECENT_LIMIT, owner=current_person().only)
+        views = [job_view(record).model_dump(mode="json") for record in records]
         return json.dumps(views, indent=2)
 
     @mcp.resource(
@@ -103,6 +105,6 @@ async def _read_video(path: Path, what: str, elsewhere: str) -> bytes:
 
 async def _find(ledger: Ledger, request_id: str) -> JobRecord:
     record = await ledger.get(request_id)
-    if record is None:
+    if record is None or not current_person().may_see(record):
         raise ResourceNotFoundError(f"No job {request_id!r} in the ledger; see {JOBS_URI} for recent jobs.")
     return record

@@ -32,6 +32,8 @@ DEFAULT_DEDUP_SECONDS = 600.0
 DEFAULT_MAX_USD_PER_JOB = 5.0
 DEFAULT_LEASE_SECONDS = 15.0  # a replica that stops renewing its leases for this long loses its jobs to another
 DEFAULT_CONFIRM_ABOVE_USD = 1.0
+DEFAULT_OAUTH_SCOPE = "seedance"
+DEFAULT_OAUTH_ADMIN_SCOPE = "seedance:admin"
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 DEFAULT_HTTP_MAX_BODY_MB = 48.0  # a 30 MB image as a data: URI is 40 MB of base64
 ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # a CSP host source: scheme, host, port
@@ -95,6 +97,18 @@ def _secrets(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return secrets
 
 
+def _public_url(env: Mapping[str, str], name: str) -> str | None:
+    """An https URL, or http on this machine only: tokens and their keys must not travel in clear. Kept as
+    written: an issuer is compared with a token's `iss` character for character."""
+    url = env.get(name, "").strip()
+    if not url:
+        return None
+    loopback = re.fullmatch(r"http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/.*)?", url)
+    if not (url.startswith("https://") or loopback):
+        raise SystemExit(f"seedance-mcp: {name}={url!r} must be an https:// URL (http:// only on 127.0.0.1)")
+    return url
+
+
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return (env.get(name, "").strip() or default).rstrip("/")
 
@@ -128,11 +142,19 @@ class Settings:
     output_dir: Path | None = None  # where finished videos are saved; None: not saved (SEEDANCE_DOWNLOAD=0)
     max_usd_per_job: float = DEFAULT_MAX_USD_PER_JOB
     daily_budget_usd: float | None = None
+    user_daily_budget_usd: float | None = None  # each signed-in person's, beside the team's
     confirm_above_usd: float = DEFAULT_CONFIRM_ABOVE_USD
     media_origins: tuple[str, ...] = ()  # more origins the job card may play videos from (a proxy, a mirror)
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL, shared by replicas; None: SQLite
     lease_seconds: float = DEFAULT_LEASE_SECONDS  # a replica that stops renewing for this long loses its jobs
     request_state_keys: tuple[str, ...] = field(default=(), repr=False)  # seal the cost question's state; first seals
+    oauth_issuer: str | None = None  # sign-in: the identity provider whose access tokens are accepted
+    oauth_resource: str | None = None  # this server's public MCP URL, as clients and tokens name it
+    oauth_audience: str | None = None  # the `aud` a token must carry; None: oauth_resource
+    oauth_scope: str = DEFAULT_OAUTH_SCOPE  # needed for any call; "" for none
+    oauth_admin_scope: str = DEFAULT_OAUTH_ADMIN_SCOPE  # sees every person's jobs
+    oauth_client_id: str | None = None  # for token introspection (opaque tokens)
+    oauth_client_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -178,12 +200,32 @@ class Settings:
             else default_output_dir(),
             max_usd_per_job=_float(env, "SEEDANCE_MAX_USD_PER_JOB", DEFAULT_MAX_USD_PER_JOB, 0, 10_000),
             daily_budget_usd=_float(env, "SEEDANCE_DAILY_BUDGET_USD", 0, 0, 1_000_000) or None,
+            user_daily_budget_usd=_float(env, "SEEDANCE_USER_DAILY_BUDGET_USD", 0, 0, 1_000_000) or None,
             confirm_above_usd=_float(env, "SEEDANCE_CONFIRM_ABOVE_USD", DEFAULT_CONFIRM_ABOVE_USD, 0, 10_000),
             media_origins=_origins(env, "SEEDANCE_MEDIA_ORIGINS"),
             database_url=_database_url(env),
             lease_seconds=_float(env, "SEEDANCE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, 3, 600),
             request_state_keys=_secrets(env, "SEEDANCE_REQUEST_STATE_KEYS"),
+            oauth_issuer=_public_url(env, "SEEDANCE_OAUTH_ISSUER"),
+            oauth_resource=_public_url(env, "SEEDANCE_OAUTH_RESOURCE"),
+            oauth_audience=env.get("SEEDANCE_OAUTH_AUDIENCE", "").strip() or None,
+            oauth_scope=env.get("SEEDANCE_OAUTH_SCOPE", DEFAULT_OAUTH_SCOPE).strip(),
+            oauth_admin_scope=env.get("SEEDANCE_OAUTH_ADMIN_SCOPE", "").strip() or DEFAULT_OAUTH_ADMIN_SCOPE,
+            oauth_client_id=env.get("SEEDANCE_OAUTH_CLIENT_ID", "").strip() or None,
+            oauth_client_secret=env.get("SEEDANCE_OAUTH_CLIENT_SECRET", "").strip() or None,
         )
+
+    def __post_init__(self) -> None:
+        if (self.oauth_issuer is None) != (self.oauth_resource is None):
+            raise SystemExit(
+                "seedance-mcp: sign-in needs both SEEDANCE_OAUTH_ISSUER (the identity provider) and "
+                "SEEDANCE_OAUTH_RESOURCE (this server's public URL, e.g. https://mcp.team.example/mcp)"
+            )
+
+    @property
+    def audience(self) -> str | None:
+        """The `aud` an access token must name: SEEDANCE_OAUTH_AUDIENCE, else this server's public URL."""
+        return self.oauth_audience or self.oauth_resource
 
     @property
     def ledger_path(self) -> Path:

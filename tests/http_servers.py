@@ -30,7 +30,11 @@ def free_port() -> int:
 def start(fake: FakeFal, folder: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], int]:
     """The server on a free port, once it accepts connections (or has exited); its output goes to
     `folder/stderr.log`, its home and videos under `folder`."""
-    port = free_port()
+    return start_on(free_port(), fake, folder, *args, **env)
+
+
+def start_on(port: int, fake: FakeFal, folder: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], int]:
+    """The same on a port chosen before: a server whose URL must be known first (sign-in's resource)."""
     folder.mkdir(parents=True, exist_ok=True)
     environment = subprocess_env(folder, FAL_KEY=CANARY_KEY, SEEDANCE_FAL_QUEUE_URL=fake.url, **env)
     with (folder / "stderr.log").open("a") as log:

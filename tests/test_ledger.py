@@ -45,6 +45,7 @@ EXPECTED_JOB_COLUMNS = [
     "progress",
     "follower",
     "lease_until",
+    "owner",
 ]
 T2V = "bytedance/seedance-2.0/text-to-video"
 
@@ -215,14 +216,16 @@ async def test_an_upload_is_remembered_by_content_and_replaced_when_sent_again(l
 
 async def test_spending_counts_paid_jobs_that_were_not_cancelled(ledger: Ledger):
     since = time.time() - 1
-    await add(ledger, "paid", estimate=(1.0, 2.5))
-    await add(ledger, "failed", estimate=(1.0, 1.0))
+    await add(ledger, "paid", estimate=(1.0, 2.5), owner="alice")
+    await add(ledger, "failed", estimate=(1.0, 1.0), owner="bob")
     await ledger.update("failed", status="failed")  # a failure at the host may still be billed: counted
     await add(ledger, "cancelled", estimate=(4.0, 4.0))
     await ledger.update("cancelled", status="cancelled")
     await add(ledger, "preview", estimate=(9.0, 9.0), preview=True)
-    assert await ledger.spent_since(since) == pytest.approx(3.5)
-    assert await ledger.spent_since(time.time() + 1) == 0.0
+    assert await ledger.spent_since(since) == pytest.approx((3.5, 0.0))  # the team's, and nobody's own
+    assert await ledger.spent_since(since, "alice") == pytest.approx((3.5, 2.5))
+    assert await ledger.spent_since(since, "carol") == pytest.approx((3.5, 0.0))
+    assert await ledger.spent_since(time.time() + 1, "alice") == (0.0, 0.0)
 
 
 async def test_recent_and_unfinished_jobs_come_in_order(ledger: Ledger):
@@ -331,8 +334,8 @@ async def test_a_budget_is_never_overrun_by_submits_racing_on_two_replicas(store
     other = await store.open()
     refused: list[float] = []
 
-    def within(limit: float, cost: float) -> Callable[[float], None]:
-        def check(spent: float) -> None:
+    def within(limit: float, cost: float) -> Callable[[float, float], None]:
+        def check(spent: float, own: float) -> None:
             if spent + cost > limit:
                 refused.append(spent)
                 raise RuntimeError("over budget")
@@ -348,6 +351,7 @@ async def test_a_budget_is_never_overrun_by_submits_racing_on_two_replicas(store
                 arguments={},
                 cost=1.0,
                 budget=(0.0, within(5.0, 1.0)),
+                owner=("alice", "bob")[number % 3 % 2],
             )
 
     try:
@@ -358,7 +362,8 @@ async def test_a_budget_is_never_overrun_by_submits_racing_on_two_replicas(store
         await other.close()
     assert len(await ledger.submissions("sending")) == 5  # in flight, each counted before its job exists
     assert len(refused) == 7 and set(refused) == {5.0}
-    assert await ledger.spent_since(0) == 5.0
+    team, alices = await ledger.spent_since(0, "alice")
+    assert team == 5.0 and team == alices + (await ledger.spent_since(0, "bob"))[1]
 
 
 async def test_a_change_on_one_replica_wakes_listeners_on_another(store: Store, ledger: Ledger):

@@ -17,6 +17,7 @@ from mcp_types import InputRequiredResult
 from server.inputs import check_media, jobs_named
 from server.inputs.catalog import AspectRatio, Duration, Mode, Resolution, Tier
 from server.inputs.earlier_jobs import resolve
+from server.jobs.owners import current_person
 from server.jobs.progress import ProgressReporter
 from server.jobs.views import job_result
 from server.media.uploads import stage
@@ -67,8 +68,10 @@ async def generate(
     estimate = pricing.estimate(mode, tier, resolution, duration, aspect_ratio, reference_seconds, prices)
     approved: list[ApprovedBy] = []
 
+    person = current_person()
+
     async def before_paying() -> None:
-        await check_limits(estimate, settings, state.ledger)
+        await check_limits(estimate, settings, state.ledger, person.name)
         if estimate.max_usd > settings.confirm_above_usd:
             asked = question(estimate, mode, resolution, tier)
             approved.append(
@@ -89,7 +92,8 @@ async def generate(
                 (estimate.min_usd, estimate.max_usd),
                 force_new=force_new,
                 before_paying=before_paying,
-                budget=daily_budget(estimate, settings),
+                budget=daily_budget(estimate, settings, person.name),
+                owner=person.name,
             )
     except AnswerNeeded as needed:
         return needed.result  # the client asks the user and calls again with the answer

@@ -9,6 +9,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from server.inputs.catalog import JobStatus
+from server.jobs.owners import current_person
 from server.jobs.views import JobList, dollars, job_view
 from server.state import app_state
 from tools.define import define
@@ -22,7 +23,7 @@ async def list_jobs(
     """List video jobs from this server's ledger, newest first, with their status, cost and video link.
 
     Use it to find a job's request_id for get_job or cancel_job, or to see what was spent."""
-    records = await app_state(ctx).ledger.recent(limit=limit, status=status)
+    records = await app_state(ctx).ledger.recent(limit=limit, status=status, owner=current_person().only)
     views = [job_view(record) for record in records]
     lines = [
         f"{v.request_id}  {v.status:<11} {v.created_at}  {dollars(v.estimated_cost_usd.min, v.estimated_cost_usd.max)}"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from server.errors import InvalidArguments, Problem
 from server.inputs.formats import slot_kind
 from server.jobs.ledger import JobRecord
+from server.jobs.owners import current_person
 
 if TYPE_CHECKING:
     from server.jobs.ledger import Ledger
@@ -30,9 +31,11 @@ FindJob = Callable[[str], JobRecord | None]
 
 
 async def find_jobs(ledger: Ledger, request_ids: Iterable[str]) -> FindJob:
-    """These jobs, read from the ledger up front, so that every check after is plain."""
+    """These jobs, read from the ledger up front, so that every check after is plain; a job the person
+    asking may not see is not found."""
+    person = current_person()
     found = {request_id: await ledger.get(request_id) for request_id in set(request_ids)}
-    return found.get
+    return lambda request_id: job if (job := found.get(request_id)) and person.may_see(job) else None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from server.errors import (
 )
 from server.inputs.catalog import JobStatus, Mode, Tier, endpoint_id
 from server.jobs.ledger import Budget, JobRecord, Ledger
+from server.jobs.owners import current_person
 from server.media.saving import Kept
 from server.providers.base import Provider, StatusUpdate
 from server.providers.base import Submission as ProviderSubmission
@@ -57,8 +58,9 @@ async def _ignore(record: JobRecord) -> None:
 
 
 async def find_job(ledger: Ledger, request_id: str) -> JobRecord:
+    """The job, if the person asking may see it; someone else's job is as good as missing."""
     record = await ledger.get(request_id)
-    if record is None:
+    if record is None or not current_person().may_see(record):
         raise JobNotFound(
             f"No job with request_id {request_id!r} is in this server's ledger. Use the request_id that "
             "generate_text_video, animate_image or reference_video returned; the resource seedance://jobs "
@@ -67,9 +69,11 @@ async def find_job(ledger: Ledger, request_id: str) -> JobRecord:
     return record
 
 
-def fingerprint(provider: str, endpoint: str, arguments: Mapping[str, Any]) -> str:
-    """What makes two calls "identical": the same provider, endpoint and request body."""
-    canonical = json.dumps([provider, endpoint, dict(arguments)], sort_keys=True, separators=(",", ":"))
+def fingerprint(provider: str, endpoint: str, arguments: Mapping[str, Any], owner: str | None = None) -> str:
+    """What makes two calls "identical": the same provider, endpoint and request body, from the same person
+    (one person is not handed a job another started, which they could not see)."""
+    parts: list[Any] = [provider, endpoint, dict(arguments)] + ([owner] if owner is not None else [])
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -148,6 +152,7 @@ class JobTracker:
         force_new: bool = False,
         before_paying: Callable[[], Awaitable[None]] | None = None,
         budget: Budget | None = None,
+        owner: str | None = None,
     ) -> Submitted:
         """Submit unless an identical call already did; record the attempt before it leaves, the job on arrival.
 
@@ -159,7 +164,7 @@ class JobTracker:
         """
         provider = self._providers.for_new_jobs()
         endpoint = endpoint_id(mode, tier)
-        key = fingerprint(provider.name, endpoint, arguments)
+        key = fingerprint(provider.name, endpoint, arguments, owner)
         async with self._ledger.claim(f"submit {key}"):
             if not force_new and self._dedup_seconds > 0:
                 earlier = await self._earlier(key)
@@ -175,6 +180,7 @@ class JobTracker:
                 arguments=arguments,
                 cost=estimate[1] if paid else 0.0,
                 budget=budget if paid else None,
+                owner=owner,
             )
             try:
                 submission = await provider.submit(mode, tier, arguments)
@@ -188,7 +194,9 @@ class JobTracker:
                 await self._end_submission(attempt, "uncertain", "the call was cancelled while the submit was sent")
                 raise
             with anyio.CancelScope(shield=True):  # the host has the job now: it reaches the ledger whatever happens
-                record = await self._accepted(provider, mode, tier, arguments, estimate, submission, attempt, key)
+                record = await self._accepted(
+                    provider, mode, tier, arguments, estimate, submission, attempt, key, owner
+                )
             return Submitted(record)
 
     async def _end_submission(self, attempt: int, outcome: str, detail: str) -> None:
@@ -226,6 +234,7 @@ class JobTracker:
         submission: ProviderSubmission,
         attempt: int,
         key: str,
+        owner: str | None,
     ) -> JobRecord:
         record = await self._ledger.add(
             request_id=submission.request_id,
@@ -241,8 +250,10 @@ class JobTracker:
             submission=attempt,
             fingerprint=key,
             lease=(self.replica, self._lease),
+            owner=owner,
         )
-        logger.info("job %s submitted to %s %s", record.request_id, record.provider, record.endpoint)
+        by = f" for {owner}" if owner else ""
+        logger.info("job %s submitted to %s %s%s", record.request_id, record.provider, record.endpoint, by)
         self.watch(record)
         return record
 

@@ -20,8 +20,9 @@ def start_of_day() -> float:
     return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
-async def check_limits(estimate: Estimate, settings: Settings, ledger: Ledger) -> None:
-    """Raise before submitting a job that would break SEEDANCE_MAX_USD_PER_JOB or SEEDANCE_DAILY_BUDGET_USD."""
+async def check_limits(estimate: Estimate, settings: Settings, ledger: Ledger, owner: str | None = None) -> None:
+    """Raise before submitting a job that would break SEEDANCE_MAX_USD_PER_JOB, SEEDANCE_DAILY_BUDGET_USD or,
+    for `owner`, SEEDANCE_USER_DAILY_BUDGET_USD."""
     cost = dollars(estimate.min_usd, estimate.max_usd)
     if estimate.max_usd > settings.max_usd_per_job:
         raise InvalidArguments(
@@ -31,29 +32,34 @@ async def check_limits(estimate: Estimate, settings: Settings, ledger: Ledger) -
             'ask for a shorter clip (a fixed duration such as "5" instead of "auto"), 480p, or the fast tier; '
             "estimate_cost shows the price of each option",
         )
-    budget = daily_budget(estimate, settings)
+    budget = daily_budget(estimate, settings, owner)
     if budget is not None:
         since, check = budget
-        check(await ledger.spent_since(since))
+        check(*await ledger.spent_since(since, owner))
 
 
-def daily_budget(estimate: Estimate, settings: Settings) -> Budget | None:
-    """Today's budget as the ledger checks it when the submit is recorded: (since, check(spent)).
+def daily_budget(estimate: Estimate, settings: Settings, owner: str | None = None) -> Budget | None:
+    """Today's budgets as the ledger checks them when the submit is recorded: (since, check(team, own)).
 
     `check_limits` asks first, so that a job over budget never reaches the cost question; the ledger asks
     again, in turn with every replica, so that two jobs at once cannot both take the last dollars."""
-    limit = settings.daily_budget_usd
-    if limit is None:
+    limits = [(settings.daily_budget_usd, "today's ${:.2f} budget", "SEEDANCE_DAILY_BUDGET_USD", 0)]
+    if owner is not None:  # someone signed in
+        limits.append(
+            (settings.user_daily_budget_usd, "your own ${:.2f} for today", "SEEDANCE_USER_DAILY_BUDGET_USD", 1)
+        )
+    if all(limit is None for limit, *_ in limits):
         return None
     cost = dollars(estimate.min_usd, estimate.max_usd)
 
-    def check(spent: float) -> None:
-        if spent + estimate.max_usd > limit:
-            raise InvalidArguments(
-                "duration/resolution",
-                f"this job may cost up to {cost}, but only ${max(limit - spent, 0.0):.2f} of today's ${limit:.2f} "
-                f"budget (SEEDANCE_DAILY_BUDGET_USD) is left",
-                "choose a cheaper job or wait until the budget renews at 00:00 UTC",
-            )
+    def check(*spent: float) -> None:
+        for limit, whose, setting, which in limits:
+            if limit is not None and spent[which] + estimate.max_usd > limit:
+                left = f"${max(limit - spent[which], 0.0):.2f} of {whose.format(limit)} ({setting})"
+                raise InvalidArguments(
+                    "duration/resolution",
+                    f"this job may cost up to {cost}, but only {left} is left",
+                    "choose a cheaper job or wait until the budget renews at 00:00 UTC",
+                )
 
     return start_of_day(), check

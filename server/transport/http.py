@@ -14,10 +14,13 @@ from typing import Any
 
 import uvicorn
 from mcp.server import MCPServer
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.settings import Settings
+from server.transport.sign_in import static_token
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +30,13 @@ WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})
 
 
 class BearerToken:
-    """ASGI middleware: 401 for any HTTP request without `Authorization: Bearer <token>`."""
+    """ASGI middleware: 401 for any HTTP request without `Authorization: Bearer <token>`; the request then
+    runs as the shared token's identity ("token"), which sees every job."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, token: str, settings: Settings) -> None:
         self.app = app
         self.expected = f"Bearer {token}".encode()
+        self.user = AuthenticatedUser(static_token(settings.oauth_scope, settings.oauth_admin_scope))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -42,7 +47,11 @@ class BearerToken:
                 await send({"type": "http.response.start", "status": 401, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
-        await self.app(scope, receive, send)
+        signed_in = auth_context_var.set(self.user)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            auth_context_var.reset(signed_in)
 
 
 def allowed_hosts(bind: str, extra: tuple[str, ...]) -> list[str]:
@@ -57,11 +66,12 @@ def allowed_hosts(bind: str, extra: tuple[str, ...]) -> list[str]:
     return hosts
 
 
-def check_bind(host: str, token: str | None) -> None:
-    if host not in LOOPBACK_BINDS and not token:
+def check_bind(host: str, settings: Settings) -> None:
+    if host not in LOOPBACK_BINDS and not settings.http_token and not settings.oauth_issuer:
         raise SystemExit(
             f"seedance-mcp: refusing to listen on {host}: anyone who can reach it could spend your fal credit. "
-            "Set SEEDANCE_HTTP_TOKEN to a long random secret (clients then send `Authorization: Bearer <it>`), "
+            "Set SEEDANCE_OAUTH_ISSUER and SEEDANCE_OAUTH_RESOURCE for sign-in with your identity provider, or "
+            "SEEDANCE_HTTP_TOKEN to a long random secret (clients then send `Authorization: Bearer <it>`), "
             "or leave --host at 127.0.0.1."
         )
 
@@ -75,15 +85,22 @@ def build_app(server: MCPServer[Any], settings: Settings, host: str) -> ASGIApp:
         max_request_body_size=int(settings.http_max_body_mb * 1024 * 1024),
         host=host,
     )
-    return BearerToken(app, settings.http_token) if settings.http_token else app
+    if settings.http_token and not settings.oauth_issuer:  # with sign-in, the issuer's check takes it too
+        return BearerToken(app, settings.http_token, settings)
+    return app
 
 
 def serve(server: MCPServer[Any], settings: Settings, host: str, port: int) -> None:
-    check_bind(host, settings.http_token)
+    check_bind(host, settings)
     if host in WILDCARD_BINDS and not settings.http_allowed_hosts:
         logger.warning("listening on all interfaces: set SEEDANCE_HTTP_ALLOWED_HOSTS to the names clients use")
     app = build_app(server, settings, host)
-    logger.info(
-        "serving MCP at http://%s:%d/mcp%s", host, port, " (bearer token required)" if settings.http_token else ""
+    guard = (
+        f" (sign-in with {settings.oauth_issuer})"
+        if settings.oauth_issuer
+        else " (bearer token required)"
+        if settings.http_token
+        else ""
     )
+    logger.info("serving MCP at http://%s:%d/mcp%s", host, port, guard)
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="on")

@@ -25,11 +25,13 @@ UNFINISHED = "status IN ('queued', 'in_progress')"
 # moment its submit is sent, so two calls on two replicas cannot both fit the last dollars of a budget.
 SPENT = """SELECT
     (SELECT COALESCE(SUM(estimate_max_usd), 0) FROM jobs
-     WHERE created_at >= ? AND preview = 0 AND status != 'cancelled')
+     WHERE created_at >= ? AND preview = 0 AND status != 'cancelled' {mine})
   + (SELECT COALESCE(SUM(estimate_max_usd), 0) FROM submissions
-     WHERE started_at >= ? AND outcome IN ('sending', 'uncertain')) AS spent"""
+     WHERE started_at >= ? AND outcome IN ('sending', 'uncertain') {mine}) AS spent"""
+TEAM_SPENT = SPENT.format(mine="")
+OWN_SPENT = SPENT.format(mine="AND owner = ?")  # one person's part
 BUDGET_LOCK = "budget"  # the key every budget-checked submit takes in turn
-Budget = tuple[float, Callable[[float], None]]  # (since, check(spent)): see begin_submission
+Budget = tuple[float, Callable[[float, float], None]]  # (since, check(team's, owner's spent)): begin_submission
 
 
 class Transaction(Protocol):
@@ -88,6 +90,7 @@ class Ledger(ABC):
         submission: int | None = None,
         fingerprint: str | None = None,
         lease: tuple[str, float] | None = None,
+        owner: str | None = None,
     ) -> JobRecord:
         """Record an accepted job, and mark the submit attempt that started it, in one transaction.
 
@@ -99,8 +102,8 @@ class Ledger(ABC):
             await db.execute(
                 """INSERT INTO jobs (request_id, provider, endpoint, mode, tier, arguments, handle,
                    estimate_min_usd, estimate_max_usd, status, queue_position, created_at, updated_at, preview,
-                   fingerprint, follower, lease_until)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)""",
+                   fingerprint, follower, lease_until, owner)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     request_id,
                     provider,
@@ -118,6 +121,7 @@ class Ledger(ABC):
                     fingerprint,
                     follower,
                     until,
+                    owner,
                 ),
             )
             if submission is not None:
@@ -136,21 +140,24 @@ class Ledger(ABC):
         arguments: Mapping[str, Any],
         cost: float = 0.0,
         budget: Budget | None = None,
+        owner: str | None = None,
     ) -> int:
-        """Record a submit about to be sent, with the most it may cost.
+        """Record a submit about to be sent, with the most it may cost, and who sent it.
 
-        With `budget` (since, check), `check(spent)` runs first on what was spent since `since`, in the same
-        transaction, taken in turn by every replica: it raises to refuse, and then nothing is recorded."""
+        With `budget` (since, check), `check(team, own)` runs first on what the team and the owner spent
+        since `since`, in the same transaction, taken in turn by every replica: it raises to refuse, and then
+        nothing is recorded."""
         async with self.transaction() as db:
             if budget is not None:
                 since, check = budget
                 await self._serialize(db, BUDGET_LOCK)
-                spent = await db.one(SPENT, (since, since))
-                check(float(spent["spent"]) if spent else 0.0)
+                team = await db.one(TEAM_SPENT, (since, since))
+                own = await db.one(OWN_SPENT, (since, owner, since, owner))
+                check(float(team["spent"]) if team else 0.0, float(own["spent"]) if own else 0.0)
             row = await db.one(
-                """INSERT INTO submissions (fingerprint, provider, endpoint, arguments, started_at, estimate_max_usd)
-                   VALUES (?, ?, ?, ?, ?, ?) RETURNING id""",
-                (fingerprint, provider, endpoint, json.dumps(dict(arguments)), time.time(), cost),
+                """INSERT INTO submissions (fingerprint, provider, endpoint, arguments, started_at, estimate_max_usd,
+                   owner) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                (fingerprint, provider, endpoint, json.dumps(dict(arguments)), time.time(), cost, owner),
             )
         assert row is not None
         return int(row["id"])
@@ -236,18 +243,22 @@ class Ledger(ABC):
                 (sha256, provider, url, time.time()),
             )
 
-    async def spent_since(self, since: float) -> float:
-        """The upper estimate of every paid job since `since` that was not cancelled or refused."""
-        row = await self._one(SPENT, (since, since))
-        return float(row["spent"]) if row else 0.0
+    async def spent_since(self, since: float, owner: str | None = None) -> tuple[float, float]:
+        """The upper estimate of every paid job since `since` that was not cancelled or refused: the team's,
+        and `owner`'s."""
+        team = await self._one(TEAM_SPENT, (since, since))
+        own = await self._one(OWN_SPENT, (since, owner, since, owner))
+        return float(team["spent"]) if team else 0.0, float(own["spent"]) if own else 0.0
 
-    async def recent(self, limit: int = 50, status: str | None = None) -> list[JobRecord]:
-        if status is None:
-            rows = await self._all("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", (limit,))
-        else:
-            rows = await self._all(
-                "SELECT * FROM jobs WHERE status = ? ORDER BY created_at DESC LIMIT ?", (status, limit)
-            )
+    async def recent(self, limit: int = 50, status: str | None = None, *, owner: str | None = None) -> list[JobRecord]:
+        """The newest jobs: `owner`'s only, or everyone's when it is None."""
+        where = [(status is not None, "status = ?", status), (owner is not None, "owner = ?", owner)]
+        conditions = " AND ".join(sql for wanted, sql, _ in where if wanted)
+        params = tuple(value for wanted, _, value in where if wanted)
+        rows = await self._all(
+            f"SELECT * FROM jobs {'WHERE ' + conditions if conditions else ''} ORDER BY created_at DESC LIMIT ?",
+            (*params, limit),
+        )
         return [JobRecord.from_row(row) for row in rows]
 
     async def unfinished(self) -> list[JobRecord]:

@@ -122,4 +122,13 @@ MIGRATIONS = (
             "ALTER TABLE submissions ADD COLUMN estimate_max_usd REAL NOT NULL DEFAULT 0",
         ),
     ),
+    # Who started each job and submit, so that a person sees their own jobs and has their own budget.
+    Migration(
+        "m008_owners",
+        (
+            "ALTER TABLE jobs ADD COLUMN owner TEXT",
+            "ALTER TABLE submissions ADD COLUMN owner TEXT",
+            "CREATE INDEX jobs_owner ON jobs (owner, created_at)",
+        ),
+    ),
 )

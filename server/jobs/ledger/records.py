@@ -73,6 +73,7 @@ class JobRecord:
     progress: float | None  # the share done as the host reports it; None when it does not say
     follower: str | None = None  # the replica following the job while its lease lasts
     lease_until: float | None = None
+    owner: str | None = None  # who started it: a token's subject, "token" for the shared token, None unsigned
 
     @property
     def finished(self) -> bool:

@@ -1,0 +1,54 @@
+// A real OpenID Connect provider for the sign-in tests: node provider.mjs PORT RESOURCE [OTHER_RESOURCE]
+// People are clients here (client credentials grant), so each token's subject is its client_id. Tokens
+// are JWTs signed with a key made at start, except for the "opaque" client, whose tokens are introspected.
+import { generateKeyPair, exportJWK } from "jose";
+import Provider, { errors } from "oidc-provider";
+
+const [port, resource, other] = process.argv.slice(2);
+const issuer = `http://127.0.0.1:${port}`;
+const person = (id, scope) => ({
+  client_id: id,
+  client_secret: `${id}-secret-0123456789abcdef`,
+  grant_types: ["client_credentials"],
+  redirect_uris: [],
+  response_types: [],
+  scope,
+});
+const clients = [
+  person("alice", "seedance"),
+  person("bob", "seedance"),
+  person("admin", "seedance seedance:admin"),
+  person("carol", "seedance"), // asks for no scope: her tokens lack "seedance"
+  person("brief", "seedance"), // tokens that expire in 2 s
+  person("opaque", "seedance"), // opaque tokens, checked by introspection
+  person("seedance-mcp", "openid"), // the server itself, when it introspects
+];
+
+const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+const signing = { ...(await exportJWK(privateKey)), kid: "test-key", alg: "RS256", use: "sig" };
+
+const provider = new Provider(issuer, {
+  clients,
+  scopes: ["openid", "seedance", "seedance:admin"],
+  jwks: { keys: [signing] },
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => resource,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (ctx, indicator, client) => {
+        if (indicator !== resource && indicator !== other) throw new errors.InvalidTarget();
+        return {
+          audience: indicator,
+          scope: "seedance seedance:admin",
+          accessTokenTTL: client.clientId === "brief" ? 2 : 600,
+          accessTokenFormat: client.clientId === "opaque" ? "opaque" : "jwt",
+        };
+      },
+    },
+  },
+});
+provider.listen(Number(port), "127.0.0.1", () => console.log(`oidc-provider listening at ${issuer}`));
