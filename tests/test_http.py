@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,7 +80,11 @@ async def test_with_a_token_every_request_needs_it(
         result = await client.call_tool(
             "estimate_cost", {"mode": "text-to-video", "duration": "10", "aspect_ratio": "16:9"}
         )
+        made = await client.call_tool("generate_text_video", {"prompt": "for the team", "duration": "4"})
     assert result.structured_content and result.structured_content["min_usd"] == 3.024
+    with sqlite3.connect(tmp_path / "home" / "jobs.sqlite3") as ledger:
+        owners = ledger.execute("SELECT owner FROM jobs").fetchall()
+    assert made.structured_content and owners == [("token",)]  # the shared token's jobs are the team's
 
 
 async def test_foreign_hosts_origins_and_oversized_bodies_are_refused(
