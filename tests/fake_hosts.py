@@ -160,6 +160,16 @@ class FakeHost(FaultQueue):
             response.headers["x-fake-next"] = following
         return response
 
+    def read(self, job: HostJob, op: str, response: Response, following: str | None) -> Response:
+        """A read of the job, answered (or faulted) as `op`. Once the poll that sees it finished has reached
+        the client, later reads are the result. A faulted answer (garbage with a 200 included, or one the
+        front will reset or hold) never reaches it, so the client's retry is still a status poll and meets
+        the next fault staged for it, however late it comes."""
+        answer = self.answer(op, response, following)
+        if "x-fake-next" in answer.headers and self.next_fault(op) not in TCP_FAULTS:
+            job.reported_final = True
+        return answer
+
     def hook(self, event: str) -> None:
         if self.on_event is not None:
             self.on_event(event)
@@ -298,10 +308,7 @@ class FakeRunflow(FakeHost):
             return error(404, "not_found", "run not found")
         op, following = self._read_op(*found, RUNFLOW_DONE)
         self.hook(op)
-        answer = self.answer(op, JSONResponse(self._run(*found)), following)
-        if following and answer.status_code == 200:
-            found[0].reported_final = True
-        return answer
+        return self.read(found[0], op, JSONResponse(self._run(*found)), following)
 
     async def cancel(self, request: Request) -> Response:
         if not self._seen(request, "cancel"):
@@ -417,10 +424,7 @@ class FakeArk(FakeHost):
             return error(404, "ResourceNotFound", "the task does not exist")
         op, following = self._read_op(*found, ARK_DONE)
         self.hook(op)
-        answer = self.answer(op, JSONResponse(self._task(*found)), following)
-        if following and answer.status_code == 200:
-            found[0].reported_final = True
-        return answer
+        return self.read(found[0], op, JSONResponse(self._task(*found)), following)
 
     async def delete(self, request: Request) -> Response:
         if not self._seen(request, "delete"):

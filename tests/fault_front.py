@@ -58,6 +58,11 @@ class FaultQueue:
         with self.lock:
             return list(self.faults.get(op, ()))
 
+    def next_fault(self, op: str) -> str | None:
+        with self.lock:
+            queue = self.faults.get(op)
+            return queue[0] if queue else None
+
     def _take(self, op: str, kinds: frozenset[str]) -> str | None:
         """The next fault for `op`, when it is one of `kinds` (each handler answers its own kinds)."""
         with self.lock:
