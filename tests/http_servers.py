@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx2
 
-from tests.conftest import CANARY_KEY, subprocess_env
+from tests.conftest import subprocess_env
 from tests.fake_fal import FakeFal
 from tests.test_stdio import command
 
@@ -36,7 +36,7 @@ def start(fake: FakeFal, folder: Path, *args: str, **env: str) -> tuple[subproce
 def start_on(port: int, fake: FakeFal, folder: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], int]:
     """The same on a port chosen before: a server whose URL must be known first (sign-in's resource)."""
     folder.mkdir(parents=True, exist_ok=True)
-    environment = subprocess_env(folder, FAL_KEY=CANARY_KEY, SEEDANCE_FAL_QUEUE_URL=fake.url, **env)
+    environment = subprocess_env(folder, **{"FAL_KEY": fake.key, "SEEDANCE_FAL_QUEUE_URL": fake.url, **env})
     with (folder / "stderr.log").open("a") as log:
         process = subprocess.Popen(
             [command(), "--http", "--port", str(port), *args], env=environment, stderr=log, stdout=log

@@ -139,6 +139,22 @@ async def test_identical_calls_on_different_replicas_start_one_job(held: FakeFal
     assert all(len(ids) == 1 for ids in answers.values()), answers
 
 
+async def test_more_calls_at_once_than_a_replica_has_connections_all_start(held: FakeFal, three: list[Replica]):
+    """Each submit holds a claim while it is sent; claims have connections of their own, so that many
+    at once cannot take every connection their own ledger writes wait for."""
+    calls = 3 * 10  # three times a replica's pool
+
+    async def call(client: Client, number: int) -> None:
+        result = await client.call_tool("generate_text_video", {"prompt": f"crowd {number}", **FOUR_SECONDS})
+        assert result.structured_content and result.structured_content["status"] == "queued", text_of(result)
+
+    async with RecordingClient(three[0].url) as client, anyio.create_task_group() as tg:
+        for number in range(calls):
+            tg.start_soon(call, client, number)
+
+    assert held.count("submit") == calls
+
+
 async def test_the_daily_budget_holds_when_calls_race_on_three_replicas(held: FakeFal, tmp_path: Path, database: str):
     refusals: list[str] = []
 

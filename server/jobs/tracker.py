@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 FOLLOW_LIMIT_SECONDS = 3600.0  # a watcher gives up after an hour; get_job starts a new one
 CANCEL_TIMEOUT_SECONDS = 15.0
-SWEEP_SECONDS = 1.0  # how often each replica looks for jobs whose follower died
+SWEEP_SECONDS = 0.5  # how often each replica looks for jobs whose follower died: within the lease + 1 s
 POLL_SECONDS = 1.0  # a waiter re-reads the ledger at least this often, should no change be announced
 
 OnUpdate = Callable[[JobRecord], Awaitable[None]]
@@ -160,19 +160,26 @@ class JobTracker:
         the earlier job back instead of paying for a second one. A lock per fingerprint makes two identical
         calls in flight at once wait for each other rather than both submit. `before_paying` (spending
         limits, then the user's approval) runs only when something is about to be submitted to a provider that
-        charges, and `budget` is checked again as the submit is recorded, in turn with every other replica.
+        charges, outside the lock, since a person may take minutes to answer; `budget` is checked again as the
+        submit is recorded, in turn with every other replica.
         """
         provider = self._providers.for_new_jobs()
         endpoint = endpoint_id(mode, tier)
         key = fingerprint(provider.name, endpoint, arguments, owner)
+        dedup = not force_new and self._dedup_seconds > 0
+        paid = not provider.preview
+        if before_paying is not None and paid:
+            if dedup:
+                async with self._ledger.claim(f"submit {key}"):
+                    earlier = await self._earlier(key)
+                if earlier is not None:
+                    return Submitted(earlier, reused=True)  # nothing to pay for, nothing to ask
+            await before_paying()  # outside the claim: it may wait for a person's answer
         async with self._ledger.claim(f"submit {key}"):
-            if not force_new and self._dedup_seconds > 0:
-                earlier = await self._earlier(key)
+            if dedup:
+                earlier = await self._earlier(key)  # again: an identical call may have submitted meanwhile
                 if earlier is not None:
                     return Submitted(earlier, reused=True)
-            paid = not provider.preview
-            if before_paying is not None and paid:
-                await before_paying()
             attempt = await self._ledger.begin_submission(
                 fingerprint=key,
                 provider=provider.name,

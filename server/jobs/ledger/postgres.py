@@ -28,6 +28,8 @@ from server.jobs.ledger.records import Row
 logger = logging.getLogger(__name__)
 
 POOL_SIZE = (1, 10)  # connections per replica: fewest kept open, most at once
+CLAIMS_POOL_SIZE = 10  # more, for claims: each holds one while its submit is sent
+CLAIM_WAIT_SECONDS = 120.0  # how long a claim may wait for a connection when all are taken
 MIGRATION_LOCK = 0x5EED_0001  # the advisory lock the replicas take in turn to migrate
 CHANNEL = "seedance_jobs"  # NOTIFY's channel: the payload is the request_id that changed
 RELISTEN_SECONDS = 1.0  # after losing the change feed; waiters poll meanwhile
@@ -54,24 +56,24 @@ def safe_description(url: str) -> str:
 
 
 class _PostgresTransaction:
-    def __init__(self, ledger: PostgresLedger, connection: Connection) -> None:
-        self._ledger = ledger
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     async def execute(self, sql: str, params: Params = ()) -> None:
-        self._ledger.round_trips += 1
+        PostgresLedger.round_trips += 1
         await self._connection.execute(_sql(sql), params)
 
     async def one(self, sql: str, params: Params = ()) -> Row | None:
-        self._ledger.round_trips += 1
+        PostgresLedger.round_trips += 1
         cursor = await self._connection.execute(_sql(sql), params)
         return await cursor.fetchone()
 
 
 class PostgresLedger(Ledger):
+    round_trips = 0  # statements this process's ledgers sent, BEGIN and COMMIT included: for the benchmark
+
     def __init__(self, url: str) -> None:
         self.description = safe_description(url)
-        self.round_trips = 0  # statements sent, for the benchmark
         self._url = url
         self._claims: dict[str, anyio.Lock] = {}
         self._pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
@@ -82,15 +84,27 @@ class PostgresLedger(Ledger):
             kwargs={"autocommit": True, "row_factory": dict_row},
             name="seedance-ledger",
         )
+        # Claims have their own connections: a claim is held while its block reads and writes through the
+        # main pool, so sharing one pool would let ten claims take every connection their blocks need.
+        self._claim_pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+            url,
+            min_size=0,
+            max_size=CLAIMS_POOL_SIZE,
+            open=False,
+            timeout=CLAIM_WAIT_SECONDS,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            name="seedance-claims",
+        )
 
     @classmethod
     async def open(cls, url: str) -> PostgresLedger:
         ledger = cls(url)
         await ledger._pool.open(wait=True, timeout=30)
         try:
+            await ledger._claim_pool.open()
             await ledger._migrate()
         except BaseException:
-            await ledger._pool.close()
+            await ledger.close()
             raise
         return ledger
 
@@ -110,17 +124,18 @@ class PostgresLedger(Ledger):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
+        PostgresLedger.round_trips += 2  # BEGIN, COMMIT
         async with self._pool.connection() as connection, connection.transaction():
-            yield _PostgresTransaction(self, connection)
+            yield _PostgresTransaction(connection)
 
     async def _one(self, sql: str, params: Params = ()) -> Row | None:
-        self.round_trips += 1
+        PostgresLedger.round_trips += 1
         async with self._pool.connection() as connection:
             cursor = await connection.execute(_sql(sql), params)
             return await cursor.fetchone()
 
     async def _all(self, sql: str, params: Params = ()) -> list[Row]:
-        self.round_trips += 1
+        PostgresLedger.round_trips += 1
         async with self._pool.connection() as connection:
             cursor = await connection.execute(_sql(sql), params)
             return list(await cursor.fetchall())
@@ -135,8 +150,13 @@ class PostgresLedger(Ledger):
     async def claim(self, key: str) -> AsyncIterator[None]:
         """One holder across replicas: an advisory lock held by a transaction, so that it is let go however
         the block ends, a dropped connection included. Callers in this process queue first, on one connection."""
-        async with self._claims.setdefault(key, anyio.Lock()), self.transaction() as db:
-            await self._serialize(db, key)
+        async with (
+            self._claims.setdefault(key, anyio.Lock()),
+            self._claim_pool.connection() as connection,
+            connection.transaction(),
+        ):
+            PostgresLedger.round_trips += 3  # BEGIN, the lock, COMMIT
+            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(key),))
             yield
 
     async def listen(self, changed: Callable[[str], None]) -> None:
@@ -151,4 +171,5 @@ class PostgresLedger(Ledger):
             await anyio.sleep(RELISTEN_SECONDS)
 
     async def close(self) -> None:
+        await self._claim_pool.close()
         await self._pool.close()
