@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import card, concurrency, film, latency, overhead, render, startup, upstream
+from bench import card, concurrency, film, latency, overhead, render, replicas, startup, upstream
 from bench.fake import fake_fal
 
 
@@ -43,7 +43,9 @@ def main() -> None:
         print(title)
         figures = run()
         results[key] = figures
-        print(table(figures if isinstance(figures, list) else [figures]), "\n", flush=True)
+        grouped = isinstance(figures, dict) and all(isinstance(v, dict | list) for v in figures.values())
+        for part in figures.values() if grouped else [figures]:  # a section of several tables prints each
+            print(table(part if isinstance(part, list) else [part]), "\n", flush=True)
 
     section(
         "startup",
@@ -65,6 +67,12 @@ def main() -> None:
             "concurrency",
             f"5. {concurrency.JOBS} jobs in flight in one process over stdio, held {concurrency.HOLD_SECONDS:g} s",
             lambda: concurrency.measure(fake),
+        )
+        section(
+            "replicas",
+            f"10. {replicas.REPLICAS} replicas sharing one PostgreSQL ledger: {replicas.JOBS} jobs, waking, takeover, "
+            "round trips",
+            lambda: replicas.measure(fake),
         )
         section(
             "card",
