@@ -77,7 +77,9 @@ def register_film_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) 
         mime_type="application/json",
     )
     async def recent_films() -> str:
-        views = [film_view(film).model_dump(mode="json") for film in await state().ledger.films(RECENT_LIMIT)]
+        ledger = state().ledger
+        films = await current_person().films(ledger, await ledger.films(RECENT_LIMIT))
+        views = [film_view(film).model_dump(mode="json") for film in films]
         return json.dumps(views, indent=2)
 
     @mcp.resource(
@@ -88,8 +90,9 @@ def register_film_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) 
         mime_type="video/mp4",
     )
     async def film(film_id: str) -> bytes:
-        record = await state().ledger.film(film_id)
-        if record is None:
+        ledger = state().ledger
+        record = await ledger.film(film_id)
+        if record is None or not await current_person().may_see_film(ledger, record):
             raise ResourceNotFoundError(f"No film {film_id!r} in the ledger; see {FILMS_URI} for recent films.")
         return await _read_video(Path(record.path), f"Film {film_id}", record.path)
 

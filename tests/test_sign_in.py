@@ -187,6 +187,35 @@ async def test_each_person_sees_only_their_own_jobs_unless_an_admin(served: Serv
     assert alice not in log and bob not in log and admin not in log
 
 
+async def test_a_film_is_seen_by_whoever_may_see_its_shots(served: Served):
+    idp = served.idp
+    alice, bob = idp.token("alice"), idp.token("bob")
+    admin = idp.token("admin", scope="seedance seedance:admin")
+    async with as_person(served, alice) as client:
+        shots = [
+            await client.call_tool("generate_text_video", {"prompt": f"shot {n}", "duration": "4"}) for n in (1, 2)
+        ]
+        ids = [str((shot.structured_content or {}).get("request_id")) for shot in shots]
+        made = await client.call_tool("make_film", {"request_ids": ids})
+        assert made.structured_content, text_of(made)
+        film = str(made.structured_content["film_id"])
+        hers = await client.call_tool("list_films", {})
+    async with as_person(served, bob) as client:
+        listed = await client.call_tool("list_films", {})
+        looked = await client.call_tool("inspect_video", {"request_id": film})
+        with pytest.raises(Exception, match="No film"):
+            await client.read_resource(f"seedance://films/{film}")
+    async with as_person(served, admin) as client:
+        everyone = await client.call_tool("list_films", {})
+
+    def films(result: Any) -> list[str]:
+        return [f["film_id"] for f in (result.structured_content or {}).get("films", [])]
+
+    assert films(hers) == [film] and films(everyone) == [film]
+    assert films(listed) == []
+    assert looked.is_error and f"no job {film!r}" in text_of(looked)  # as if it did not exist
+
+
 async def test_each_person_has_a_daily_budget_beside_the_teams(fake_fal: FakeFal, tmp_path: Path):
     with signed_in_server(fake_fal, tmp_path, SEEDANCE_USER_DAILY_BUDGET_USD="2") as served:
         alice, bob = served.idp.token("alice"), served.idp.token("bob")

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from server.errors import InvalidArguments, VideoUnavailable
 from server.inputs.references import JobReference, check, find_jobs
+from server.jobs.owners import current_person
 from server.state import AppState, app_state
 from server.video.facts import VideoFacts, read_facts
 from tools.define import define
@@ -39,7 +40,7 @@ class Inspection(BaseModel):
 
 async def _video(state: AppState, request_id: str) -> Path:
     film = await state.ledger.film(request_id)
-    if film is not None:
+    if film is not None and await current_person().may_see_film(state.ledger, film):
         if not Path(film.path).is_file():
             raise InvalidArguments(
                 "request_id", f"film {request_id}'s file {film.path} is gone", "call make_film again with its shots"

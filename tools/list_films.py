@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from server.jobs.owners import current_person
 from server.jobs.views import dollars
 from server.media.films import FilmView, film_view
 from server.state import app_state
@@ -24,7 +25,8 @@ async def list_films(
     limit: Annotated[int, Field(ge=1, le=200, description="How many films at most, newest first.")] = 20,
 ) -> Annotated[CallToolResult, FilmList]:
     """List the films make_film joined, newest first, with their shots, length, cost and file."""
-    views = [film_view(film) for film in await app_state(ctx).ledger.films(limit)]
+    ledger = app_state(ctx).ledger
+    views = [film_view(film) for film in await current_person().films(ledger, await ledger.films(limit))]
     lines = [
         f"{v.film_id}  {v.created_at}  {len(v.shots)} shots, {v.duration:g} s, "
         f"{dollars(v.total_cost_usd.min, v.total_cost_usd.max)}  {v.title or ''}  {v.saved_path}"

@@ -18,7 +18,7 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 
 if TYPE_CHECKING:
-    from server.jobs.ledger import JobRecord
+    from server.jobs.ledger import FilmRecord, JobRecord, Ledger
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,16 @@ class Person:
     def only(self) -> str | None:
         """The owner whose jobs a listing shows; None: everyone's."""
         return None if self.admin else self.name
+
+    async def may_see_film(self, ledger: Ledger, film: FilmRecord) -> bool:
+        """A film is made of jobs: whoever may see every one of them may see it."""
+        if self.admin:
+            return True
+        shots = [await ledger.get(request_id) for request_id in film.request_ids]
+        return all(shot is not None and self.may_see(shot) for shot in shots)
+
+    async def films(self, ledger: Ledger, films: list[FilmRecord]) -> list[FilmRecord]:
+        return [film for film in films if await self.may_see_film(ledger, film)]
 
 
 NOBODY = Person(None)
