@@ -118,6 +118,8 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
             finally:
                 ref.current = None
                 tg.cancel_scope.cancel()
+                if verifier is not None:
+                    await verifier.aclose()
 
     auth, verifier = protected_resource(settings) if settings.oauth_issuer else (None, None)
     mcp: MCPServer[AppState] = MCPServer(

@@ -159,6 +159,11 @@ class IssuerTokens:
                 raise ValueError("it publishes no authorization server metadata")
         return self._metadata
 
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
     def _client_http(self) -> httpx2.AsyncClient:
         if self._http is None:
             self._http = httpx2.AsyncClient(timeout=TIMEOUT_SECONDS)
