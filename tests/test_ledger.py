@@ -370,14 +370,15 @@ async def test_a_change_on_one_replica_wakes_listeners_on_another(store: Store, 
     if store.kind == "sqlite":
         pytest.skip("SQLite has no change feed; its waiters poll")
     other = await store.open()
-    heard: list[str] = []
+    heard: list[tuple[str, bool]] = []
     listening = anyio.Event()
-    woke = anyio.Event()
+    finished = anyio.Event()
 
-    def changed(request_id: str) -> None:
-        heard.append(request_id)
+    def changed(request_id: str, finished_elsewhere: bool) -> None:
         if request_id == "job":
-            woke.set()
+            heard.append((request_id, finished_elsewhere))
+            if finished_elsewhere:
+                finished.set()
         else:
             listening.set()
 
@@ -392,8 +393,9 @@ async def test_a_change_on_one_replica_wakes_listeners_on_another(store: Store, 
                     with anyio.move_on_after(0.5):
                         await listening.wait()
                 await ledger.update("job", status="in_progress")
-                await woke.wait()
+                await ledger.update("job", status="completed")
+                await finished.wait()
                 tg.cancel_scope.cancel()
     finally:
         await other.close()
-    assert "job" in heard
+    assert heard == [("job", False), ("job", True)]  # a change, then its end, made by another replica

@@ -16,6 +16,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from mcp.shared.subscriptions import ResourceUpdated
 from mcp.types import CallToolResult, ElicitResult, InputRequiredResult
 
 from tests.conftest import RecordingClient, text_of
@@ -118,6 +119,22 @@ async def test_a_stalled_replica_loses_its_job_when_the_lease_runs_out_and_leave
     assert successor is not stalled
     assert held.count("submit") == 1
     assert sorted(requests_for(held, request_id)) == ["result", "stream", "stream"]  # the stalled one fetched none
+
+
+async def test_a_subscriber_on_another_replica_hears_that_the_job_finished(
+    held: FakeFal, three: list[Replica], database: str
+):
+    async with RecordingClient(three[0].url) as client:
+        started = await client.call_tool("generate_text_video", {"prompt": "a distant bell", **FOUR_SECONDS})
+    assert started.structured_content, text_of(started)
+    request_id, uri = started.structured_content["request_id"], started.structured_content["job_uri"]
+    wait_until(lambda: "stream" in requests_for(held, request_id) and held.job(request_id).started, "the stream")
+    elsewhere = next(r for r in three if r is not follower_of(three, database, request_id))
+    async with RecordingClient(elsewhere.url) as client, client.listen(resource_subscriptions=[uri]) as subscription:
+        held.advance(request_id)
+        with anyio.fail_after(60):
+            event = await subscription.__anext__()
+    assert event == ResourceUpdated(uri=uri)
 
 
 async def test_identical_calls_on_different_replicas_start_one_job(held: FakeFal, three: list[Replica]):

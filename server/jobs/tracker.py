@@ -133,7 +133,7 @@ class JobTracker:
         """What every replica does while it serves: wake waiters on changes made anywhere, and take over
         the jobs of replicas that died."""
         async with anyio.create_task_group() as tg:
-            tg.start_soon(self._ledger.listen, self._signal)
+            tg.start_soon(self._ledger.listen, self._changed_elsewhere)
             while True:
                 for record in await self._ledger.orphans():
                     if self.watch(record):
@@ -309,6 +309,17 @@ class JobTracker:
             return True
         elsewhere = record.follower not in (None, self.replica) and (record.lease_until or 0) > time.time()
         return elsewhere and not gone(record.follower)  # a process check only when the lease says it lives
+
+    def _changed_elsewhere(self, request_id: str, finished: bool) -> None:
+        """A change announced through the ledger: wake this replica's waiters, and when another replica
+        finished the job, tell this replica's subscribers too (as `on_finished` does where it finished)."""
+        self._signal(request_id)
+        if finished and self._on_finished is not None:
+            self._tg.start_soon(self._finished_elsewhere, request_id)
+
+    async def _finished_elsewhere(self, request_id: str) -> None:
+        assert self._on_finished is not None
+        await self._on_finished(await self._ledger.require(request_id))
 
     def _signal(self, request_id: str) -> None:
         event = self._changed.pop(request_id, None)

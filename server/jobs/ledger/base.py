@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from server.inputs.catalog import Mode, Tier
+from server.inputs.catalog import TERMINAL_STATUSES, Mode, Tier
 from server.jobs.ledger.records import FilmRecord, JobEvent, JobRecord, Row, Submission
 
 Params = Sequence[Any]
@@ -32,6 +32,7 @@ TEAM_SPENT = SPENT.format(mine="")
 OWN_SPENT = SPENT.format(mine="AND owner = ?")  # one person's part
 BUDGET_LOCK = "budget"  # the key every budget-checked submit takes in turn
 Budget = tuple[float, Callable[[float, float], None]]  # (since, check(team's, owner's spent)): begin_submission
+Changed = Callable[[str, bool], None]  # (request_id, finished by another replica): see listen
 
 
 class Transaction(Protocol):
@@ -63,10 +64,11 @@ class Ledger(ABC):
         """Hold `key` against every other caller of this ledger, in any replica, until the block ends."""
 
     @abstractmethod
-    async def listen(self, changed: Callable[[str], None]) -> None:
-        """Call `changed(request_id)` whenever any replica changes a job; runs until cancelled."""
+    async def listen(self, changed: Changed) -> None:
+        """Call `changed(request_id, finished_elsewhere)` whenever any replica changes a job, the second
+        true when another replica has just finished it; runs until cancelled."""
 
-    async def _announce(self, db: Transaction, request_id: str) -> None:
+    async def _announce(self, db: Transaction, request_id: str, finished: bool) -> None:
         """Tell other replicas a job changed, on commit. Nothing to do where there are none to tell."""
         return None
 
@@ -215,7 +217,7 @@ class Ledger(ABC):
             await db.execute(f"UPDATE jobs SET {assignments} WHERE request_id = ?", (*fields.values(), request_id))
             if event is not None:
                 await _event(db, request_id, *event)
-            await self._announce(db, request_id)
+            await self._announce(db, request_id, fields.get("status") in TERMINAL_STATUSES)
         return await self.require(request_id)
 
     async def record_event(self, request_id: str, event: str, detail: str | None = None) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,7 +22,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from server.jobs.ledger.base import Ledger, Params, Transaction
+from server.jobs.ledger.base import Changed, Ledger, Params, Transaction
 from server.jobs.ledger.migrations import MIGRATIONS
 from server.jobs.ledger.records import Row
 
@@ -31,7 +32,7 @@ POOL_SIZE = (1, 10)  # connections per replica: fewest kept open, most at once
 CLAIMS_POOL_SIZE = 10  # more, for claims: each holds one while its submit is sent
 CLAIM_WAIT_SECONDS = 120.0  # how long a claim may wait for a connection when all are taken
 MIGRATION_LOCK = 0x5EED_0001  # the advisory lock the replicas take in turn to migrate
-CHANNEL = "seedance_jobs"  # NOTIFY's channel: the payload is the request_id that changed
+CHANNEL = "seedance_jobs"  # NOTIFY's channel: the payload is `<request_id> <origin> <finished 0|1>`
 RELISTEN_SECONDS = 1.0  # after losing the change feed; waiters poll meanwhile
 
 Connection = AsyncConnection[dict[str, Any]]
@@ -74,6 +75,7 @@ class PostgresLedger(Ledger):
 
     def __init__(self, url: str) -> None:
         self.description = safe_description(url)
+        self._origin = uuid.uuid4().hex[:12]  # names this replica's announcements, so it can tell its own
         self._url = url
         self._claims: dict[str, anyio.Lock] = {}
         self._pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
@@ -140,8 +142,8 @@ class PostgresLedger(Ledger):
             cursor = await connection.execute(_sql(sql), params)
             return list(await cursor.fetchall())
 
-    async def _announce(self, db: Transaction, request_id: str) -> None:
-        await db.execute("SELECT pg_notify(?, ?)", (CHANNEL, request_id))
+    async def _announce(self, db: Transaction, request_id: str, finished: bool) -> None:
+        await db.execute("SELECT pg_notify(?, ?)", (CHANNEL, f"{request_id} {self._origin} {int(finished)}"))
 
     async def _serialize(self, db: Transaction, key: str) -> None:
         await db.execute("SELECT pg_advisory_xact_lock(?)", (lock_id(key),))
@@ -159,13 +161,14 @@ class PostgresLedger(Ledger):
             await connection.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(key),))
             yield
 
-    async def listen(self, changed: Callable[[str], None]) -> None:
+    async def listen(self, changed: Changed) -> None:
         while True:
             try:
                 async with await AsyncConnection.connect(self._url, autocommit=True) as connection:
                     await connection.execute(f"LISTEN {CHANNEL}")
                     async for note in connection.notifies():
-                        changed(note.payload)
+                        request_id, origin, finished = note.payload.rsplit(" ", 2)
+                        changed(request_id, finished == "1" and origin != self._origin)
             except psycopg.Error as exc:
                 logger.warning("lost the ledger's change feed (%s); waiters poll until it is back", type(exc).__name__)
             await anyio.sleep(RELISTEN_SECONDS)

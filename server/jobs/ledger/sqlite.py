@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 
-from server.jobs.ledger.base import Ledger, Params, Transaction
+from server.jobs.ledger.base import Changed, Ledger, Params, Transaction
 from server.jobs.ledger.migrations import MIGRATIONS
 from server.jobs.ledger.records import Row
 
@@ -87,7 +87,7 @@ class SqliteLedger(Ledger):
         async with self._claims.setdefault(key, anyio.Lock()):
             yield
 
-    async def listen(self, changed: Callable[[str], None]) -> None:
+    async def listen(self, changed: Changed) -> None:
         """SQLite has no change feed: this process wakes its own waiters, and others poll."""
         await anyio.sleep_forever()
 
