@@ -229,13 +229,16 @@ async def test_spending_counts_paid_jobs_that_were_not_cancelled(ledger: Ledger)
 
 
 async def test_recent_and_unfinished_jobs_come_in_order(ledger: Ledger):
-    for request_id in ("a", "b", "c", "d"):
-        await add(ledger, request_id)
+    for request_id, owner in (("a", "alice"), ("b", "bob"), ("c", "alice"), ("d", None)):
+        await add(ledger, request_id, owner=owner)
     await ledger.update("b", status="completed")
     await ledger.update("c", status="in_progress")
     assert [r.request_id for r in await ledger.recent()] == ["d", "c", "b", "a"]
     assert [r.request_id for r in await ledger.recent(limit=2)] == ["d", "c"]
     assert [r.request_id for r in await ledger.recent(status="completed")] == ["b"]
+    assert [r.request_id for r in await ledger.recent(owner="alice")] == ["c", "a"]
+    assert [r.request_id for r in await ledger.recent(status="completed", owner="alice")] == []
+    assert (await ledger.require("c")).owner == "alice"
     assert [r.request_id for r in await ledger.unfinished()] == ["a", "c", "d"]
 
 
