@@ -127,6 +127,7 @@ async def test_watch_job_answers_at_once_when_behind_waits_when_not_and_wakes_on
     assert changed["video"]["url"].endswith("/output.mp4")
 
 
+@pytest.mark.slow  # renders a 720p preview
 async def test_video_chunk_gives_back_a_preview_byte_for_byte_in_pieces(tmp_path: Path):
     noise = tmp_path / "noise.png"  # noise does not compress: the clip takes many pieces
     pixels = np.random.default_rng(7).integers(0, 255, (720, 1280, 3), dtype=np.uint8)

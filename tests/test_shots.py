@@ -31,6 +31,7 @@ def frame_file(settings: Settings, request_id: str, label: str) -> Path:
     return settings.frames_dir / f"{request_id}-{label}.png"
 
 
+@pytest.mark.slow  # renders several 720p previews
 async def test_a_frame_reference_is_that_frame_of_the_video_exactly(local: Settings):
     async with connect(local) as client:
         first = await client.call_tool("generate_text_video", {"prompt": "A slow push-in on a harbour", **SHOT})
@@ -50,6 +51,7 @@ async def test_a_frame_reference_is_that_frame_of_the_video_exactly(local: Setti
         assert np.array_equal(taken, pixels), label  # lossless: the frame itself, not a re-encoded copy
 
 
+@pytest.mark.slow  # renders several 720p previews
 async def test_a_chain_of_preview_shots_starts_each_shot_on_the_previous_last_frame(local: Settings):
     prompts = ["A lighthouse at dusk, slow push-in", "The beam sweeps the sea, pan right", "Rain begins, zoom out"]
     videos: list[Path] = []
