@@ -18,6 +18,9 @@ from server.jobs.ledger.base import Changed, Ledger, Params, Transaction
 from server.jobs.ledger.migrations import MIGRATIONS
 from server.jobs.ledger.records import Row
 
+BUSY_SECONDS = 5.0  # how long a statement waits for another process's lock on the file
+WAL_RETRY_SECONDS = 0.01
+
 
 class _Statements:
     """Statements on the one connection: inside a transaction when the ledger has begun one."""
@@ -36,16 +39,30 @@ class _Statements:
         return [dict(row) for row in self._db.execute(sql, params)]
 
 
+def _write_ahead_log(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode. Processes opening a new file at once race to switch it, and SQLite refuses
+    the loser at once ("database is locked") rather than waiting as it does for other locks; so the switch
+    is tried again, for as long as any other lock would be waited for."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
+
+
 class SqliteLedger(Ledger):
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.description = str(path)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_SECONDS)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
+        _write_ahead_log(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
         self._claims: dict[str, anyio.Lock] = {}
         self._statements = _Statements(self._db)
         self._migrate()
