@@ -140,8 +140,8 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         auth=auth,
         token_verifier=verifier,
     )
-    if settings.oauth_issuer:
-        publish_bare_metadata(mcp, settings)
+    if auth is not None:
+        publish_bare_metadata(mcp, auth)
     register_resources(mcp, ref)
     register_film_resources(mcp, ref)
     for prompt in PROMPTS:

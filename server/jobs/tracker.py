@@ -170,7 +170,7 @@ class JobTracker:
         paid = not provider.preview
         if before_paying is not None and paid:
             if dedup:
-                async with self._ledger.claim(f"submit {key}"):
+                async with self._ledger.claim(f"submit {key}"):  # waits out an identical submit in flight
                     earlier = await self._earlier(key)
                 if earlier is not None:
                     return Submitted(earlier, reused=True)  # nothing to pay for, nothing to ask

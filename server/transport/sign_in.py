@@ -18,10 +18,8 @@ import httpx2
 import jwt
 from mcp.server import MCPServer
 from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.routes import create_protected_resource_routes
 from mcp.server.auth.settings import AuthSettings
-from mcp.shared.auth import ProtectedResourceMetadata
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from server.settings import Settings
 
@@ -202,18 +200,11 @@ def protected_resource(settings: Settings) -> tuple[AuthSettings, IssuerTokens]:
     return auth, IssuerTokens(settings)
 
 
-def publish_bare_metadata(mcp: MCPServer[Any], settings: Settings) -> None:
-    """The same metadata at the bare /.well-known/oauth-protected-resource, for clients that look only there."""
-    assert settings.oauth_issuer and settings.oauth_resource
-    metadata = ProtectedResourceMetadata.model_validate(
-        {
-            "resource": settings.oauth_resource,
-            "authorization_servers": [settings.oauth_issuer],
-            "scopes_supported": [settings.oauth_scope] if settings.oauth_scope else None,
-        }
+def publish_bare_metadata(mcp: MCPServer[Any], auth: AuthSettings) -> None:
+    """The SDK's metadata route served again at the bare /.well-known/oauth-protected-resource, for clients
+    that look only there."""
+    assert auth.resource_server_url is not None
+    (route,) = create_protected_resource_routes(auth.resource_server_url, [auth.issuer_url], auth.required_scopes)
+    mcp.custom_route("/.well-known/oauth-protected-resource", ["GET", "OPTIONS"], include_in_schema=False)(
+        route.endpoint
     )
-
-    async def bare_metadata(request: Request) -> Response:
-        return JSONResponse(metadata.model_dump(mode="json", exclude_none=True))
-
-    mcp.custom_route("/.well-known/oauth-protected-resource", ["GET"], include_in_schema=False)(bare_metadata)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -23,13 +23,12 @@ SUBMISSION_COLUMNS = "id, fingerprint, provider, endpoint, started_at, outcome, 
 UNFINISHED = "status IN ('queued', 'in_progress')"
 # Paid jobs not cancelled, and paid submits whose answer has not come (or was lost): a job counts from the
 # moment its submit is sent, so two calls on two replicas cannot both fit the last dollars of a budget.
-SPENT = """SELECT
-    (SELECT COALESCE(SUM(estimate_max_usd), 0) FROM jobs
+_SPENT_BY = """(SELECT COALESCE(SUM(estimate_max_usd), 0) FROM jobs
      WHERE created_at >= ? AND preview = 0 AND status != 'cancelled' {mine})
   + (SELECT COALESCE(SUM(estimate_max_usd), 0) FROM submissions
-     WHERE started_at >= ? AND outcome IN ('sending', 'uncertain') {mine}) AS spent"""
-TEAM_SPENT = SPENT.format(mine="")
-OWN_SPENT = SPENT.format(mine="AND owner = ?")  # one person's part
+     WHERE started_at >= ? AND outcome IN ('sending', 'uncertain') {mine})"""
+# The team's spend, and one person's part of it, in one round trip.
+SPENT = f"SELECT {_SPENT_BY.format(mine='')} AS team, {_SPENT_BY.format(mine='AND owner = ?')} AS own"
 BUDGET_LOCK = "budget"  # the key every budget-checked submit takes in turn
 Budget = tuple[float, Callable[[float, float], None]]  # (since, check(team's, owner's spent)): begin_submission
 Changed = Callable[[str, bool], None]  # (request_id, finished by another replica): see listen
@@ -153,9 +152,7 @@ class Ledger(ABC):
             if budget is not None:
                 since, check = budget
                 await self._serialize(db, BUDGET_LOCK)
-                team = await db.one(TEAM_SPENT, (since, since))
-                own = await db.one(OWN_SPENT, (since, owner, since, owner))
-                check(float(team["spent"]) if team else 0.0, float(own["spent"]) if own else 0.0)
+                check(*await _spent(db.one, since, owner))
             row = await db.one(
                 """INSERT INTO submissions (fingerprint, provider, endpoint, arguments, started_at, estimate_max_usd,
                    owner) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
@@ -248,9 +245,7 @@ class Ledger(ABC):
     async def spent_since(self, since: float, owner: str | None = None) -> tuple[float, float]:
         """The upper estimate of every paid job since `since` that was not cancelled or refused: the team's,
         and `owner`'s."""
-        team = await self._one(TEAM_SPENT, (since, since))
-        own = await self._one(OWN_SPENT, (since, owner, since, owner))
-        return float(team["spent"]) if team else 0.0, float(own["spent"]) if own else 0.0
+        return await _spent(self._one, since, owner)
 
     async def recent(self, limit: int = 50, status: str | None = None, *, owner: str | None = None) -> list[JobRecord]:
         """The newest jobs: `owner`'s only, or everyone's when it is None."""
@@ -332,6 +327,14 @@ class Ledger(ABC):
     async def films(self, limit: int = 50) -> list[FilmRecord]:
         rows = await self._all("SELECT * FROM films ORDER BY created_at DESC LIMIT ?", (limit,))
         return [FilmRecord.from_row(row) for row in rows]
+
+
+async def _spent(
+    one: Callable[[str, Params], Awaitable[Row | None]], since: float, owner: str | None
+) -> tuple[float, float]:
+    """What the team and `owner` spent since `since`, read through `one` (a transaction's, or the ledger's)."""
+    row = await one(SPENT, (since, since, since, owner, since, owner))
+    return (float(row["team"]), float(row["own"])) if row else (0.0, 0.0)
 
 
 async def _event(db: Transaction, request_id: str, event: str, detail: str | None) -> None:

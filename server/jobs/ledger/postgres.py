@@ -36,6 +36,7 @@ CHANNEL = "seedance_jobs"  # NOTIFY's channel: the payload is `<request_id> <ori
 RELISTEN_SECONDS = 1.0  # after losing the change feed; waiters poll meanwhile
 
 Connection = AsyncConnection[dict[str, Any]]
+CONNECTION_OPTIONS: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}  # every pooled connection
 
 
 def _sql(statement: str) -> str:
@@ -83,7 +84,7 @@ class PostgresLedger(Ledger):
             min_size=POOL_SIZE[0],
             max_size=POOL_SIZE[1],
             open=False,
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            kwargs=CONNECTION_OPTIONS,
             name="seedance-ledger",
         )
         # Claims have their own connections: a claim is held while its block reads and writes through the
@@ -94,7 +95,7 @@ class PostgresLedger(Ledger):
             max_size=CLAIMS_POOL_SIZE,
             open=False,
             timeout=CLAIM_WAIT_SECONDS,
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            kwargs=CONNECTION_OPTIONS,
             name="seedance-claims",
         )
 
@@ -157,8 +158,8 @@ class PostgresLedger(Ledger):
             self._claim_pool.connection() as connection,
             connection.transaction(),
         ):
-            PostgresLedger.round_trips += 3  # BEGIN, the lock, COMMIT
-            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(key),))
+            PostgresLedger.round_trips += 2  # BEGIN, COMMIT
+            await self._serialize(_PostgresTransaction(connection), key)
             yield
 
     async def listen(self, changed: Changed) -> None:
