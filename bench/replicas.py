@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import psycopg
 from mcp import Client
 
 from bench.fake import job_plan, settings_for
@@ -30,7 +29,7 @@ from bench.proc import peak_mb
 from server.app import build_server
 from server.jobs.ledger.postgres import PostgresLedger
 from tests.fake_fal import FakeFal, Phase
-from tests.http_servers import Replica, start, wait_until
+from tests.http_servers import Replica, column, follower_of, replica, requests_for, wait_until
 from tests.postgres import postgres_server
 
 JOBS = 1000
@@ -65,30 +64,23 @@ class Pool:
         self.replicas = [self._launch(number) for number in range(REPLICAS)]
 
     def _launch(self, number: int) -> Replica:
-        where = self._folder / f"r{number}"
-        process, port = start(self._fake, where, SEEDANCE_DATABASE_URL=self._database, **ENV)
-        assert process.poll() is None, (where / "stderr.log").read_text()
-        return Replica(f"r{number}", process, port, where)
+        return replica(self._fake, self._folder, number, self._database, **ENV)
 
     def replace(self, dead: Replica) -> None:
         number = self.replicas.index(dead)
         self.replicas[number] = self._launch(number)
 
     def follower(self, request_id: str) -> Replica:
-        with psycopg.connect(self._database) as db:
-            row = db.execute("SELECT follower FROM jobs WHERE request_id = %s", (request_id,)).fetchone()
-        follower = row[0] if row else None
-        return next(r for r in self.replicas if f":{r.process.pid}:" in (follower or ""))
+        return follower_of(self.replicas, self._database, request_id)
 
     def finished_at(self, request_id: str) -> float:
-        with psycopg.connect(self._database) as db:
-            row = db.execute("SELECT finished_at FROM jobs WHERE request_id = %s", (request_id,)).fetchone()
-        assert row and row[0], request_id
-        return float(row[0])
+        finished = column(self._database, request_id, "finished_at")
+        assert finished, request_id
+        return float(finished)
 
     def stop(self) -> None:
-        for replica in self.replicas:
-            replica.stop()
+        for server in self.replicas:
+            server.stop()
 
 
 async def _thousand(fake: FakeFal, pool: Pool) -> dict[str, Any]:
@@ -173,8 +165,7 @@ async def _takeovers(fake: FakeFal, pool: Pool) -> dict[str, Any]:
         request_id = str((started.structured_content or {})["request_id"])
 
         def streams(request_id: str = request_id) -> int:
-            with fake.lock:
-                return sum(1 for kind, path in fake.requests if kind == "stream" and request_id in path)
+            return requests_for(fake, request_id).count("stream")
 
         def followed(request_id: str = request_id) -> bool:
             return streams() == 1 and fake.job(request_id).started

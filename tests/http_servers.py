@@ -7,14 +7,18 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2
+import psycopg
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
-from tests.conftest import subprocess_env
+from tests.conftest import RecordingClient, subprocess_env
 from tests.fake_fal import FakeFal
 from tests.test_stdio import command
 
@@ -52,6 +56,24 @@ def start_on(port: int, fake: FakeFal, folder: Path, *args: str, **env: str) -> 
             time.sleep(0.05)
     process.kill()
     return process, port
+
+
+@asynccontextmanager
+async def mcp_over_http(
+    url: str,
+    *,
+    timeout: float,
+    token: str | None = None,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    **client: Any,
+) -> AsyncIterator[Client]:
+    """An MCP client over streamable HTTP, with a bearer token, or through another transport (a balancer)."""
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else None
+    async with (
+        httpx2.AsyncClient(headers=headers, transport=transport, timeout=timeout) as http,
+        RecordingClient(streamable_http_client(url, http_client=http), **client) as session,
+    ):
+        yield session
 
 
 def wait_until(condition: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
@@ -93,6 +115,35 @@ class Replica:
             self.process.wait(timeout=20)
 
 
+def replica(fake: FakeFal, folder: Path, number: int, database_url: str, **env: str) -> Replica:
+    """Replica `number`, started in `folder/r<number>` on the shared ledger, once it listens."""
+    where = folder / f"r{number}"
+    process, port = start(fake, where, SEEDANCE_DATABASE_URL=database_url, **env)
+    started = Replica(f"r{number}", process, port, where)
+    assert process.poll() is None, started.log()
+    return started
+
+
+def column(database_url: str, request_id: str, name: str) -> Any:
+    """One column of a job's row, read straight from the shared ledger."""
+    with psycopg.connect(database_url) as db:
+        row = db.execute(f"SELECT {name} FROM jobs WHERE request_id = %s", (request_id,)).fetchone()
+    return None if row is None else row[0]
+
+
+def follower_of(servers: list[Replica], database_url: str, request_id: str) -> Replica:
+    """The replica whose process the ledger names as the job's follower."""
+    follower = column(database_url, request_id, "follower") or ""
+    (found,) = [r for r in servers if f":{r.process.pid}:" in follower]
+    return found
+
+
+def requests_for(fake: FakeFal, request_id: str) -> list[str]:
+    """The kinds of request fal's fake saw for one job, in order."""
+    with fake.lock:
+        return [kind for kind, path in fake.requests if request_id in path]
+
+
 @contextmanager
 def replicas(
     fake: FakeFal,
@@ -107,15 +158,11 @@ def replicas(
     started: list[Replica] = []
     try:
         for number in range(1, count + 1):
-            where = folder / f"r{number}"
-            settings = {**env, **(own or {}).get(number, {})}
-            process, port = start(fake, where, SEEDANCE_DATABASE_URL=database_url, **settings)
-            started.append(Replica(f"r{number}", process, port, where))
-            assert process.poll() is None, started[-1].log()
+            started.append(replica(fake, folder, number, database_url, **{**env, **(own or {}).get(number, {})}))
         yield started
     finally:
-        for replica in started:
-            replica.stop()
+        for server in started:
+            server.stop()
 
 
 class Balancer(httpx2.AsyncBaseTransport):

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from mcp.client.streamable_http import streamable_http_client
 
 from server.transport.http import allowed_hosts
 from tests.conftest import RecordingClient
 from tests.fake_fal import FakeFal
-from tests.http_servers import start
+from tests.http_servers import mcp_over_http, start
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server in its own process
 
@@ -73,10 +72,7 @@ async def test_with_a_token_every_request_needs_it(
     assert missing.headers["www-authenticate"] == "Bearer"
     assert right.status_code == 200
 
-    async with (
-        httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as http,
-        RecordingClient(streamable_http_client(url, http_client=http)) as client,
-    ):
+    async with mcp_over_http(url, token=TOKEN, timeout=30) as client:
         result = await client.call_tool(
             "estimate_cost", {"mode": "text-to-video", "duration": "10", "aspect_ratio": "16:9"}
         )

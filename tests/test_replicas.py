@@ -10,18 +10,24 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
-import psycopg
 import pytest
 from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ResourceUpdated
 from mcp.types import CallToolResult, ElicitResult, InputRequiredResult
 
 from tests.conftest import RecordingClient, text_of
 from tests.fake_fal import FakeFal, Phase
-from tests.http_servers import Balancer, Replica, replicas, wait_until
+from tests.http_servers import (
+    Balancer,
+    Replica,
+    column,
+    follower_of,
+    mcp_over_http,
+    replicas,
+    requests_for,
+    wait_until,
+)
 from tests.postgres import PostgresServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # servers in their own processes
@@ -51,28 +57,8 @@ def three(held: FakeFal, tmp_path: Path, database: str) -> Iterator[list[Replica
 @asynccontextmanager
 async def through(balancer: Balancer, **client: Any) -> AsyncIterator[Client]:
     """One MCP client whose every request the balancer sends to the next replica."""
-    async with (
-        httpx2.AsyncClient(transport=balancer, timeout=120) as http,
-        RecordingClient(streamable_http_client(balancer.url, http_client=http), **client) as session,
-    ):
+    async with mcp_over_http(balancer.url, transport=balancer, timeout=120, **client) as session:
         yield session
-
-
-def column(database: str, request_id: str, name: str) -> Any:
-    with psycopg.connect(database) as db:
-        row = db.execute(f"SELECT {name} FROM jobs WHERE request_id = %s", (request_id,)).fetchone()
-    return None if row is None else row[0]
-
-
-def requests_for(fake: FakeFal, request_id: str) -> list[str]:
-    with fake.lock:
-        return [kind for kind, path in fake.requests if request_id in path]
-
-
-def follower_of(servers: list[Replica], database: str, request_id: str) -> Replica:
-    follower = column(database, request_id, "follower") or ""
-    (replica,) = [r for r in servers if f":{r.process.pid}:" in follower]
-    return replica
 
 
 async def test_a_job_outlives_the_replica_that_followed_it(held: FakeFal, three: list[Replica], database: str):

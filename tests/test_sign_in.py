@@ -15,11 +15,10 @@ import httpx2
 import jwt
 import pytest
 from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
-from tests.conftest import RecordingClient, text_of
+from tests.conftest import text_of
 from tests.fake_fal import FakeFal
-from tests.http_servers import free_port, start_on, wait_until
+from tests.http_servers import free_port, mcp_over_http, start_on, wait_until
 from tests.identity_provider import IdentityProvider, identity_provider
 from tests.test_http import INITIALIZE
 
@@ -75,10 +74,7 @@ def served(fake_fal: FakeFal, tmp_path: Path) -> Iterator[Served]:
 
 @asynccontextmanager
 async def as_person(served: Served, token: str) -> AsyncIterator[Client]:
-    async with (
-        httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as http,
-        RecordingClient(streamable_http_client(served.url, http_client=http)) as client,
-    ):
+    async with mcp_over_http(served.url, token=token, timeout=60) as client:
         yield client
 
 
