@@ -24,6 +24,7 @@ from server.jobs.owners import people
 from server.jobs.tracker import JobTracker
 from server.jobs.views import JOB_URI
 from server.media.saving import Keeper
+from server.preview.inputs import FETCH_TIMEOUT
 from server.prompts import PROMPTS
 from server.providers.registry import create_providers, media_origins
 from server.resources import JOBS_URI, register_film_resources, register_resources
@@ -32,6 +33,8 @@ from server.state import AppState
 from server.transport.http_client import LazyClient
 from server.transport.legacy_subscriptions import LegacySubscriptions
 from server.transport.sign_in import protected_resource, publish_bare_metadata
+from server.trust import Trust, callers
+from server.trust.network import CallerHttp
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +73,9 @@ class _StateRef:
         return self.current
 
 
-def build_server(settings: Settings) -> MCPServer[AppState]:
+def build_server(settings: Settings, trust: Trust | None = None) -> MCPServer[AppState]:
+    """The server for these settings; `trust` holds who may give it what (by default as the settings say)."""
+    trust = Trust.of(settings) if trust is None else trust
     bus = InMemorySubscriptionBus()
     legacy = LegacySubscriptions()
     ref = _StateRef()
@@ -87,7 +92,7 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
             LazyClient(limits=HTTP_LIMITS) as http,
             anyio.create_task_group() as tg,
         ):
-            providers = create_providers(settings, http, tg)
+            providers = create_providers(settings, http, callers_http, tg)
             keeper = Keeper(http, settings.output_dir, settings.posters_dir, settings.fal_timeout, settings.retry)
             tracker = JobTracker(
                 ledger,
@@ -99,7 +104,9 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
                 lease_seconds=settings.lease_seconds,
             )
             tg.start_soon(tracker.run, name="ledger changes and orphaned jobs")
-            ref.current = AppState(settings=settings, ledger=ledger, tracker=tracker, http=http, keeper=keeper)
+            ref.current = AppState(
+                settings=settings, ledger=ledger, tracker=tracker, http=http, keeper=keeper, trust=trust
+            )
             ready = "" if providers.active in providers.available else " (missing FAL_KEY)"
             logger.info(
                 "seedance-mcp %s ready: provider=%s%s ledger=%s",
@@ -118,9 +125,11 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
             finally:
                 ref.current = None
                 tg.cancel_scope.cancel()
+                await callers_http.aclose()
                 if verifier is not None:
                     await verifier.aclose()
 
+    callers_http = CallerHttp(trust.guard, FETCH_TIMEOUT)
     auth, verifier = protected_resource(settings) if settings.oauth_issuer else (None, None)
     mcp: MCPServer[AppState] = MCPServer(
         "seedance-mcp",
@@ -131,7 +140,12 @@ def build_server(settings: Settings) -> MCPServer[AppState]:
         tools=tools.ALL,
         lifespan=lifespan,
         subscriptions=bus,
-        middleware=[people(settings.oauth_admin_scope), argument_checker(tools.ALL, PROMPTS), hide_app_only_tools],
+        middleware=[
+            callers(trust),
+            people(settings.oauth_admin_scope),
+            argument_checker(tools.ALL, PROMPTS),
+            hide_app_only_tools,
+        ],
         extensions=[card_resource(media_origins(settings))],
         request_state_security=RequestStateSecurity(keys=settings.request_state_keys)
         if settings.request_state_keys

@@ -109,6 +109,31 @@ def _public_url(env: Mapping[str, str], name: str) -> str | None:
     return url
 
 
+def _folders(env: Mapping[str, str], name: str) -> tuple[Path, ...]:
+    """Folders separated by the platform's path separator; each must be absolute, since the server's own
+    working folder means nothing to the person who set it."""
+    folders = tuple(Path(d.strip()).expanduser() for d in env.get(name, "").split(os.pathsep) if d.strip())
+    for folder in folders:
+        if not folder.is_absolute():
+            raise SystemExit(f"seedance-mcp: {name} holds {str(folder)!r}, which is not an absolute path")
+    return folders
+
+
+def _hosts(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Host names or addresses, comma-separated, as the server will compare them: lower case, no brackets."""
+    from server.trust.addresses import literal_address, normal_host
+
+    hosts = []
+    for raw in (h.strip() for h in env.get(name, "").split(",") if h.strip()):
+        try:
+            host = normal_host(raw)
+        except (ValueError, UnicodeError):
+            raise SystemExit(f"seedance-mcp: {name} holds {raw!r}, which is not a host name or address") from None
+        address = literal_address(host)
+        hosts.append(str(address) if address is not None else host)
+    return tuple(hosts)
+
+
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return (env.get(name, "").strip() or default).rstrip("/")
 
@@ -129,6 +154,8 @@ class Settings:
     ark_fast_model: str = DEFAULT_ARK_FAST_MODEL
     poll_interval: tuple[float, float] = DEFAULT_POLL_INTERVAL
     allowed_dirs: tuple[Path, ...] = field(default_factory=lambda: (Path.home(),))
+    shared_dirs: tuple[Path, ...] = ()  # folders whose files remote callers may name by path; none by default
+    private_media_hosts: tuple[str, ...] = ()  # private hosts callers' URLs may name (a LAN asset server)
     home: Path = field(default_factory=default_home)
     wait_seconds: float = DEFAULT_WAIT_SECONDS
     heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
@@ -178,10 +205,9 @@ class Settings:
             ark_url=_url(env, "SEEDANCE_ARK_URL", DEFAULT_ARK_URL),
             ark_model=env.get("SEEDANCE_ARK_MODEL", "").strip() or DEFAULT_ARK_MODEL,
             ark_fast_model=env.get("SEEDANCE_ARK_FAST_MODEL", "").strip() or DEFAULT_ARK_FAST_MODEL,
-            allowed_dirs=tuple(
-                Path(d).expanduser() for d in env.get("SEEDANCE_ALLOWED_DIRS", "").split(os.pathsep) if d.strip()
-            )
-            or (Path.home(),),
+            allowed_dirs=_folders(env, "SEEDANCE_ALLOWED_DIRS") or (Path.home(),),
+            shared_dirs=_folders(env, "SEEDANCE_SHARED_DIRS"),
+            private_media_hosts=_hosts(env, "SEEDANCE_PRIVATE_MEDIA_HOSTS"),
             home=Path(home).expanduser() if home else default_home(),
             wait_seconds=_float(env, "SEEDANCE_WAIT_SECONDS", DEFAULT_WAIT_SECONDS, 0, MAX_WAIT_SECONDS),
             heartbeat_seconds=_float(env, "SEEDANCE_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, 0.05, 10),

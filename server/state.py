@@ -13,6 +13,7 @@ from server.jobs.ledger import JobRecord, Ledger
 from server.jobs.tracker import JobTracker
 from server.media.saving import Keeper
 from server.settings import Settings
+from server.trust import Trust
 
 
 @dataclass
@@ -22,6 +23,7 @@ class AppState:
     tracker: JobTracker
     http: httpx2.AsyncClient
     keeper: Keeper
+    trust: Trust
 
     async def local_copy(self, record: JobRecord) -> Path:
         """A finished job's video on this machine (see `Keeper.local_copy`)."""

@@ -21,9 +21,11 @@ from server.jobs.ledger.sqlite import SqliteLedger
 from server.preview.render import RenderSpec, render
 from server.providers.retry import RetryPolicy
 from server.settings import Settings
+from server.trust import Trust
 from tests.fake_fal import FakeFal
 from tests.fake_hosts import FakeArk, FakeRunflow
 from tests.hosts import ArkHost, FalHost, Host, RunflowHost
+from tests.networks import LoopbackOnly, Resolver
 from tests.postgres import PostgresServer, postgres_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -248,8 +250,10 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def connect(settings: Settings, **kwargs: Any) -> AsyncIterator[Client]:
-    async with RecordingClient(build_server(settings), **kwargs) as client:
+async def connect(settings: Settings, trust: Trust | None = None, **kwargs: Any) -> AsyncIterator[Client]:
+    """A client of the server, in memory; callers' host names resolve only as the test maps them."""
+    trust = trust or Trust.of(settings, resolver=Resolver(), network=LoopbackOnly())
+    async with RecordingClient(build_server(settings, trust), **kwargs) as client:
         yield client
 
 

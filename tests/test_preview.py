@@ -178,8 +178,9 @@ def test_starting_the_server_does_not_load_the_renderer(tmp_path: Path):
     code = (
         "import sys\n"
         "from server.app import build_server\n"
+        "from pathlib import Path\n"
         "from server.settings import Settings\n"
-        f"build_server(Settings(home={str(tmp_path)!r}))\n"
+        f"build_server(Settings(home=Path({str(tmp_path)!r})))\n"
         "print(sorted(m for m in ('av', 'numpy', 'PIL') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

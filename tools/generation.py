@@ -81,10 +81,10 @@ async def generate(
     try:
         with tool_errors():
             find = await jobs_named(state.ledger, arguments)
-            files = check_media(arguments, settings.allowed_dirs, find)
+            files = await check_media(arguments, state.trust, find)
             files += await resolve(arguments, find, state.local_copy, settings.frames_dir)
             if files:
-                arguments = await stage(arguments, files, provider, state.ledger)
+                arguments = await stage(arguments, files, provider, state.ledger, person.name)
             submitted = await tracker.submit(
                 mode,
                 tier,

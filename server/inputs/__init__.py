@@ -1,14 +1,14 @@
 """Every media value a call carries, checked before anything leaves the process.
 
 Local paths and data: URIs are read and judged by their bytes here, `seedance://` references to earlier
-jobs against the ledger; URLs must be https://, which the schema's pattern already demands. All wrong
-fields are reported together.
+jobs against the ledger; URLs must be https://, which the schema's pattern already demands, and name a
+public address. What a caller may name at all (which files, which hosts) is `server.trust`'s to decide.
+All wrong fields are reported together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from server.errors import InvalidArguments, Problem
@@ -16,6 +16,8 @@ from server.inputs.data_uris import DataUri, check_data_uri
 from server.inputs.files import LocalFile, check_file, local_path
 from server.inputs.formats import MAX_BYTES, MB, SLOTS, sniff
 from server.inputs.references import PATTERN, PREFIX, FindJob, find_jobs, reference_problem
+from server.trust import Refused, Trust, current_caller
+from server.trust.paths import INSTEAD
 
 if TYPE_CHECKING:
     from server.jobs.ledger import Ledger
@@ -39,23 +41,35 @@ async def jobs_named(ledger: Ledger, arguments: Mapping[str, object]) -> FindJob
     return await find_jobs(ledger, (m["id"] for _, value in _values(arguments, ()) if (m := PATTERN.match(value))))
 
 
-def _inspect(
-    arguments: Mapping[str, object], allowed_dirs: tuple[Path, ...], find: FindJob, skip: Iterable[str] = ()
+async def _url_problem(field: str, url: str, trust: Trust) -> Problem | None:
+    try:
+        await trust.guard.check_url(url)
+    except Refused as refused:
+        return Problem(field, f"its host {refused}, which neither this server nor the video host fetches from", INSTEAD)
+    return None
+
+
+async def _inspect(
+    arguments: Mapping[str, object], trust: Trust, find: FindJob, skip: Iterable[str] = ()
 ) -> tuple[list[LocalFile], list[Problem]]:
+    caller = current_caller()
     files: list[LocalFile] = []
     inline: list[DataUri] = []
     problems: list[Problem] = []
     for field, value in _values(arguments, skip):
+        problem: Problem | None = None
         try:
             if value.startswith(PREFIX):
                 problem = reference_problem(field, value, find)
-                problems += [problem] if problem else []
             elif value.startswith("data:"):
                 inline.append(check_data_uri(field, value))
+            elif value.startswith("https://"):
+                problem = await _url_problem(field, value, trust)
             elif local_path(value) is not None:
-                files.append(check_file(field, value, allowed_dirs))
+                files.append(check_file(field, value, trust, caller))
         except InvalidArguments as exc:
             problems += exc.problems
+        problems += [problem] if problem else []
     video_bytes = sum(m.size for m in files if m.kind == "video") + sum(m.size for m in inline if m.kind == "video")
     if video_bytes > MAX_BYTES["video"]:
         problems.append(
@@ -68,18 +82,18 @@ def _inspect(
     return files, problems
 
 
-def media_problems(
-    arguments: Mapping[str, object], allowed_dirs: tuple[Path, ...], find: FindJob, skip: Iterable[str] = ()
+async def media_problems(
+    arguments: Mapping[str, object], trust: Trust, find: FindJob, skip: Iterable[str] = ()
 ) -> list[Problem]:
     """What is wrong with the call's media, leaving out the slots in `skip`; empty when all is well."""
-    return _inspect(arguments, allowed_dirs, find, skip)[1]
+    return (await _inspect(arguments, trust, find, skip))[1]
 
 
-def check_media(arguments: Mapping[str, object], allowed_dirs: tuple[Path, ...], find: FindJob) -> list[LocalFile]:
+async def check_media(arguments: Mapping[str, object], trust: Trust, find: FindJob) -> list[LocalFile]:
     """The call's local files, each checked; InvalidArguments names every wrong media field at once.
 
     References to earlier jobs are checked here too, and turned into files later (`earlier_jobs.resolve`)."""
-    files, problems = _inspect(arguments, allowed_dirs, find)
+    files, problems = await _inspect(arguments, trust, find)
     if problems:
         raise InvalidArguments.of(problems)
     return files

@@ -168,7 +168,7 @@ async def _tool_error(ctx: ServerRequestContext[Any, Any], tool: Signature, argu
     if isinstance(state, AppState):
         skip = bad | {slot for slot in SLOTS if slot not in tool.schema.get("properties", {})}
         find = await jobs_named(state.ledger, arguments)
-        found += [problem.line() for problem in media_problems(arguments, state.settings.allowed_dirs, find, skip)]
+        found += [problem.line() for problem in await media_problems(arguments, state.trust, find, skip)]
     if not found:
         return None
     return (

@@ -1,15 +1,11 @@
-"""Local files as inputs: which may be read, what their bytes are, and how big they may be.
+"""Local files as inputs: what their bytes are, and how big they may be.
 
-A model can be talked into passing any path, so only files inside SEEDANCE_ALLOWED_DIRS (default: the
-home folder) are read, never one in a hidden folder (~/.ssh, ~/.aws, ...) or itself hidden. Both rules
-are applied to the path as written before the disk is touched, so the answer for ~/.ssh/id_rsa is the
-same whether that file exists or not, and again to the resolved path, so a link cannot lead out.
+Which files a caller may name at all is decided in `server.trust`, before the file is opened.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -26,6 +22,7 @@ from server.inputs.formats import (
     sniff,
     wrong_format,
 )
+from server.trust import Caller, Trust, readable_file
 
 
 @dataclass(frozen=True)
@@ -54,45 +51,12 @@ def local_path(value: str) -> Path | None:
     return None
 
 
-def _relative(path: Path, folders: tuple[Path, ...]) -> Path | None:
-    """`path` relative to the first allowed folder holding it, or None when none does."""
-    for folder in folders:
-        for root in dict.fromkeys((Path(os.path.abspath(folder)), folder.resolve())):
-            if path.is_relative_to(root):
-                return path.relative_to(root)
-    return None
-
-
-def _check_place(field: str, path: Path, allowed_dirs: tuple[Path, ...]) -> None:
-    relative = _relative(path, allowed_dirs)
-    if relative is None:
-        folders = ", ".join(str(d) for d in allowed_dirs) or "none"
-        raise InvalidArguments(
-            field,
-            f"{path} is outside the folders this server may read ({folders})",
-            "move the file into one of them, or have the user add its folder to SEEDANCE_ALLOWED_DIRS",
-        )
-    if any(part.startswith(".") for part in relative.parts):
-        raise InvalidArguments(
-            field,
-            f"{path} is hidden or inside a hidden folder, which this server never reads",
-            "use a file that is not in a hidden folder such as ~/.ssh",
-        )
-
-
-def check_file(field: str, value: str, allowed_dirs: tuple[Path, ...]) -> LocalFile:
+def check_file(field: str, value: str, trust: Trust, caller: Caller) -> LocalFile:
     """A readable, allowed, well-formed input file, or InvalidArguments saying what is wrong with it."""
     kind = slot_kind(field)
     raw = local_path(value)
     assert raw is not None
-    _check_place(field, Path(os.path.abspath(raw)), allowed_dirs)  # as written: nothing on disk is looked at
-    try:
-        path = raw.resolve(strict=True)
-    except (OSError, RuntimeError):
-        raise InvalidArguments(field, f"there is no file at {raw}", "pass the path of an existing file") from None
-    _check_place(field, path, allowed_dirs)  # where its links lead
-    if not path.is_file():
-        raise InvalidArguments(field, f"{path} is not a file", "pass the path of a file")
+    path = readable_file(field, raw, trust, caller)  # which files this caller may name: server.trust
     with path.open("rb") as handle:
         found = sniff(handle.read(SNIFF_BYTES))
     if found is None or found[0] != kind:

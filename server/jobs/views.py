@@ -14,8 +14,10 @@ from server.inputs.catalog import FRAME_SIZES, JobStatus, Mode, Tier
 from server.jobs.ledger import JobEvent, JobRecord
 from server.jobs.progress import describe
 from server.money.pricing import PRICE_LISTS
+from server.trust import current_caller
 
 JOB_URI = "seedance://jobs/{request_id}"
+VIDEO_URI = "seedance://jobs/{request_id}/video"
 
 
 class VideoFile(BaseModel):
@@ -96,10 +98,23 @@ def dollars(low: float, high: float) -> str:
     return f"${low:.2f}" if round(low, 2) == round(high, 2) else f"${low:.2f}-${high:.2f}"
 
 
+def _video(record: JobRecord) -> VideoFile | None:
+    """The job's video; for a remote caller without the server's paths: a file on this machine is named by
+    its resource instead, since the disk is not the caller's."""
+    result = record.result or {}
+    if not result.get("url"):
+        return None
+    video = VideoFile.model_validate(result)
+    if not current_caller().remote:
+        return video
+    url = video.url if video.url.startswith("https://") else VIDEO_URI.format(request_id=record.request_id)
+    return video.model_copy(update={"url": url, "saved_path": None, "poster_path": None})
+
+
 def job_view(record: JobRecord, now: float | None = None) -> JobView:
     now = time.time() if now is None else now
     result = record.result or {}
-    video = VideoFile.model_validate(result) if result.get("url") else None
+    video = _video(record)
     price = CostRange(min=record.estimate_min_usd, max=record.estimate_max_usd)
     next_step = None
     if not record.finished:
@@ -216,10 +231,11 @@ REUSED_NOTE = (
 
 
 def on_this_computer(saved_path: str | None, poster_path: str | None, title: str) -> list[ContentBlock]:
-    """A link to the saved MP4 and the poster as an image, for whichever of the two is on disk."""
+    """A link to the saved MP4 and the poster as an image, for whichever of the two is on disk; the link only
+    for the person on this computer, since a remote caller cannot open the server's files."""
     blocks: list[ContentBlock] = []
     saved = Path(saved_path) if saved_path else None
-    if saved is not None and saved.is_file():
+    if saved is not None and saved.is_file() and not current_caller().remote:
         blocks.append(
             ResourceLink(
                 type="resource_link",
@@ -258,7 +274,8 @@ def job_result(record: JobRecord, *, reused: bool = False, note: str | None = No
                 size=view.video.file_size,
             )
         )
-        content += on_this_computer(view.video.saved_path, view.video.poster_path, title)
+        result = record.result or {}
+        content += on_this_computer(result.get("saved_path"), result.get("poster_path"), title)
     return CallToolResult(
         content=content,
         structured_content=view.model_dump(mode="json"),

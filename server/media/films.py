@@ -24,6 +24,7 @@ from server.jobs.ledger import FilmRecord, JobRecord
 from server.jobs.views import CostRange, dollars, job_view, on_this_computer
 from server.media.saving import dated_name
 from server.state import AppState
+from server.trust import current_caller
 from server.video import Transition
 
 FILM_URI = "seedance://films/{film_id}"
@@ -54,7 +55,9 @@ class FilmView(BaseModel):
     width: int
     height: int
     total_cost_usd: CostRange = Field(description="What the shots cost together; joining them is free.")
-    saved_path: str = Field(description="The MP4 on this machine, with a JSON sidecar beside it.")
+    saved_path: str | None = Field(
+        description="The MP4 on this machine, with a JSON sidecar beside it (not shown to callers over HTTP)."
+    )
     poster_path: str | None = None
     created_at: str
 
@@ -78,14 +81,17 @@ def _shot(record: JobRecord) -> FilmShot:
 
 
 def film_view(film: FilmRecord) -> FilmView:
+    """The film; for a remote caller without the server's paths, which name nothing the caller can open."""
+    remote = current_caller().remote
     return FilmView.model_validate(
         {
             **film.facts,
+            **({"poster_path": None} if remote else {}),
             "film_id": film.film_id,
             "title": film.title,
             "film_uri": FILM_URI.format(film_id=film.film_id),
             "transition": film.transition,
-            "saved_path": film.path,
+            "saved_path": None if remote else film.path,
             "created_at": datetime.fromtimestamp(film.created_at, UTC).isoformat(timespec="seconds"),
         }
     )
@@ -169,10 +175,10 @@ def film_result(film: FilmRecord) -> CallToolResult:
     text = (
         f"Film ready: {len(view.shots)} shots{free}, {view.duration:g} s, {view.width}x{view.height}, joined by "
         f"{view.method} with {'fades' if view.transition == 'fade' else 'cuts'}; the shots cost {cost} together and "
-        f"joining was free.\nSaved to {view.saved_path} with a sidecar listing its shots. film_id {view.film_id}: "
-        "pass it to inspect_video to check the joins."
+        f"joining was free.\nSaved {f'to {view.saved_path}' if view.saved_path else 'on the server'} with a sidecar "
+        f"listing its shots. film_id {view.film_id}: pass it to inspect_video to check the joins."
     )
-    path = Path(view.saved_path)
+    path = Path(film.path)
     content: list[ContentBlock] = [
         TextContent(type="text", text=text),
         ResourceLink(
@@ -184,5 +190,5 @@ def film_result(film: FilmRecord) -> CallToolResult:
             size=path.stat().st_size if path.is_file() else None,
         ),
     ]
-    content += on_this_computer(view.saved_path, view.poster_path, view.title or "Film")
+    content += on_this_computer(film.path, film.facts.get("poster_path"), view.title or "Film")
     return CallToolResult(content=content, structured_content=view.model_dump(mode="json"))

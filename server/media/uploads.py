@@ -16,12 +16,14 @@ REUSE_SECONDS = 24 * 3600  # an uploaded copy is reused for a day; CDN links do 
 
 
 async def stage(
-    arguments: dict[str, Any], files: list[LocalFile], provider: Provider, ledger: Ledger
+    arguments: dict[str, Any], files: list[LocalFile], provider: Provider, ledger: Ledger, owner: str | None
 ) -> dict[str, Any]:
-    """The request with each local file replaced by the URL the provider reads it from."""
+    """The request with each local file replaced by the URL the provider reads it from.
+
+    An upload is remembered per person: another person's upload of the same bytes is not theirs to reuse."""
     staged = {key: list(value) if isinstance(value, list) else value for key, value in arguments.items()}
     for file in files:
-        digest = file.sha256()
+        digest = file.sha256() if owner is None else f"{file.sha256()}:{owner}"
         url = await ledger.uploaded(digest, provider.name, time.time() - REUSE_SECONDS)
         if url is None:
             url = await provider.upload(file)

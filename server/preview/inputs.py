@@ -11,9 +11,11 @@ import httpx2
 
 from server.errors import JobFailed
 from server.inputs import local_path
+from server.trust import Refused
+from server.trust.network import CallerHttp
 
 MAX_IMAGE_BYTES = 30 * 1024 * 1024
-FETCH_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
+FETCH_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)  # the guard's client for callers' URLs (server.app)
 
 
 def _decode_data_uri(uri: str, field: str) -> bytes:
@@ -24,15 +26,24 @@ def _decode_data_uri(uri: str, field: str) -> bytes:
         raise JobFailed(f"`{field}` is a data: URI whose base64 payload is broken") from exc
 
 
-async def fetch(url: str, field: str, http: httpx2.AsyncClient, limit: int = MAX_IMAGE_BYTES) -> bytes:
-    """The bytes behind `url`; `JobFailed` names the field when they cannot be had."""
+def _refusal(exc: BaseException) -> Refused | None:
+    """The guard's refusal behind a connection error, if that is what it was."""
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, Refused):
+        seen = seen.__cause__ or seen.__context__
+    return seen
+
+
+async def fetch(url: str, field: str, http: CallerHttp, limit: int = MAX_IMAGE_BYTES) -> bytes:
+    """The bytes behind `url`; `JobFailed` names the field when they cannot be had. Through the guarded
+    client, so nothing is fetched from an address that is not public."""
     if url.startswith("data:"):
         data = _decode_data_uri(url, field)
     elif (path := local_path(url)) is not None:  # checked before submitting: allowed folder, format, size
         data = await anyio.Path(path).read_bytes()
     else:
         try:
-            async with http.stream("GET", url, timeout=FETCH_TIMEOUT, follow_redirects=True) as response:
+            async with http.get(url) as response:
                 if response.status_code >= 400:
                     raise JobFailed(f"`{field}` could not be fetched: {url} answered HTTP {response.status_code}")
                 chunks, size = [], 0
@@ -42,7 +53,11 @@ async def fetch(url: str, field: str, http: httpx2.AsyncClient, limit: int = MAX
                         break
                     chunks.append(chunk)
                 data = b"".join(chunks)
-        except httpx2.HTTPError as exc:
+        except (Refused, httpx2.HTTPError) as exc:
+            if refused := _refusal(exc):
+                raise JobFailed(
+                    f"`{field}` was not fetched: its host {refused}, which this server does not fetch from"
+                ) from exc
             raise JobFailed(f"`{field}` could not be fetched from {url} ({type(exc).__name__})") from exc
     if len(data) > limit:
         raise JobFailed(f"`{field}` is larger than the {limit // (1024 * 1024)} MB allowed")

@@ -19,7 +19,6 @@ from typing import Any
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-import httpx2
 from anyio.abc import TaskGroup
 
 from server.errors import JobCancelled, JobFailed
@@ -28,6 +27,7 @@ from server.inputs.catalog import MAX_SEED, Mode, Tier, endpoint_id, frame_size
 from server.preview.choices import auto_ratio, auto_seconds
 from server.preview.inputs import fetch
 from server.providers.base import CancelOutcome, Output, ProviderState, StatusUpdate, Submission
+from server.trust.network import CallerHttp
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +64,9 @@ class LocalPreview:
     preview = True
     media_origins: tuple[str, ...] = ()  # previews are files on this machine: the card reads them through the server
 
-    def __init__(self, folder: Path, http: httpx2.AsyncClient, task_group: TaskGroup) -> None:
+    def __init__(self, folder: Path, http: CallerHttp, task_group: TaskGroup) -> None:
         self._folder = folder
-        self._http = http
+        self._http = http  # callers' URLs, through the guard
         self._tg = task_group
         self._jobs: dict[str, _Job] = {}
         self._waiting: list[str] = []

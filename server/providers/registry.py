@@ -19,6 +19,7 @@ from server.providers.fal import FalQueue
 from server.providers.local import LocalPreview
 from server.providers.runflow import Runflow
 from server.settings import KEYS, ProviderName, Settings
+from server.trust.network import CallerHttp
 
 
 def missing(provider: ProviderName) -> str:
@@ -55,8 +56,11 @@ def media_origins(settings: Settings) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*origins, *settings.media_origins]))
 
 
-def create_providers(settings: Settings, http: httpx2.AsyncClient, task_group: TaskGroup) -> Providers:
-    available: dict[str, Provider] = {"local": LocalPreview(settings.previews_dir, http, task_group)}
+def create_providers(
+    settings: Settings, http: httpx2.AsyncClient, callers: CallerHttp, task_group: TaskGroup
+) -> Providers:
+    """Every host with a key, and the preview, which fetches callers' URLs itself, through `callers`."""
+    available: dict[str, Provider] = {"local": LocalPreview(settings.previews_dir, callers, task_group)}
     if settings.fal_key:
         available["fal"] = FalQueue(
             http,

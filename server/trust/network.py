@@ -1,0 +1,176 @@
+"""Where the server may connect on a caller's behalf: public addresses only, checked where it connects.
+
+A check made on a URL and a connection made later can disagree (DNS rebinding: a name that answers with a
+public address for the check and a private one for the connection). So the rule is applied twice: up
+front, to give the caller a clear refusal before anything is submitted, and in the network backend of
+the one HTTP client that fetches callers' URLs, which resolves each name once, checks every address it
+got, and connects to that address and no other. Redirects are followed by hand, a few hops at most, each
+hop checked again.
+
+The operator's own settings (host base URLs, the identity provider) never come through here.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urljoin, urlsplit
+
+import anyio
+import httpcore2
+import httpx2
+from httpcore2 import AsyncNetworkBackend, AsyncNetworkStream
+
+from server.trust.addresses import IPAddress, literal_address, normal_host, not_public, special_name
+
+MAX_REDIRECTS = 3
+RESOLVE_SECONDS = 5.0
+
+
+class Refused(Exception):
+    """A caller's URL that names, resolves to, or redirects to an address this server does not fetch from."""
+
+    def __init__(self, host: str, why: str) -> None:
+        self.host, self.why = host, why
+        super().__init__(f"{host[:80]} is {why}")
+
+
+class Resolver(Protocol):
+    async def __call__(self, host: str, port: int) -> Sequence[IPAddress]:
+        """Every address `host` has; OSError when it has none."""
+        ...
+
+
+async def system_resolver(host: str, port: int) -> Sequence[IPAddress]:
+    with anyio.fail_after(RESOLVE_SECONDS):
+        found = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = [literal_address(str(info[4][0]).split("%")[0]) for info in found]
+    return [a for a in dict.fromkeys(addresses) if a is not None]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The rule for callers' URLs, with the resolver it asks and the private hosts the operator allowed."""
+
+    resolver: Resolver = system_resolver
+    private_hosts: frozenset[str] = field(default_factory=frozenset)  # SEEDANCE_PRIVATE_MEDIA_HOSTS
+    network: AsyncNetworkBackend = field(default_factory=httpcore2.AnyIOBackend)  # the machine's own sockets
+
+    def allowed(self, host: str) -> bool:
+        address = literal_address(host)
+        return host in self.private_hosts or (address is not None and str(address) in self.private_hosts)
+
+    def literal(self, raw_host: str) -> tuple[str, IPAddress | None]:
+        """The normalised host and the address it spells, refused at once when that address is not public."""
+        try:
+            host = normal_host(raw_host)
+        except (ValueError, UnicodeError):
+            raise Refused(raw_host, "not a host name this server can look up") from None
+        address = literal_address(host)
+        why = special_name(host) or (not_public(address) if address is not None else None)
+        if why and not self.allowed(host):
+            raise Refused(raw_host, why)
+        return host, address
+
+    async def addresses(self, raw_host: str, port: int) -> list[IPAddress]:
+        """The addresses to connect to for `raw_host`: each one checked, Refused when any is not public."""
+        host, address = self.literal(raw_host)
+        if address is not None:
+            return [address]
+        found = list(await self.resolver(host, port))
+        if not found:
+            raise OSError(f"{host} has no address")
+        for each in found:
+            if (why := not_public(each)) and not self.allowed(host):
+                raise Refused(raw_host, f"a name for {why}")
+        return found
+
+    async def check_url(self, url: str) -> None:
+        """Refuse a URL up front by its host; a name that does not resolve here is let through, since only
+        the host that fetches it knows whether it can."""
+        parts = urlsplit(url)
+        host, address = self.literal(parts.hostname or "")
+        try:
+            port = parts.port or 443
+        except ValueError:
+            raise Refused(host, "given with a port that is not a number from 1 to 65535") from None
+        if address is None:
+            with suppress(OSError, TimeoutError):
+                await self.addresses(host, port)
+
+
+class CallerHttp:
+    """The one HTTP client for callers' URLs, made on first use (its TLS setup costs a desktop's start):
+    no proxies from the environment, no automatic redirects, every connection through the guard."""
+
+    def __init__(self, guard: Guard, timeout: httpx2.Timeout) -> None:
+        self.guard, self._timeout = guard, timeout
+        self._client: httpx2.AsyncClient | None = None
+
+    @asynccontextmanager
+    async def get(self, url: str) -> AsyncIterator[httpx2.Response]:
+        """Stream a GET of a caller's URL, following at most MAX_REDIRECTS redirects to https:// URLs."""
+        if self._client is None:
+            transport = _GuardedTransport(self.guard)
+            self._client = httpx2.AsyncClient(transport=transport, timeout=self._timeout, trust_env=False)
+        for _ in range(MAX_REDIRECTS + 1):
+            await self.guard.check_url(url)
+            async with self._client.stream("GET", url) as response:
+                location = response.headers.get("location")
+                if not (response.is_redirect and location):
+                    yield response
+                    return
+            url = urljoin(url, location)
+            if not url.startswith("https://"):
+                raise Refused(urlsplit(url).hostname or url, "reached by a redirect to a URL that is not https://")
+        raise Refused(urlsplit(url).hostname or url, f"more than {MAX_REDIRECTS} redirects away")
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+class _GuardedBackend(AsyncNetworkBackend):
+    """httpcore's network backend, connecting only to the checked address a name resolved to."""
+
+    def __init__(self, guard: Guard) -> None:
+        self._guard, self._inner = guard, guard.network
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
+    ) -> AsyncNetworkStream:
+        try:
+            addresses = await self._guard.addresses(host, port)
+        except Refused as refused:
+            raise httpcore2.ConnectError(str(refused)) from refused
+        except (OSError, TimeoutError) as exc:
+            raise httpcore2.ConnectError(f"{host} could not be looked up ({exc})") from exc
+        return await self._inner.connect_tcp(
+            str(addresses[0]), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None
+    ) -> AsyncNetworkStream:
+        raise httpcore2.ConnectError("callers' URLs are never fetched over a local socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _GuardedTransport(httpx2.AsyncHTTPTransport):
+    """httpx's transport with its connection pool built on the guarded backend."""
+
+    def __init__(self, guard: Guard) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore2.AsyncConnectionPool(
+            ssl_context=httpx2.create_ssl_context(), network_backend=_GuardedBackend(guard)
+        )

@@ -1,0 +1,67 @@
+"""Paths of this machine's disk taken out of an answer to a remote caller, whatever put them there.
+
+The views already name jobs and films by `seedance://` URI and the host's URL for remote callers; this is
+the last read of every answer before it leaves, so that no message, argument echo or event written for
+the person on stdio shows a remote caller where the server keeps its files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from mcp.shared.exceptions import MCPError
+from pydantic import BaseModel
+
+logger = logging.getLogger(__name__)
+
+HIDDEN = "(a file on the server)"
+
+
+def _spellings(folders: Iterable[Path]) -> list[str]:
+    """Every folder as written and as resolved, longest first, so that a folder wins over its parent."""
+    found: set[str] = set()
+    for folder in folders:
+        for form in (Path(os.path.abspath(folder)), folder.resolve()):
+            if len(form.parts) > 1:  # never the bare root, which every absolute path starts with
+                found.add(str(form))
+    return sorted(found, key=len, reverse=True)
+
+
+class Redactor:
+    def __init__(self, folders: Iterable[Path]) -> None:
+        roots = _spellings([*folders, Path(tempfile.gettempdir()), Path.cwd(), Path(sys.prefix)])
+        alternatives = "|".join(re.escape(root) for root in roots)
+        # A path starts a word (not the path part of a URL); it ends at a quote, a bracket or a line end.
+        self._pattern = re.compile(rf"(?:file://|(?<![\w.:/%-]))(?:{alternatives})(?=[/\\\"'\s)\]]|$)[^\"'\\\n)\]]*")
+
+    def text(self, text: str) -> str:
+        return self._pattern.sub(HIDDEN, text)
+
+    def result(self, result: BaseModel | dict[str, Any] | None) -> Any:
+        """The answer as the client would get it, with every such path replaced; logged, since the views
+        should not have put it there."""
+        if result is None:
+            return None
+        if isinstance(result, BaseModel):
+            raw = result.model_dump_json(by_alias=True, exclude_none=True)
+        else:
+            raw = json.dumps(result)
+        cleaned = self._pattern.sub(lambda m: json.dumps(HIDDEN)[1:-1], raw)
+        if cleaned == raw:
+            return result
+        logger.warning("a path of this machine was taken out of an answer to a remote caller")
+        data = json.loads(cleaned)
+        return result.model_validate(data) if isinstance(result, BaseModel) else data
+
+    def error(self, exc: Exception) -> Exception:
+        if isinstance(exc, MCPError) and (message := self.text(exc.message)) != exc.message:
+            return MCPError(exc.code, message, exc.error.data)
+        return exc
