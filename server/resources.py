@@ -100,7 +100,7 @@ def register_film_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) 
 async def _read_video(path: Path, what: str, elsewhere: str) -> bytes:
     """A stored MP4 as a blob, or a ResourceError saying where else to find it."""
     if not path.is_file():
-        raise ResourceError(f"{what}'s video file {path} is gone.")
+        raise ResourceError(f"{what}'s video file {path.name} is gone.")
     if path.stat().st_size > MAX_BLOB_BYTES:
         raise ResourceError(f"{what}'s video is too large to send inline; open {elsewhere} instead.")
     return await anyio.Path(path).read_bytes()

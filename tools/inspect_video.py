@@ -43,7 +43,9 @@ async def _video(state: AppState, request_id: str) -> Path:
     if film is not None and await current_person().may_see_film(state.ledger, film):
         if not Path(film.path).is_file():
             raise InvalidArguments(
-                "request_id", f"film {request_id}'s file {film.path} is gone", "call make_film again with its shots"
+                "request_id",
+                f"film {request_id}'s file {Path(film.path).name} is gone",
+                "call make_film again with its shots",
             )
         return Path(film.path)
     record = check(JobReference("request_id", request_id, None), await find_jobs(state.ledger, [request_id]))

@@ -107,7 +107,7 @@ def _video(record: JobRecord) -> VideoFile | None:
     video = VideoFile.model_validate(result)
     if not current_caller().remote:
         return video
-    url = video.url if video.url.startswith("https://") else VIDEO_URI.format(request_id=record.request_id)
+    url = VIDEO_URI.format(request_id=record.request_id) if video.url.startswith("file:") else video.url
     return video.model_copy(update={"url": url, "saved_path": None, "poster_path": None})
 
 

@@ -172,7 +172,9 @@ class Keeper:
         if cached.is_file():
             return cached
         if not url.startswith(("https://", "http://")):
-            raise VideoUnavailable(f"job {record.request_id}'s video file {stored or url} is gone from this machine")
+            raise VideoUnavailable(
+                f"job {record.request_id}'s video file {(stored or Path(url)).name} is gone from this machine"
+            )
         cache_dir.mkdir(parents=True, exist_ok=True)
         async with self._downloads:
             try:

@@ -13,6 +13,7 @@ import re
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
+_PROTOCOL_ASSIGNMENTS = ipaddress.IPv4Network("192.0.0.0/24")  # IETF's own; not all Pythons count it as private
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _PART = re.compile(r"0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*")
 
@@ -84,6 +85,7 @@ def not_public(address: IPAddress) -> str | None:
         (isinstance(address, ipaddress.IPv4Address) and address in _CGNAT, "a shared (carrier-grade NAT) address"),
         (address.is_private, "a private address"),
         (address.is_reserved, "a reserved address"),
+        (isinstance(address, ipaddress.IPv4Address) and address in _PROTOCOL_ASSIGNMENTS, "a reserved address"),
         (not address.is_global, "not a public address"),
     )
     return next((why for failed, why in checks if failed), None)
