@@ -223,3 +223,64 @@ async def test_each_person_has_a_daily_budget_beside_the_teams(fake_fal: FakeFal
     assert not first.is_error and not bobs.is_error, (text_of(first), text_of(bobs))
     assert second.is_error and "SEEDANCE_USER_DAILY_BUDGET_USD" in text_of(second) and "$0.79" in text_of(second)
     assert fake_fal.count("submit") == 2
+
+
+@pytest.mark.parametrize("ledger", ["sqlite", "postgres"])
+async def test_nothing_alice_made_is_bobs_to_use_in_any_tool(
+    ledger: str, fake_fal: FakeFal, tmp_path: Path, request: pytest.FixtureRequest
+):
+    """Her jobs, frames and film, by reference, by id and by the saved file's path, in every tool that takes
+    media or job ids, and as resources: each is not found for Bob, and the host hears nothing of it."""
+    env = {"SEEDANCE_FAL_REST_URL": fake_fal.url}
+    if ledger == "postgres":
+        env["SEEDANCE_DATABASE_URL"] = request.getfixturevalue("postgres").fresh_database()
+    with signed_in_server(fake_fal, tmp_path, **env) as served:
+        alice, bob = served.idp.token("alice"), served.idp.token("bob")
+        async with as_person(served, alice) as client:
+            shots = [
+                await client.call_tool("generate_text_video", {"prompt": f"her shot {n}", "duration": "4"})
+                for n in (1, 2)
+            ]
+            jobs = [str((shot.structured_content or {}).get("request_id")) for shot in shots]
+            film = await client.call_tool("make_film", {"request_ids": jobs, "title": "hers"})
+            assert film.structured_content, text_of(film)
+            film_id = str(film.structured_content["film_id"])
+        job = jobs[0]
+        saved = sorted(str(p) for p in (tmp_path / "videos").glob("*.mp4"))
+        assert len(saved) == 3  # her two videos and her film, on the server's disk
+        frame, video = f"seedance://jobs/{job}/frames/last", f"seedance://jobs/{job}"
+        cheap = {"prompt": "mine now", "duration": "4"}
+        calls: list[tuple[str, dict[str, Any]]] = [
+            ("animate_image", {**cheap, "image_url": frame}),
+            ("animate_image", {**cheap, "image_url": "https://media.example.org/a.png", "end_image_url": frame}),
+            ("reference_video", {**cheap, "image_urls": [f"seedance://jobs/{job}/frames/first"]}),
+            ("reference_video", {**cheap, "image_urls": ["https://media.example.org/a.png"], "video_urls": [video]}),
+            *[("animate_image", {**cheap, "image_url": path}) for path in saved],
+            ("reference_video", {**cheap, "image_urls": ["https://media.example.org/a.png"], "video_urls": saved}),
+            ("get_job", {"request_id": job, "wait_seconds": 0}),
+            ("cancel_job", {"request_id": job}),
+            ("watch_job", {"request_id": job}),
+            ("video_chunk", {"request_id": job}),
+            ("inspect_video", {"request_id": job}),
+            ("inspect_video", {"request_id": film_id}),
+            ("make_film", {"request_ids": jobs}),
+            ("make_film", {"request_ids": [film_id, job]}),
+        ]
+        before = len(fake_fal.requests)
+        async with as_person(served, bob) as client:
+            refused = {f"{name} {arguments}": await client.call_tool(name, arguments) for name, arguments in calls}
+            listed = await client.call_tool("list_jobs", {})
+            films = await client.call_tool("list_films", {})
+            unread = []
+            for uri in (video, f"{video}/video", f"seedance://films/{film_id}"):
+                with pytest.raises(Exception, match=r"No (job|film)"):
+                    await client.read_resource(uri)
+                unread.append(uri)
+        assert len(fake_fal.requests) == before, fake_fal.requests[before:]
+        for call, result in refused.items():
+            assert result.is_error, call
+            text = text_of(result)
+            assert "no job" in text.lower() or "reads no file" in text, (call, text)
+            assert str(tmp_path) not in text
+        assert job not in text_of(listed) and film_id not in text_of(films)
+        assert len(unread) == 3
