@@ -20,6 +20,7 @@ from tests.conftest import text_of
 from tests.fake_fal import FakeFal
 from tests.http_servers import free_port, mcp_over_http, start_on, wait_until
 from tests.identity_provider import IdentityProvider, identity_provider
+from tests.media import picture
 from tests.test_http import INITIALIZE
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server and an identity provider in their own processes
@@ -284,3 +285,21 @@ async def test_nothing_alice_made_is_bobs_to_use_in_any_tool(
             assert str(tmp_path) not in text
         assert job not in text_of(listed) and film_id not in text_of(films)
         assert len(unread) == 3
+
+
+async def test_an_upload_remembered_for_one_person_is_not_anothers(fake_fal: FakeFal, tmp_path: Path):
+    """The same bytes from a shared folder: uploaded once for Alice however often she sends them, and again
+    for Bob, whose job must not carry the link her upload made."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "logo.png").write_bytes(picture((64, 48), (200, 30, 30), (20, 20, 200)))
+    env = {"SEEDANCE_FAL_REST_URL": fake_fal.url, "SEEDANCE_SHARED_DIRS": str(shared)}
+    call = {"prompt": "the logo turns", "duration": "4", "image_url": str(shared / "logo.png"), "wait_seconds": 0}
+    with signed_in_server(fake_fal, tmp_path, **env) as served:
+        for person, prompt in (("alice", "once"), ("alice", "twice"), ("bob", "once")):
+            async with as_person(served, served.idp.token(person)) as client:
+                result = await client.call_tool("animate_image", {**call, "prompt": prompt})
+                assert result.structured_content, text_of(result)
+    assert len(fake_fal.uploads) == 2
+    sent = [job.input["image_url"] for job in fake_fal.jobs.values()]
+    assert len(sent) == 3 and sent[0] == sent[1] != sent[2]
