@@ -237,6 +237,16 @@ def chromium() -> str:
     return found
 
 
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Server processes a test started, stopped when it ends."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        process.terminate()
+        process.wait(timeout=20)
+
+
 def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The environment a server subprocess gets: its own home, so nothing lands in the real one."""
     return {

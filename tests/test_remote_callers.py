@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -31,15 +31,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # servers in their own proce
 
 CHEAP = {"prompt": "a lighthouse at dusk", "duration": "4", "resolution": "480p"}
 PNG = picture((320, 240), (30, 60, 120), (240, 220, 30))
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def _serve(fake: FakeFal, folder: Path, processes: list[subprocess.Popen[bytes]], **env: str) -> str:
@@ -246,3 +237,24 @@ async def test_no_caller_url_reaches_loopback_in_any_spelling(
     assert all(a == b for a, b in answers), answers  # an open port and a closed one answer alike
     assert all("which neither this server nor the video host fetches from" in a for a, _ in answers)
     assert fake_fal.requests == [] and fake_runflow_server.requests == [] and fake_ark_server.requests == []
+
+
+async def test_a_path_the_person_gave_on_stdio_is_not_shown_to_a_remote_caller(
+    fake_fal: FakeFal, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+):
+    """The person's own job, made on stdio from a file of theirs, keeps that path in its arguments; read over
+    HTTP, the answer's last read takes it out, and the log says it had to."""
+    image = _paths(tmp_path)["an image in the server's home"]
+    async with _stdio(tmp_path, SEEDANCE_PROVIDER="local", SEEDANCE_WAIT_SECONDS="120") as client:
+        made = await client.call_tool("animate_image", {**CHEAP, "image_url": image})
+        request_id = str((made.structured_content or {})["request_id"])
+        own = await client.read_resource(f"seedance://jobs/{request_id}")
+    url = _serve(fake_fal, tmp_path, processes, SEEDANCE_PROVIDER="local")
+    async with mcp_over_http(url, timeout=60) as client:
+        record = await client.read_resource(f"seedance://jobs/{request_id}")
+        got = await client.call_tool("get_job", {"request_id": request_id})
+    assert image in own.model_dump_json()  # on stdio the disk is the person's
+    dump = _dumped(record, got)
+    assert request_id in dump and str(tmp_path) not in dump
+    assert "(a file on the server)" in dump
+    assert "taken out of an answer to a remote caller" in (tmp_path / "stderr.log").read_text()

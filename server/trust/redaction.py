@@ -39,8 +39,9 @@ class Redactor:
     def __init__(self, folders: Iterable[Path]) -> None:
         roots = _spellings([*folders, Path(tempfile.gettempdir()), Path.cwd(), Path(sys.prefix)])
         alternatives = "|".join(re.escape(root) for root in roots)
-        # A path starts a word (not the path part of a URL); it ends at a quote, a bracket or a line end.
-        self._pattern = re.compile(rf"(?:file://|(?<![\w.:/%-]))(?:{alternatives})(?=[/\\\"'\s)\]]|$)[^\"'\\\n)\]]*")
+        # A path starts a word (not the path part of a URL, nor anything inside base64, whose alphabet the
+        # look-behind holds); it ends at a quote, a bracket or a line end.
+        self._pattern = re.compile(rf"(?:file://|(?<![\w.:/%+=-]))(?:{alternatives})(?=[/\\\"'\s)\]]|$)[^\"'\\\n)\]]*")
 
     def text(self, text: str) -> str:
         return self._pattern.sub(HIDDEN, text)
