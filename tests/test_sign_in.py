@@ -18,9 +18,10 @@ from mcp import Client
 
 from tests.conftest import text_of
 from tests.fake_fal import FakeFal
-from tests.http_servers import free_port, mcp_over_http, start_on, wait_until
+from tests.http_servers import free_port, mcp_over_http, start, start_on, wait_until
 from tests.identity_provider import IdentityProvider, identity_provider
 from tests.media import picture
+from tests.postgres import PostgresServer
 from tests.test_http import INITIALIZE
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server and an identity provider in their own processes
@@ -65,6 +66,29 @@ def signed_in_server(fake: FakeFal, folder: Path, **env: str) -> Iterator[Served
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+@contextmanager
+def another_replica(served: Served, fake: FakeFal, folder: Path, **env: str) -> Iterator[str]:
+    """A second server behind the same identity provider, as the balancer's other replica: the same public
+    resource, its own port and folder. Its MCP URL."""
+    process, port = start(
+        fake,
+        folder,
+        "--host",
+        "0.0.0.0",
+        SEEDANCE_OAUTH_ISSUER=served.idp.issuer,
+        SEEDANCE_OAUTH_RESOURCE=served.url,
+        SEEDANCE_OAUTH_CLIENT_ID="seedance-mcp",
+        SEEDANCE_OAUTH_CLIENT_SECRET="seedance-mcp-secret-0123456789abcdef",
+        **env,
+    )
+    try:
+        assert process.poll() is None, (folder / "stderr.log").read_text()
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 @pytest.fixture
@@ -303,3 +327,31 @@ async def test_an_upload_remembered_for_one_person_is_not_anothers(fake_fal: Fak
     assert len(fake_fal.uploads) == 2
     sent = [job.input["image_url"] for job in fake_fal.jobs.values()]
     assert len(sent) == 3 and sent[0] == sent[1] != sent[2]
+
+
+async def test_across_replicas_on_postgresql_each_person_still_has_only_their_own(
+    fake_fal: FakeFal, tmp_path: Path, postgres: PostgresServer
+):
+    """Alice's job, made on one replica, is hers on the other, and still not Bob's there."""
+    env = {"SEEDANCE_FAL_REST_URL": fake_fal.url, "SEEDANCE_DATABASE_URL": postgres.fresh_database()}
+    with (
+        signed_in_server(fake_fal, tmp_path / "one", **env) as served,
+        another_replica(served, fake_fal, tmp_path / "two", **env) as two,
+    ):
+        alice, bob = served.idp.token("alice"), served.idp.token("bob")
+        async with as_person(served, alice) as client:
+            made = await client.call_tool("generate_text_video", {"prompt": "her lighthouse", "duration": "4"})
+        job = str((made.structured_content or {}).get("request_id"))
+        before = len(fake_fal.requests)
+        async with mcp_over_http(two, token=alice, timeout=60) as client:
+            hers = await client.call_tool("get_job", {"request_id": job, "wait_seconds": 0})
+        async with mcp_over_http(two, token=bob, timeout=60) as client:
+            got = await client.call_tool("get_job", {"request_id": job, "wait_seconds": 0})
+            listed = await client.call_tool("list_jobs", {})
+            frame = f"seedance://jobs/{job}/frames/last"
+            used = await client.call_tool("animate_image", {"prompt": "mine", "duration": "4", "image_url": frame})
+    assert hers.structured_content and hers.structured_content["status"] == "completed", text_of(hers)
+    assert got.is_error and "No job" in text_of(got)
+    assert job not in text_of(listed)
+    assert used.is_error and f"no job {job!r}" in text_of(used)
+    assert len(fake_fal.requests) == before
