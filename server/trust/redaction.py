@@ -38,13 +38,23 @@ def _spellings(folders: Iterable[Path]) -> list[str]:
 class Redactor:
     def __init__(self, folders: Iterable[Path]) -> None:
         roots = _spellings([*folders, Path(tempfile.gettempdir()), Path.cwd(), Path(sys.prefix)])
-        alternatives = "|".join(re.escape(root) for root in roots)
-        # A path starts a word (not the path part of a URL, nor anything inside base64, whose alphabet the
-        # look-behind holds); it ends at a quote, a bracket or a line end.
-        self._pattern = re.compile(rf"(?:file://|(?<![\w.:/%+=-]))(?:{alternatives})(?=[/\\\"'\s)\]]|$)[^\"'\\\n)\]]*")
+        tails = "|".join(re.escape(root[1:]) for root in roots)  # each root without its leading "/"
+        end = r"(?=[/\\\"'\s)\]]|$)[^\"'\\\n)\]]*"
+        # A path starts a word: not the path part of a URL, nor anything inside base64, whose alphabet the
+        # look-behind holds. It ends at a quote, a bracket or a line end. Both patterns open with a literal,
+        # which the regex engine searches for quickly in a long answer (a video's piece in base64).
+        self._patterns = (
+            re.compile(rf"file:///(?:{tails}){end}"),
+            re.compile(rf"/(?<![\w.:/%+=-]/)(?:{tails}){end}"),
+        )
+
+    def _sub(self, text: str, replacement: str) -> str:
+        for pattern in self._patterns:
+            text = pattern.sub(replacement, text)
+        return text
 
     def text(self, text: str) -> str:
-        return self._pattern.sub(HIDDEN, text)
+        return self._sub(text, HIDDEN)
 
     def result(self, result: BaseModel | dict[str, Any] | None) -> Any:
         """The answer as the client would get it, with every such path replaced; logged, since the views
@@ -55,7 +65,7 @@ class Redactor:
             raw = result.model_dump_json(by_alias=True, exclude_none=True)
         else:
             raw = json.dumps(result)
-        cleaned = self._pattern.sub(lambda m: json.dumps(HIDDEN)[1:-1], raw)
+        cleaned = self._sub(raw, json.dumps(HIDDEN)[1:-1])
         if cleaned == raw:
             return result
         logger.warning("a path of this machine was taken out of an answer to a remote caller")
