@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import card, concurrency, film, latency, overhead, render, replicas, startup, upstream
+from bench import card, concurrency, film, latency, overhead, render, replicas, startup, trust, upstream
 from bench.fake import fake_fal
 
 
@@ -86,6 +86,7 @@ def main() -> None:
         f"9. make_film of {film.CLIPS} clips of {film.SECONDS} s at 720p, and inspect_video (median of {film.RUNS})",
         film.measure,
     )
+    section("trust", f"11. The trust model's cost per answer and per URL (median of {trust.RUNS})", trust.measure)
     results["total_seconds"] = round(time.monotonic() - began)
     args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"took {results['total_seconds']} s; wrote {args.json}")
