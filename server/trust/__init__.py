@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
+from mcp.shared.exceptions import MCPError
 
 from server.trust.network import Guard, Refused, Resolver
 from server.trust.paths import readable_file
@@ -76,10 +77,13 @@ def callers(trust: Trust) -> ServerMiddleware[Any]:
         caller = Caller(remote=ctx.request is not None)
         reset = _current.set(caller)
         try:
-            return redact.result(await call_next(ctx)) if caller.remote else await call_next(ctx)
-        except Exception as exc:
-            raise redact.error(exc) if caller.remote else exc from None
+            result = await call_next(ctx)
+        except MCPError as exc:
+            if caller.remote and (cleaned := redact.error(exc)) is not exc:
+                raise cleaned from None
+            raise
         finally:
             _current.reset(reset)
+        return redact.result(result) if caller.remote else result
 
     return as_the_caller

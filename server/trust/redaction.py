@@ -72,7 +72,7 @@ class Redactor:
         data = json.loads(cleaned)
         return result.model_validate(data) if isinstance(result, BaseModel) else data
 
-    def error(self, exc: Exception) -> Exception:
-        if isinstance(exc, MCPError) and (message := self.text(exc.message)) != exc.message:
-            return MCPError(exc.code, message, exc.error.data)
-        return exc
+    def error(self, exc: MCPError) -> MCPError:
+        """The same error with such paths replaced in its message; the error itself when there were none."""
+        message = self.text(exc.message)
+        return exc if message == exc.message else MCPError(exc.code, message, exc.error.data)
