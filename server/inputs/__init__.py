@@ -45,7 +45,8 @@ async def _url_problem(field: str, url: str, trust: Trust) -> Problem | None:
     try:
         await trust.guard.check_url(url)
     except Refused as refused:
-        return Problem(field, f"its host {refused}, which neither this server nor the video host fetches from", INSTEAD)
+        fix = INSTEAD.replace("an https:// URL", "a public https:// URL")
+        return Problem(field, f"its host {refused}, which neither this server nor the video host fetches from", fix)
     return None
 
 
