@@ -22,6 +22,7 @@ from server.errors import InvalidArguments, Problem, VideoUnavailable
 from server.inputs.references import JobReference, check, find_jobs
 from server.jobs.ledger import FilmRecord, JobRecord
 from server.jobs.views import CostRange, dollars, job_view, on_this_computer
+from server.media.exclusive import place, temporary, write_new
 from server.media.saving import dated_name
 from server.state import AppState
 from server.trust import current_caller
@@ -127,12 +128,16 @@ class FilmMaker:
         if earlier is not None and Path(earlier.path).is_file():
             return earlier
         created = time.time()
-        settings.films_dir.mkdir(parents=True, exist_ok=True)
-        target = settings.films_dir / dated_name(created, f"film {title or ''}", "film")
         from server.video.join import join
 
-        limiter = self._state.keeper.decoders
-        joined = await anyio.to_thread.run_sync(join, [path for _, path in shots], target, transition, limiter=limiter)
+        part = temporary(settings.films_dir, ".mp4")
+        try:
+            limiter = self._state.keeper.decoders
+            paths = [path for _, path in shots]
+            joined = await anyio.to_thread.run_sync(join, paths, part, transition, limiter=limiter)
+            target = place(part, settings.films_dir, dated_name(created, f"film {title or ''}", "film"))
+        finally:
+            part.unlink(missing_ok=True)
         poster = await self._poster(target, film_id)
         described = [_shot(record) for record, _ in shots]
         facts = {
@@ -150,7 +155,7 @@ class FilmMaker:
         }
         film = FilmRecord(film_id, title, list(request_ids), transition, str(target), facts, created)
         sidecar = film_view(film).model_dump(mode="json", exclude={"saved_path", "poster_path"})
-        target.with_suffix(".json").write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
+        write_new(target.with_suffix(".json"), json.dumps(sidecar, indent=2).encode())  # never over a file
         await ledger.save_film(film)
         return film
 

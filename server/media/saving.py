@@ -23,6 +23,7 @@ import httpx2
 
 from server.errors import VideoUnavailable
 from server.jobs.ledger import JobRecord
+from server.media.exclusive import place, temporary, write_new
 from server.media.file_urls import local_path, stored_video
 from server.providers.retry import RETRYABLE_STATUS, RetryPolicy
 
@@ -123,11 +124,14 @@ class Keeper:
         return Kept(str(saved) if saved else None, str(poster), facts=facts)
 
     async def _download(self, record: JobRecord, result: dict[str, Any]) -> Path:
-        """The whole video saved with its sidecar, or an error."""
+        """The whole video saved with its sidecar, or an error; never over a file already there."""
         assert self._output_dir is not None
-        self._output_dir.mkdir(parents=True, exist_ok=True)
-        target = self._output_dir / file_name(record)
-        size = await self._fetch_whole(record.request_id, str(result["url"]), target, result.get("file_size"))
+        part = temporary(self._output_dir, ".mp4")
+        try:
+            size = await self._fetch_whole(record.request_id, str(result["url"]), part, result.get("file_size"))
+            target = place(part, self._output_dir, file_name(record))
+        finally:
+            part.unlink(missing_ok=True)
         sidecar = {
             "prompt": record.arguments.get("prompt"),
             "arguments": record.arguments,
@@ -139,25 +143,22 @@ class Keeper:
             "source_url": result["url"],
             "saved_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         }
-        target.with_suffix(".json").write_text(json.dumps(sidecar, indent=2), encoding="utf-8")
+        if not write_new(target.with_suffix(".json"), json.dumps(sidecar, indent=2).encode()):
+            logger.warning("job %s: a file took the sidecar's name %s first", record.request_id, target.stem)
         logger.info("job %s saved to %s (%d bytes)", record.request_id, target, size)
         return target
 
-    async def _fetch_whole(self, request_id: str, url: str, target: Path, expected: int | None) -> int:
-        """Stream `url` to `target`: a download cut short is tried again, and never kept as if whole."""
-        part = target.with_name(target.name + ".part")
+    async def _fetch_whole(self, request_id: str, url: str, part: Path, expected: int | None) -> int:
+        """Stream `url` into `part`: a download cut short is tried again, and never kept as if whole."""
         for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
             try:
-                size = await self._fetch(url, part, expected)
-                break
+                return await self._fetch(url, part, expected)
             except (httpx2.TransportError, Truncated, Unavailable) as exc:
-                part.unlink(missing_ok=True)
                 if attempt == DOWNLOAD_ATTEMPTS:
                     raise
                 logger.info("job %s: download attempt %d broke off (%s)", request_id, attempt, exc)
                 await anyio.sleep(self._retry.delay(attempt))
-        part.replace(target)
-        return size
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def local_copy(self, record: JobRecord, cache_dir: Path) -> Path:
         """A finished job's video on this machine: its saved copy, else a fresh download into `cache_dir`.
@@ -175,15 +176,18 @@ class Keeper:
             raise VideoUnavailable(
                 f"job {record.request_id}'s video file {(stored or Path(url)).name} is gone from this machine"
             )
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        part = temporary(cache_dir, ".mp4")
         async with self._downloads:
             try:
-                await self._fetch_whole(record.request_id, url, cached, result.get("file_size"))
+                await self._fetch_whole(record.request_id, url, part, result.get("file_size"))
+                part.replace(cached)  # the server's own cache, named by the job: the same video either way
             except (OSError, httpx2.HTTPError, ValueError) as exc:
                 raise VideoUnavailable(
                     f"job {record.request_id}'s video is not saved here and could not be downloaded from its host "
                     f"({exc.__class__.__name__}; the host's links expire)"
                 ) from exc
+            finally:
+                part.unlink(missing_ok=True)
         return cached
 
     async def _fetch(self, url: str, part: Path, expected: int | None) -> int:
