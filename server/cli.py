@@ -31,7 +31,13 @@ def main(argv: list[str] | None = None) -> None:
 
         raise SystemExit(demo(argv[1:]))
     args = parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SystemExit as refused:
+        if not isinstance(refused.code, str):
+            raise
+        print(refused.code, file=sys.stderr)  # one line naming the setting; a setting is a usage error
+        raise SystemExit(2) from None
     logging.basicConfig(
         stream=sys.stderr,  # stdout carries the protocol on stdio
         level=settings.log_level,

@@ -82,6 +82,15 @@ def _database_url(env: Mapping[str, str]) -> str | None:
             "seedance-mcp: SEEDANCE_DATABASE_URL must be a PostgreSQL URL such as "
             "postgresql://seedance@db.internal:5432/seedance; leave it unset for the embedded SQLite ledger"
         )
+    if url:
+        try:
+            import psycopg  # noqa: F401  (the `postgres` extra: asked for only when it is needed)
+            import psycopg_pool  # noqa: F401
+        except ImportError:
+            raise SystemExit(
+                "seedance-mcp: SEEDANCE_DATABASE_URL needs the postgres extra, which is not installed: "
+                "pip install 'seedance-mcp[postgres]' (or uv tool install 'seedance-mcp[postgres]')"
+            ) from None
     return url or None
 
 
