@@ -24,7 +24,6 @@ from server.jobs.owners import people
 from server.jobs.tracker import JobTracker
 from server.jobs.views import JOB_URI
 from server.media.saving import Keeper
-from server.preview.inputs import FETCH_TIMEOUT
 from server.prompts import PROMPTS
 from server.providers.registry import create_providers, media_origins
 from server.resources import JOBS_URI, register_film_resources, register_resources
@@ -129,7 +128,7 @@ def build_server(settings: Settings, trust: Trust | None = None) -> MCPServer[Ap
                 if verifier is not None:
                     await verifier.aclose()
 
-    callers_http = CallerHttp(trust.guard, FETCH_TIMEOUT)
+    callers_http = CallerHttp(trust.guard)
     auth, verifier = protected_resource(settings) if settings.oauth_issuer else (None, None)
     mcp: MCPServer[AppState] = MCPServer(
         "seedance-mcp",

@@ -8,7 +8,6 @@ import anyio
 import pytest
 
 from server.errors import JobCancelled
-from server.preview.inputs import FETCH_TIMEOUT
 from server.providers.local import LocalPreview
 from server.settings import Settings
 from server.trust.network import CallerHttp, Guard
@@ -36,7 +35,7 @@ async def test_cancelling_a_call_whose_preview_waits_in_the_queue_cancels_it(tmp
 
 async def test_cancelling_a_preview_while_it_renders_stops_the_render(tmp_path: Path):
     async with anyio.create_task_group() as tg:
-        provider = LocalPreview(tmp_path, CallerHttp(Guard(), FETCH_TIMEOUT), tg)
+        provider = LocalPreview(tmp_path, CallerHttp(Guard()), tg)
         args = {**LONG, "duration": "15", "aspect_ratio": "16:9"}
         submission = await provider.submit("text-to-video", "standard", args)
         with anyio.fail_after(20):

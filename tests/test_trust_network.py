@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from server.preview.inputs import FETCH_TIMEOUT
 from server.settings import Settings
 from server.trust import Trust
 from server.trust.network import CallerHttp, Guard, Refused
@@ -56,7 +55,7 @@ def door() -> Iterator[Door]:
 
 
 def _http(resolver: Resolver, network: LoopbackOnly, *private: str) -> CallerHttp:
-    return CallerHttp(Guard(resolver, frozenset(private), network), FETCH_TIMEOUT)
+    return CallerHttp(Guard(resolver, frozenset(private), network))
 
 
 async def _refused(http: CallerHttp, url: str) -> str:

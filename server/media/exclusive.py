@@ -54,13 +54,12 @@ def _link(part: Path, target: Path) -> bool:
     return True
 
 
-def place(part: Path, folder: Path, name: str, *, sidecar: str | None = ".json") -> Path:
-    """Put the finished `part` into `folder` as `name`, or the first free `name (n)`; never over a file.
-
-    With `sidecar`, a name counts as free only when the name with that suffix instead is free too."""
+def place(part: Path, folder: Path, name: str) -> Path:
+    """Put the finished `part` into `folder` as `name`, or the first free `name (n)`; never over a file. A
+    name counts as free only when its sidecar's name (`.json` instead) is free too."""
     for candidate in _names(name):
         target = folder / candidate
-        if sidecar is not None and target.with_suffix(sidecar).exists():
+        if target.with_suffix(".json").exists():
             continue
         if _link(part, target):
             return target

@@ -15,7 +15,6 @@ from server.trust import Refused
 from server.trust.network import CallerHttp
 
 MAX_IMAGE_BYTES = 30 * 1024 * 1024
-FETCH_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)  # the guard's client for callers' URLs (server.app)
 
 
 def _decode_data_uri(uri: str, field: str) -> bytes:

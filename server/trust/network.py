@@ -27,6 +27,7 @@ from httpcore2 import AsyncNetworkBackend, AsyncNetworkStream
 from server.trust.addresses import IPAddress, literal_address, normal_host, not_public, special_name
 
 MAX_REDIRECTS = 3
+FETCH_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
 RESOLVE_SECONDS = 5.0
 
 
@@ -106,7 +107,7 @@ class CallerHttp:
     """The one HTTP client for callers' URLs, made on first use (its TLS setup costs a desktop's start):
     no proxies from the environment, no automatic redirects, every connection through the guard."""
 
-    def __init__(self, guard: Guard, timeout: httpx2.Timeout) -> None:
+    def __init__(self, guard: Guard, timeout: httpx2.Timeout = FETCH_TIMEOUT) -> None:
         self.guard, self._timeout = guard, timeout
         self._client: httpx2.AsyncClient | None = None
 
