@@ -20,7 +20,9 @@ of each message is exactly what the model sees: it names the field, what is allo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 
@@ -32,34 +34,69 @@ class ConfigurationError(SeedanceError):
     """Raised when a call needs a setting the server was started without."""
 
 
+ECHO = 80  # the most of a caller's value a message repeats
+
+
+def echo(value: str) -> str:
+    """A caller's value as a message may repeat it: at most `ECHO` characters."""
+    return value if len(value) <= ECHO else value[: ECHO - 3] + "..."
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One wrong field: what is wrong with it and how to fix it."""
+    """One wrong field: what is wrong with it, what it takes, and how to fix it."""
 
     field: str
     problem: str
     fix: str
+    allowed: str | None = None
 
     def line(self) -> str:
-        return f"- `{self.field}`: {self.problem}. Fix: {self.fix}."
+        allowed = f" Allowed: {self.allowed}." if self.allowed else ""
+        return f"- `{self.field}`: {self.problem}.{allowed} Fix: {self.fix}."
+
+
+def refusal(lines: Sequence[str], tool: str | None = None) -> str:
+    """The one shape every refused call has, whether one field was wrong or several disagreed."""
+    named, again = (f" for {tool}", f"call {tool} again") if tool else ("", "call again")
+    body = "\n".join(lines)
+    return f"Invalid arguments{named}; nothing was submitted or charged.\n{body}\nFix the fields above and {again}."
 
 
 class InvalidArguments(SeedanceError):
     """Raised before any request leaves the process, so the call cost nothing; it names every wrong field."""
 
-    def __init__(self, field: str, problem: str, fix: str, *more: Problem) -> None:
+    def __init__(self, field: str, problem: str, fix: str, *more: Problem, allowed: str | None = None) -> None:
         self.field = field
-        self.problems = (Problem(field, problem, fix), *more)
-        if more:
-            lines = "\n".join(p.line() for p in self.problems)
-            super().__init__(f"Invalid arguments; nothing was submitted or charged.\n{lines}")
-        else:
-            super().__init__(f"Invalid argument `{field}`: {problem}. Fix: {fix}. Nothing was submitted or charged.")
+        self.problems = (Problem(field, problem, fix, allowed), *more)
+        super().__init__(refusal([p.line() for p in self.problems]))
 
     @classmethod
     def of(cls, problems: Sequence[Problem]) -> InvalidArguments:
         first, *rest = problems
-        return cls(first.field, first.problem, first.fix, *rest)
+        return cls(first.field, first.problem, first.fix, *rest, allowed=first.allowed)
+
+
+# A tool call's refusals, so that the argument checker answers one raised deep in a tool exactly as it
+# answers a schema error, and not in the SDK's "Error executing tool ..." wrapping.
+_refusals: ContextVar[list[InvalidArguments] | None] = ContextVar("refusals", default=None)
+
+
+def note_refusal(refused: InvalidArguments) -> None:
+    """Keep a refusal a tool is about to report, for the `refusals()` block around the call, if any."""
+    if (noted := _refusals.get()) is not None:
+        noted.append(refused)
+
+
+@contextmanager
+def refusals() -> Iterator[list[InvalidArguments]]:
+    """The refusals the tools reported while this block ran, in order."""
+    noted: list[InvalidArguments] = []
+    token = _refusals.set(noted)
+    try:
+        yield noted
+    finally:
+        _refusals.reset(token)
 
 
 class JobNotFound(SeedanceError):

@@ -12,6 +12,7 @@ import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
+from server.errors import echo
 from server.jobs.ledger import JobRecord, Ledger
 from server.jobs.owners import current_person
 from server.jobs.views import job_detail, job_view
@@ -93,7 +94,7 @@ def register_film_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) 
         ledger = state().ledger
         record = await ledger.film(film_id)
         if record is None or not await current_person().may_see_film(ledger, record):
-            raise ResourceNotFoundError(f"No film {film_id!r} in the ledger; see {FILMS_URI} for recent films.")
+            raise ResourceNotFoundError(f"No film {echo(film_id)!r} in the ledger; see {FILMS_URI} for recent films.")
         return await _read_video(Path(record.path), f"Film {film_id}", record.path)
 
 
@@ -109,5 +110,5 @@ async def _read_video(path: Path, what: str, elsewhere: str) -> bytes:
 async def _find(ledger: Ledger, request_id: str) -> JobRecord:
     record = await ledger.get(request_id)
     if record is None or not current_person().may_see(record):
-        raise ResourceNotFoundError(f"No job {request_id!r} in the ledger; see {JOBS_URI} for recent jobs.")
+        raise ResourceNotFoundError(f"No job {echo(request_id)!r} in the ledger; see {JOBS_URI} for recent jobs.")
     return record

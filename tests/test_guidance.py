@@ -57,7 +57,11 @@ BAD_PROMPT_CALLS: list[tuple[str, dict[str, str], list[str]]] = [
     ("reference_prompt", {"idea": "x", "images": "ten"}, ["`images`", 'got "ten"', '"9"', "Fix:"]),
     ("reference_prompt", {"idea": "x", "videos": "4"}, ["`videos`", '"3"']),
     ("reference_prompt", {"images": "1"}, ["`idea`", "is required", "add `idea`"]),
-    ("reference_prompt", {"idea": "x", "image": "1"}, ["`image` is not a parameter", "images", "remove it"]),
+    (
+        "reference_prompt",
+        {"idea": "x", "image": "1"},
+        ["`image`: not a parameter", "did you mean `images`?", "rename it to `images`"],
+    ),
     ("seedance_prompt", {}, ["`idea`", "is required"]),
     ("seedance_prompt", {"idea": ""}, ["`idea`", "not blank"]),
     ("storybord", {"idea": "x"}, ['Unknown prompt "storybord"', "seedance_prompt, reference_prompt"]),

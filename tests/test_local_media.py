@@ -49,7 +49,7 @@ async def test_hidden_and_outside_files_are_refused_before_anything_is_sent(
         "~/.ssh/id_ed25519.png": "hidden or inside a hidden folder",
         "~/.ssh/no_such_key": "hidden or inside a hidden folder",  # the same answer: nothing on disk was looked at
         f"{home}/photos/../.ssh/id_ed25519.png": "hidden or inside a hidden folder",
-        "~/link.png": "hidden or inside a hidden folder",  # where a link leads counts too
+        "~/link.png": "link.png leads to a hidden file or folder",  # where a link leads counts, and stays unsaid
         "/etc/no_such_file": "outside the folders this server may read",
         "~/.hidden.png": "hidden or inside a hidden folder",
         str(outside): "outside the folders this server may read",
@@ -59,6 +59,7 @@ async def test_hidden_and_outside_files_are_refused_before_anything_is_sent(
         for path, words in cases.items():
             result = await client.call_tool("animate_image", {"prompt": "x", "image_url": path})
             assert result.is_error and words in text_of(result) and "`image_url`" in text_of(result), text_of(result)
+            assert "id_ed25519" not in text_of(result) or "id_ed25519" in path
     outside.unlink()
     assert fake_fal.uploads == [] and fake_fal.count("submit") == 0
 

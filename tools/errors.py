@@ -7,12 +7,15 @@ from contextlib import contextmanager
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from server.errors import SeedanceError
+from server.errors import InvalidArguments, SeedanceError, note_refusal
 
 
 @contextmanager
 def tool_errors() -> Iterator[None]:
+    """A refusal is also noted, so that the argument checker can answer it in the shape of every other."""
     try:
         yield
     except SeedanceError as exc:
+        if isinstance(exc, InvalidArguments):
+            note_refusal(exc)
         raise ToolError(str(exc)) from exc

@@ -4,11 +4,13 @@ The SDK would answer a bad call with pydantic's raw report, and would coerce "42
 middleware checks `tools/call` and `prompts/get` arguments strictly against the same models first, then
 reads the call's media (local files, data: URIs), and answers with one line per bad field: what was
 sent, what the schema allows, and how to fix it. Unknown parameters are refused too, so that, say, an
-`end_image_url` passed to a tool that has none is not silently dropped.
+`end_image_url` passed to a tool that has none is not silently dropped. A refusal that only the tool
+itself can make (fields that disagree, a budget) is answered in the same shape, not in the SDK's wrapping.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from server.errors import Problem, echo, refusal, refusals
 from server.inputs import SLOTS, jobs_named, media_problems
 from server.state import AppState
 
@@ -99,8 +102,10 @@ def _fix(error: ErrorDetails, field: str, prop: Mapping[str, Any]) -> str:
         return f"use one of the allowed values (default {json.dumps(prop.get('default'))})"
     if kind in JSON_TYPES and isinstance(got, str):
         return f"send a JSON {JSON_TYPES[kind]}, not a string in quotes"
-    if kind == "too_long":
-        return f"pass at most {prop.get('maxItems')} items"
+    if kind == "too_long" and "maxItems" in prop:
+        return f"pass at most {prop['maxItems']} items"
+    if kind == "too_long" and "maxLength" in prop:
+        return f"shorten it to at most {prop['maxLength']} characters"
     if kind == "string_too_long":
         return f"shorten it to at most {prop.get('maxLength')} characters"
     if kind == "control_character":
@@ -115,7 +120,9 @@ def _fix(error: ErrorDetails, field: str, prop: Mapping[str, Any]) -> str:
 
 
 # For these, pydantic's own words only repeat what "Allowed" says better.
-SELF_EXPLAINED = frozenset({"literal_error", "enum", "string_pattern_mismatch", "missing", "string_too_long"})
+SELF_EXPLAINED = frozenset(
+    {"literal_error", "enum", "string_pattern_mismatch", "missing", "string_too_long", "too_long"}
+)
 
 
 def _describe(errors: list[ErrorDetails], schema: Mapping[str, Any]) -> str:
@@ -128,14 +135,22 @@ def _describe(errors: list[ErrorDetails], schema: Mapping[str, Any]) -> str:
     where = f" (items {', '.join(items)})" if len(items) > 1 else ""
     prop = _field_schema(schema, field)
     if first["type"] == "missing":
-        problem = "is required"
+        problem = "missing, and it is required"
     else:
-        got = json.dumps(first.get("input"), default=str, ensure_ascii=False)
-        got = got[:80] + "..." if len(got) > 80 else got
+        sent = first.get("input")
+        got = json.dumps(echo(sent) if isinstance(sent, str) else sent, default=str, ensure_ascii=False)
+        got = got if isinstance(sent, str) else echo(got)
         words = first["msg"]
         why = "" if first["type"] in SELF_EXPLAINED else f" ({words[0].lower()}{words[1:]})"
         problem = f"got {got}{where}{why}"
-    return f"- `{path}` {problem}. Allowed: {_allowed(prop)}. Fix: {_fix(first, field, prop)}."
+    return Problem(path, problem, _fix(first, field, prop), _allowed(prop)).line()
+
+
+def _unknown(where: str, name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    problem = f"not a parameter of {where}" + (f" (did you mean `{close[0]}`?)" if close else "")
+    fix = f"rename it to `{close[0]}`" if close else "remove it"
+    return Problem(echo(name), problem, fix, f"the parameters {', '.join(known)}").line()
 
 
 def problems(signature: Signature, arguments: Mapping[str, Any]) -> tuple[list[str], set[str]]:
@@ -144,10 +159,7 @@ def problems(signature: Signature, arguments: Mapping[str, Any]) -> tuple[list[s
     Validation is strict, as JSON Schema is: "42" is not an integer and "yes" is not a boolean."""
     known = signature.schema.get("properties", {})
     unknown = [name for name in arguments if name not in known]
-    lines = [
-        f"- `{name}` is not a parameter of {signature.name}. Allowed parameters: {', '.join(known)}. Fix: remove it."
-        for name in unknown
-    ]
+    lines = [_unknown(signature.name, name, list(known)) for name in unknown]
     bad = set(unknown)
     try:
         signature.model.model_validate_json(json.dumps(dict(arguments)), strict=True)
@@ -169,13 +181,7 @@ async def _tool_error(ctx: ServerRequestContext[Any, Any], tool: Signature, argu
         skip = bad | {slot for slot in SLOTS if slot not in tool.schema.get("properties", {})}
         find = await jobs_named(state.ledger, arguments)
         found += [problem.line() for problem in await media_problems(arguments, state.trust, find, skip)]
-    if not found:
-        return None
-    return (
-        f"Invalid arguments for {tool.name}; nothing was submitted or charged.\n"
-        + "\n".join(found)
-        + f"\nFix the fields above and call {tool.name} again."
-    )
+    return refusal(found, tool.name) if found else None
 
 
 def _prompt_error(prompts: Mapping[str, Signature], name: str, arguments: Mapping[str, Any]) -> str | None:
@@ -186,6 +192,10 @@ def _prompt_error(prompts: Mapping[str, Signature], name: str, arguments: Mappin
     if not found:
         return None
     return f"Invalid arguments for the prompt {name}.\n" + "\n".join(found) + "\nFix the arguments above and ask again."
+
+
+def _refused(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
 def argument_checker(tools: Sequence[Tool], prompts: Sequence[Prompt]) -> ServerMiddleware[Any]:
@@ -200,7 +210,12 @@ def argument_checker(tools: Sequence[Tool], prompts: Sequence[Prompt]) -> Server
         if ctx.method == "tools/call" and (tool := tool_signatures.get(str(params.get("name")))) is not None:
             text = await _tool_error(ctx, tool, arguments)
             if text is not None:
-                return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+                return _refused(text)
+            with refusals() as raised:
+                result = await call_next(ctx)
+            if raised and isinstance(result, CallToolResult) and result.is_error:
+                return _refused(refusal([p.line() for p in raised[-1].problems], tool.name))
+            return result
         elif ctx.method == "prompts/get":
             text = _prompt_error(prompt_signatures, str(params.get("name")), arguments)
             if text is not None:

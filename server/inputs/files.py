@@ -60,12 +60,14 @@ def check_file(field: str, value: str, trust: Trust, caller: Caller) -> LocalFil
     with path.open("rb") as handle:
         found = sniff(handle.read(SNIFF_BYTES))
     if found is None or found[0] != kind:
-        raise InvalidArguments(field, f"{path.name} is {wrong_format(found)}", f"pass a {ALLOWED_FORMATS[kind]} file")
+        raise InvalidArguments(
+            field, f"{path.name} is {wrong_format(found)}", f"pass a file in {ALLOWED_FORMATS[kind]} format"
+        )
     size = path.stat().st_size
     if size > MAX_BYTES[kind]:
         raise InvalidArguments(
             field,
             f"{path.name} is {size / MB:.1f} MB, above the {MAX_BYTES[kind] // MB} MB allowed for {NOUN[kind]}",
-            f"pass a smaller {kind}",
+            "pass a smaller file",
         )
     return LocalFile(field, path, kind, found[1], size)

@@ -56,4 +56,4 @@ def sniff(head: bytes) -> tuple[Kind, str] | None:
 
 def wrong_format(found: tuple[Kind, str] | None) -> str:
     """What to call bytes that are not what their slot takes."""
-    return "not a format the API takes" if found is None else f"a {found[0]} ({found[1]})"
+    return "not a format the API takes" if found is None else f"{NOUN[found[0]]} ({found[1]})"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from server.errors import InvalidArguments, Problem
+from server.errors import InvalidArguments, Problem, echo
 from server.inputs.formats import slot_kind
 from server.jobs.ledger import JobRecord
 from server.jobs.owners import current_person
@@ -56,11 +56,13 @@ def parse(field: str, value: str) -> JobReference:
     match = PATTERN.match(value)
     if kind == "audio":
         raise InvalidArguments(
-            field, f"{value} names an earlier job, but audio slots take sound files only", "pass an MP3 or WAV"
+            field, f"{echo(value)} names an earlier job, but audio slots take sound files only", "pass an MP3 or WAV"
         )
     if match is None:
         example = IMAGE_EXAMPLE if kind == "image" else VIDEO_EXAMPLE
-        raise InvalidArguments(field, f"{value} is not a job reference this server knows", f"write it as {example}")
+        raise InvalidArguments(
+            field, f"{echo(value)} is not a job reference this server knows", f"write it as {example}"
+        )
     frame = match["frame"]
     if kind == "image" and frame is None:
         raise InvalidArguments(
@@ -85,7 +87,7 @@ def check(reference: JobReference, find: FindJob) -> JobRecord:
     record = find(request_id)
     if record is None:
         raise InvalidArguments(
-            field, f"no job {request_id!r} is in this server's ledger", "use a request_id from list_jobs"
+            field, f"no job {echo(request_id)!r} is in this server's ledger", "use a request_id from list_jobs"
         )
     if not record.finished:
         raise InvalidArguments(

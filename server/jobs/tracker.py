@@ -31,6 +31,7 @@ from server.errors import (
     ProviderError,
     SeedanceError,
     SubmitUncertain,
+    echo,
 )
 from server.inputs.catalog import JobStatus, Mode, Tier, endpoint_id
 from server.jobs.ledger import Budget, JobRecord, Ledger
@@ -62,7 +63,7 @@ async def find_job(ledger: Ledger, request_id: str) -> JobRecord:
     record = await ledger.get(request_id)
     if record is None or not current_person().may_see(record):
         raise JobNotFound(
-            f"No job with request_id {request_id!r} is in this server's ledger. Use the request_id that "
+            f"No job with request_id {echo(request_id)!r} is in this server's ledger. Use the request_id that "
             "generate_text_video, animate_image or reference_video returned; the resource seedance://jobs "
             "lists recent jobs."
         )

@@ -21,6 +21,7 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.routes import create_protected_resource_routes
 from mcp.server.auth.settings import AuthSettings
 
+from server.errors import echo
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class IssuerTokens:
         except jwt.InvalidTokenError as exc:
             raise Refused(f"not a readable JWT ({exc})") from None
         if header.get("alg") not in ALGORITHMS:
-            raise Refused(f"signed with {header.get('alg')!r}, not an asymmetric algorithm")
+            raise Refused(f"signed with {echo(str(header.get('alg')))!r}, not an asymmetric algorithm")
         key = await self._key(str(header.get("kid") or ""))
         try:
             claims: dict[str, Any] = jwt.decode(
@@ -110,7 +111,7 @@ class IssuerTokens:
                 self._keys, self._keys_at = jwt.PyJWKSet.from_dict(answer.json()), time.monotonic()
             key = self._find(kid)
         if key is None:
-            raise Refused(f"signed with a key the issuer does not publish (kid {kid!r})")
+            raise Refused(f"signed with a key the issuer does not publish (kid {echo(str(kid))!r})")
         return key
 
     def _find(self, kid: str) -> jwt.PyJWK | None:
@@ -134,9 +135,9 @@ class IssuerTokens:
             raise Refused("the issuer says it is not active")
         audiences = claims.get("aud")
         if self._audience not in (audiences if isinstance(audiences, list) else [audiences]):
-            raise Refused(f"issued for {audiences!r}, not {self._audience!r}")
+            raise Refused(f"issued for {echo(repr(audiences))}, not {self._audience!r}")
         if claims.get("iss", self._issuer) != self._issuer:
-            raise Refused(f"issued by {claims.get('iss')!r}")
+            raise Refused(f"issued by {echo(str(claims.get('iss')))!r}")
         if not isinstance(claims.get("exp"), int) or claims["exp"] <= time.time():
             raise Refused("expired, or without an expiry")
         return claims

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from server.errors import InvalidArguments
+from server.errors import InvalidArguments, echo
 
 if TYPE_CHECKING:
     from server.trust import Caller, Trust
@@ -41,15 +41,21 @@ def _relative(path: Path, folders: tuple[Path, ...]) -> Path | None:
     return None
 
 
-def _place_problem(path: Path, trust: Trust, caller: Caller) -> str | None:
-    """Why `path` may not be read by this caller, judged by its name alone."""
+def _place_problem(path: Path, trust: Trust, caller: Caller, written: Path | None = None) -> str | None:
+    """Why `path` may not be read by this caller, judged by its name alone.
+
+    When `path` is where the link `written` leads, the message names the link: where a link points is
+    not the caller's to learn from a refusal."""
     folders = trust.readable_dirs(caller)
     relative = _relative(path, folders)
+    shown = echo(str(written or path))
     if relative is None:
         listed = ", ".join(str(d) for d in folders) or "none"
-        return f"{path} is outside the folders this server may read ({listed})"
+        where = "leads outside" if written else "is outside"
+        return f"{shown} {where} the folders this server may read ({listed})"
     if any(part.startswith(".") for part in relative.parts):
-        return f"{path} is hidden or inside a hidden folder, which this server never reads"
+        where = "leads to a hidden file or folder" if written else "is hidden or inside a hidden folder"
+        return f"{shown} {where}, which this server never reads"
     if caller.remote and _relative(path, trust.private_dirs) is not None:
         return "inside the server's own folders"
     return None
@@ -64,8 +70,10 @@ def readable_file(field: str, raw: Path, trust: Trust, caller: Caller) -> Path:
         try:
             path = raw.resolve(strict=True)
         except (OSError, RuntimeError):
-            raise InvalidArguments(field, f"there is no file at {raw}", "pass the path of an existing file") from None
-        problem = _place_problem(path, trust, caller)  # where its links lead
+            raise InvalidArguments(
+                field, f"there is no file at {echo(str(raw))}", "pass the path of an existing file"
+            ) from None
+        problem = _place_problem(path, trust, caller, raw if path != Path(os.path.abspath(raw)) else None)
     if problem is not None:
         fix = (
             "use a file that is not in a hidden folder such as ~/.ssh"
@@ -74,7 +82,7 @@ def readable_file(field: str, raw: Path, trust: Trust, caller: Caller) -> Path:
         )
         raise InvalidArguments(field, problem, fix)
     if not path.is_file():
-        raise InvalidArguments(field, f"{path} is not a file", "pass the path of a file")
+        raise InvalidArguments(field, f"{echo(str(raw))} is not a file", "pass the path of a file")
     return path
 
 
