@@ -37,9 +37,12 @@ class ConfigurationError(SeedanceError):
 ECHO = 80  # the most of a caller's value a message repeats
 
 
-def echo(value: str) -> str:
-    """A caller's value as a message may repeat it: at most `ECHO` characters."""
-    return value if len(value) <= ECHO else value[: ECHO - 3] + "..."
+def echo(value: str, *, end: bool = False) -> str:
+    """A caller's value as a message may repeat it: at most `ECHO` characters, its start or (a path's
+    file name being what tells it apart) its end."""
+    if len(value) <= ECHO:
+        return value
+    return "..." + value[3 - ECHO :] if end else value[: ECHO - 3] + "..."
 
 
 @dataclass(frozen=True)

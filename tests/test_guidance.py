@@ -86,7 +86,7 @@ async def test_reference_video_warns_about_references_the_prompt_never_names(loc
     paths = []
     for index, colour in enumerate(((200, 40, 40), (40, 40, 200))):
         path = tmp_path / f"ref{index}.png"
-        path.write_bytes(picture((320, 240), colour, (250, 250, 250)))
+        path.write_bytes(picture((400, 300), colour, (250, 250, 250)))
         paths.append(str(path))
     base = {"image_urls": paths, "duration": "4", "resolution": "480p", "generate_audio": False}
     async with connect(local) as client:

@@ -15,7 +15,7 @@ from tests.media import picture
 
 pytestmark = pytest.mark.anyio
 
-PNG = picture((320, 240), (10, 150, 90), (240, 240, 240))
+PNG = picture((400, 300), (10, 150, 90), (240, 240, 240))
 
 
 async def test_a_local_png_is_uploaded_once_and_sent_as_its_cdn_url(

@@ -128,7 +128,7 @@ async def test_estimate_cost_uses_the_host_that_generates_unless_told_another(ho
 
 async def test_a_local_image_reaches_the_host_in_a_form_it_reads(host: Host, settings: Settings, tmp_path: Path):
     image = tmp_path / "start.png"
-    png = picture((320, 240), (200, 120, 40), (250, 250, 250))
+    png = picture((400, 300), (200, 120, 40), (250, 250, 250))
     image.write_bytes(png)
     async with connect(host.settings(settings)) as client:
         result = await client.call_tool("animate_image", {"prompt": "sunrise", "image_url": str(image)})
@@ -173,11 +173,11 @@ async def test_ark_gets_auto_as_adaptive_and_references_named_its_way(ark: Setti
 
 
 async def test_ark_refuses_a_local_reference_video_before_anything_is_read_or_sent(
-    ark: Settings, fake_ark_server: FakeArk, tmp_path: Path
+    ark: Settings, fake_ark_server: FakeArk, tmp_path: Path, clip: bytes
 ):
-    clip = tmp_path / "moves.mp4"
-    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
-    call = {"prompt": "@Image1 dances like @Video1", "image_urls": ["https://e.com/1.png"], "video_urls": [str(clip)]}
+    moves = tmp_path / "moves.mp4"
+    moves.write_bytes(clip)
+    call = {"prompt": "@Image1 dances like @Video1", "image_urls": ["https://e.com/1.png"], "video_urls": [str(moves)]}
     async with connect(ark) as client:
         result = await client.call_tool("reference_video", call)
     assert result.is_error and "`video_urls[0]`" in text_of(result) and "only as public URLs" in text_of(result)

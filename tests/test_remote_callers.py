@@ -30,7 +30,7 @@ from tests.test_stdio import command
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # servers in their own processes
 
 CHEAP = {"prompt": "a lighthouse at dusk", "duration": "4", "resolution": "480p"}
-PNG = picture((320, 240), (30, 60, 120), (240, 220, 30))
+PNG = picture((400, 300), (30, 60, 120), (240, 220, 30))
 
 
 def _serve(fake: FakeFal, folder: Path, processes: list[subprocess.Popen[bytes]], **env: str) -> str:

@@ -316,7 +316,7 @@ async def test_an_upload_remembered_for_one_person_is_not_anothers(fake_fal: Fak
     for Bob, whose job must not carry the link her upload made."""
     shared = tmp_path / "shared"
     shared.mkdir()
-    (shared / "logo.png").write_bytes(picture((64, 48), (200, 30, 30), (20, 20, 200)))
+    (shared / "logo.png").write_bytes(picture((400, 300), (200, 30, 30), (20, 20, 200)))
     env = {"SEEDANCE_FAL_REST_URL": fake_fal.url, "SEEDANCE_SHARED_DIRS": str(shared)}
     call = {"prompt": "the logo turns", "duration": "4", "image_url": str(shared / "logo.png"), "wait_seconds": 0}
     with signed_in_server(fake_fal, tmp_path, **env) as served:

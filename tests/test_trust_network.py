@@ -157,7 +157,7 @@ async def test_the_preview_backend_fetches_an_allowed_host_and_refuses_the_rest_
     https.routes["/start.png"] = (
         200,
         {"Content-Type": "image/png"},
-        picture((320, 240), (40, 90, 160), (250, 200, 40)),
+        picture((400, 300), (40, 90, 160), (250, 200, 40)),
     )
     local = dataclasses.replace(_preview(settings, tmp_path), private_media_hosts=("assets.test",))
     call = {"prompt": "a slow push-in", "duration": "4", "resolution": "480p"}

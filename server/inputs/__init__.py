@@ -15,6 +15,8 @@ from server.errors import InvalidArguments, Problem
 from server.inputs.data_uris import DataUri, check_data_uri
 from server.inputs.files import LocalFile, check_file, local_path
 from server.inputs.formats import MAX_BYTES, MB, SLOTS, sniff
+from server.inputs.limits import CLIPS
+from server.inputs.mentions import prompt_problems
 from server.inputs.references import PATTERN, PREFIX, FindJob, find_jobs, reference_problem
 from server.trust import Refused, Trust, current_caller
 from server.trust.paths import INSTEAD
@@ -80,7 +82,38 @@ async def _inspect(
                 "pass shorter clips",
             )
         )
+    problems += _total_problems([*files, *inline], _referenced_seconds(arguments, find, skip))
+    problems += prompt_problems(arguments, skip)
     return files, problems
+
+
+def _referenced_seconds(arguments: Mapping[str, object], find: FindJob, skip: Iterable[str]) -> list[float]:
+    """The lengths of the earlier jobs' videos that the call's video slot names, as the ledger has them."""
+    found = []
+    for field, value in _values(arguments, skip):
+        if field.startswith("video_urls") and (match := PATTERN.match(value)) and (job := find(match["id"])):
+            seconds = (job.result or {}).get("duration")
+            found += [float(seconds)] if isinstance(seconds, int | float) else []
+    return found
+
+
+def _total_problems(media: Iterable[LocalFile | DataUri], referenced: list[float]) -> list[Problem]:
+    """The clips of each kind together, against the total the hosts document."""
+    found = []
+    for kind, slot in (("video", "video_urls"), ("audio", "audio_urls")):
+        seconds = [m.seconds for m in media if m.kind == kind and m.seconds is not None]
+        seconds += referenced if kind == "video" else []
+        most = CLIPS[kind].total_seconds
+        if sum(seconds) > most:
+            found.append(
+                Problem(
+                    slot,
+                    f"the reference {kind} clips last {sum(seconds):.1f} s together",
+                    "pass fewer or shorter clips",
+                    f"{most:g} s of {kind} in all",
+                )
+            )
+    return found
 
 
 async def media_problems(

@@ -213,7 +213,12 @@ def argument_checker(tools: Sequence[Tool], prompts: Sequence[Prompt]) -> Server
                 return _refused(text)
             with refusals() as raised:
                 result = await call_next(ctx)
-            if raised and isinstance(result, CallToolResult) and result.is_error:
+            failed = (
+                result.is_error
+                if isinstance(result, CallToolResult)
+                else isinstance(result, dict) and result.get("isError")
+            )
+            if raised and failed:
                 return _refused(refusal([p.line() for p in raised[-1].problems], tool.name))
             return result
         elif ctx.method == "prompts/get":

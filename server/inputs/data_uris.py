@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from server.errors import InvalidArguments
 from server.inputs.formats import ALLOWED_FORMATS, MAX_BYTES, MB, NOUN, Kind, slot_kind, sniff, wrong_format
+from server.inputs.judge import judge
 
 SHAPE = "data:<type>;base64,<data>"
 
@@ -19,6 +21,7 @@ class DataUri:
     kind: Kind
     content_type: str
     size: int
+    seconds: float | None = None  # a clip's length
 
 
 def decode(uri: str) -> tuple[str, bytes]:
@@ -57,4 +60,4 @@ def check_data_uri(field: str, uri: str) -> DataUri:
         raise InvalidArguments(field, f"the data: URI says its type is {media_type}, not {kind}/...", fix)
     if len(data) > limit:
         raise InvalidArguments(field, f"the data: URI holds {len(data) / MB:.1f} MB, {too_big}", fix)
-    return DataUri(field, kind, found[1], len(data))
+    return DataUri(field, kind, found[1], len(data), judge(field, "the data: URI", io.BytesIO(data), len(data), kind))

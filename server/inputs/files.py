@@ -22,6 +22,7 @@ from server.inputs.formats import (
     sniff,
     wrong_format,
 )
+from server.inputs.judge import judge
 from server.trust import Caller, Trust, readable_file
 
 
@@ -32,6 +33,7 @@ class LocalFile:
     kind: Kind
     content_type: str
     size: int
+    seconds: float | None = None  # a clip's length
 
     def sha256(self) -> str:
         """The content's hash, which names an upload that can be reused; read only when uploading."""
@@ -70,4 +72,6 @@ def check_file(field: str, value: str, trust: Trust, caller: Caller) -> LocalFil
             f"{path.name} is {size / MB:.1f} MB, above the {MAX_BYTES[kind] // MB} MB allowed for {NOUN[kind]}",
             "pass a smaller file",
         )
-    return LocalFile(field, path, kind, found[1], size)
+    with path.open("rb") as handle:
+        seconds = judge(field, raw.name, handle, size, kind)
+    return LocalFile(field, path, kind, found[1], size, seconds)

@@ -48,7 +48,7 @@ def _place_problem(path: Path, trust: Trust, caller: Caller, written: Path | Non
     not the caller's to learn from a refusal."""
     folders = trust.readable_dirs(caller)
     relative = _relative(path, folders)
-    shown = echo(str(written or path))
+    shown = echo(str(written or path), end=True)
     if relative is None:
         listed = ", ".join(str(d) for d in folders) or "none"
         where = "leads outside" if written else "is outside"
@@ -71,7 +71,7 @@ def readable_file(field: str, raw: Path, trust: Trust, caller: Caller) -> Path:
             path = raw.resolve(strict=True)
         except (OSError, RuntimeError):
             raise InvalidArguments(
-                field, f"there is no file at {echo(str(raw))}", "pass the path of an existing file"
+                field, f"there is no file at {echo(str(raw), end=True)}", "pass the path of an existing file"
             ) from None
         problem = _place_problem(path, trust, caller, raw if path != Path(os.path.abspath(raw)) else None)
     if problem is not None:
@@ -82,7 +82,7 @@ def readable_file(field: str, raw: Path, trust: Trust, caller: Caller) -> Path:
         )
         raise InvalidArguments(field, problem, fix)
     if not path.is_file():
-        raise InvalidArguments(field, f"{echo(str(raw))} is not a file", "pass the path of a file")
+        raise InvalidArguments(field, f"{echo(str(raw), end=True)} is not a file", "pass the path of a file")
     return path
 
 

@@ -1,0 +1,193 @@
+"""Media the hosts would refuse is refused here first, from its bytes, at a cost that does not grow with it."""
+
+from __future__ import annotations
+
+import base64
+import io
+import struct
+import wave
+import zlib
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from server.settings import Settings
+from tests.conftest import connect, subprocess_env, text_of
+from tests.fake_fal import FakeFal
+from tests.media import picture
+
+pytestmark = pytest.mark.anyio
+
+GOOD_PNG = picture((400, 300), (30, 120, 200), (250, 250, 250))
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def bomb_png(side: int = 12000) -> bytes:
+    """A grey PNG of side x side pixels that is a few hundred KB on disk: its rows are all zeros."""
+    deflate = zlib.compressobj(9)
+    row = bytes(side + 1)
+    data = b"".join(deflate.compress(row) for _ in range(side)) + deflate.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+
+
+def jpeg(size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, np.random.default_rng(1).integers(0, 255, (*size[::-1], 3), np.uint8)).save(
+        out, format="JPEG"
+    )
+    return out.getvalue()
+
+
+def wav(seconds: float) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(16000)
+        sound.writeframes(bytes(2 * int(16000 * seconds)))
+    return out.getvalue()
+
+
+def mp4(seconds: float, size: tuple[int, int] = (640, 640)) -> bytes:
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        for n in range(round(seconds * 24)):
+            frame = av.VideoFrame.from_ndarray(np.full((size[1], size[0], 3), n * 9 % 255, np.uint8), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return out.getvalue()
+
+
+def uri(kind: str, data: bytes) -> str:
+    return f"data:{kind};base64," + base64.b64encode(data).decode()
+
+
+REF = {"prompt": "@Image1 dances", "image_urls": ["https://e.com/1.png"]}
+# tool, arguments (bytes become a file in the test's folder), words the refusal must hold
+REFUSED = [
+    ("animate_image", {"prompt": "x", "image_url": GOOD_PNG[:-40]}, ["`image_url`", "cut short or broken"]),
+    ("animate_image", {"prompt": "x", "image_url": GOOD_PNG[:200]}, ["`image_url`", "cut short or broken"]),
+    ("animate_image", {"prompt": "x", "image_url": jpeg((400, 300))[:-600]}, ["cut short or broken"]),
+    ("animate_image", {"prompt": "x", "image_url": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8}, ["does not decode"]),
+    ("animate_image", {"prompt": "x", "image_url": picture((1, 1), (0, 0, 0), (0, 0, 0))}, ["1x1", "300 to 6000 px"]),
+    ("animate_image", {"prompt": "x", "image_url": picture((300, 3000), (9, 9, 9), (0, 0, 0))}, ["0.10", "0.4 to 2.5"]),
+    (
+        "animate_image",
+        {"prompt": "x", "image_url": bomb_png()},
+        ["more pixels than the hosts take", "at most 36,000,000 pixels"],
+    ),
+    (
+        "reference_video",
+        {**REF, "video_urls": [b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64]},
+        ["`video_urls[0]`", "does not open"],
+    ),
+    ("reference_video", {**REF, "video_urls": [mp4(0.5)]}, ["`video_urls[0]`", "lasts 0.5 s", "2 to 15 s"]),
+    ("reference_video", {**REF, "video_urls": [mp4(2, (200, 200))]}, ["200x200", "409,600"]),
+    ("reference_video", {**REF, "video_urls": [mp4(8), mp4(8)]}, ["`video_urls`", "16.0 s together", "15 s"]),
+    ("reference_video", {**REF, "audio_urls": [wav(0.1)]}, ["`audio_urls[0]`", "lasts 0.1 s"]),
+    ("reference_video", {**REF, "audio_urls": [wav(3)], "video_urls": [b"ID3" + bytes(64)]}, ["`video_urls[0]`"]),
+    ("reference_video", {**REF, "prompt": "@Image1 meets @Image5"}, ["`prompt`", "@Image5", "holds 1 image"]),
+    ("reference_video", {**REF, "prompt": "[Image1] to [Video1]"}, ["`prompt`", "[Video1]", "no video"]),
+    ("reference_video", {**REF, "prompt": "@Image1 sings @audio2", "audio_urls": [wav(3)]}, ["@audio2"]),
+]
+TYPES = {b"\x89P": "image/png", b"\xff\xd8": "image/jpeg", b"RI": "audio/wav"}
+
+
+def _as(value: object, folder: Path, index: int, local: bool) -> object:
+    """Bytes as a local file or a data: URI; everything else as it is."""
+    if isinstance(value, list):
+        return [_as(item, folder, index * 10 + n, local) for n, item in enumerate(value)]
+    if not isinstance(value, bytes):
+        return value
+    kind = TYPES.get(value[:2], "audio/mpeg" if value.startswith(b"ID3") else "video/mp4")
+    if not local:
+        return uri(kind, value)
+    path = folder / f"input-{index}.{kind.split('/')[1]}"
+    path.write_bytes(value)
+    return str(path)
+
+
+@pytest.mark.parametrize("local", [True, False], ids=["file", "data-uri"])
+@pytest.mark.parametrize(("tool", "arguments", "expected"), REFUSED)
+async def test_media_a_host_would_refuse_costs_nothing(
+    settings: Settings,
+    fake_fal: FakeFal,
+    tmp_path: Path,
+    tool: str,
+    arguments: dict[str, object],
+    expected: list[str],
+    local: bool,
+):
+    call = {name: _as(value, tmp_path, n, local) for n, (name, value) in enumerate(arguments.items())}
+    async with connect(settings) as client:
+        result = await client.call_tool(tool, call)
+    assert result.is_error, text_of(result)
+    for words in expected:
+        assert words in text_of(result), f"{words!r} not in: {text_of(result)}"
+    assert fake_fal.count() == 0 and fake_fal.uploads == []
+
+
+async def test_media_the_hosts_take_goes_through(settings: Settings, fake_fal: FakeFal, tmp_path: Path):
+    call = {
+        "prompt": "@Image1 and [Image2] move like @Video1 to @Audio1",
+        "image_urls": [uri("image/png", GOOD_PNG), uri("image/jpeg", jpeg((600, 400)))],
+        "video_urls": [uri("video/mp4", mp4(2.5))],
+        "audio_urls": [uri("audio/wav", wav(3))],
+        "duration": "5",
+    }
+    async with connect(settings) as client:
+        result = await client.call_tool("reference_video", call)
+    assert not result.is_error, text_of(result)
+    assert fake_fal.count("submit") == 1
+
+
+def _peak_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1])
+
+
+def _server_pid(home: Path) -> int:
+    """The stdio server's process, found by the home folder only it was given."""
+    marker = f"SEEDANCE_HOME={home}".encode()
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker in (proc / "environ").read_bytes().split(b"\0"):
+                return int(proc.name)
+        except OSError:
+            continue
+    raise AssertionError("the server's process was not found")
+
+
+@pytest.mark.slow
+async def test_a_pixel_bomb_is_refused_before_it_is_decoded(tmp_path: Path):
+    """On the preview backend over stdio, as a desktop client runs it: the peak memory barely moves."""
+    from mcp import StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    from tests.conftest import RecordingClient
+    from tests.test_stdio import command
+
+    env = subprocess_env(tmp_path)
+    (tmp_path / "user-home").mkdir()
+    bomb = tmp_path / "user-home" / "bomb.png"
+    bomb.write_bytes(bomb_png())
+    with (tmp_path / "stderr.log").open("w") as errlog:
+        server = stdio_client(StdioServerParameters(command=command(), env=env), errlog=errlog)
+        async with RecordingClient(server) as client:
+            await client.call_tool("animate_image", {"prompt": "warm up", "image_url": uri("image/png", GOOD_PNG)})
+            pid = _server_pid(Path(env["SEEDANCE_HOME"]))
+            before = _peak_kb(pid)
+            for value in (uri("image/png", bomb.read_bytes()), str(bomb)):
+                result = await client.call_tool("animate_image", {"prompt": "x", "image_url": value})
+                assert result.is_error and "at most 36,000,000 pixels" in text_of(result), text_of(result)
+            grown = _peak_kb(pid) - before
+    assert grown < 50 * 1024, f"peak memory grew by {grown / 1024:.0f} MB"
