@@ -181,3 +181,21 @@ async def test_every_bad_field_is_named_in_one_answer(settings: Settings, fake_f
     text = result.content[0].text  # type: ignore[union-attr]
     assert "`duration`" in text and "`resolution`" in text
     assert "nothing was submitted or charged" in text
+
+
+async def test_refusals_read_well_across_the_whole_catalogue(settings: Settings, fake_fal: FakeFal, tmp_path: Path):
+    """No "a image", no "None" where a number belongs, and no echoed value longer than 80 characters."""
+    import re
+
+    async with connect(settings) as client:
+        extra: list[tuple[str, dict[str, Any]]] = [
+            ("reference_video", {**TEXT, "image_urls": [URL], "audio_urls": [f"data:audio/wav;base64,{PNG_B64}"]}),
+            ("get_job", {"request_id": "x" * 10_000}),
+            ("make_film", {"request_ids": ["a", "b"], "title": "t" * 300}),
+        ]
+        for tool, arguments in [*((t, a) for t, a, _ in BAD_CALLS), *extra]:
+            result = await client.call_tool(tool, {name: _in(tmp_path, value) for name, value in arguments.items()})
+            text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+            assert not re.search(r"\ba [aeiouAEIOU]", text), text
+            assert not re.search(r"\b(at most|from|to|of|above) None\b", text), text
+            assert not re.search(r"[^\s`\"']{81,}", text), text
