@@ -21,8 +21,8 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, TextContent
 
+from server.catalog import ASPECT_RATIOS, DURATIONS, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, TIERS
 from server.inputs import sniff
-from server.inputs.catalog import ASPECT_RATIOS, DURATIONS, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, TIERS
 from server.inputs.formats import ALLOWED_FORMATS, SNIFF_BYTES
 from server.media.file_urls import local_path
 from server.settings import Settings

@@ -84,3 +84,24 @@ def test_a_setting_a_bundle_host_left_unfilled_counts_as_unset():
     )
     assert settings.fal_key is None and settings.provider == "local"
     assert settings.output_dir is not None and "user_config" not in str(settings.output_dir)
+
+
+@pytest.mark.slow
+def test_every_module_imports_first_so_imports_never_run_in_a_circle():
+    """Each module imported alone in a fresh interpreter: a cycle fails for whichever module enters it first."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    modules = sorted(
+        ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        for folder in ("server", "tools")
+        for path in (REPO / folder).rglob("*.py")
+    )
+
+    def failure(module: str) -> str | None:
+        run = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=REPO, capture_output=True, text=True)
+        return f"{module}: {run.stderr.strip().splitlines()[-1]}" if run.returncode else None
+
+    with ThreadPoolExecutor(2) as pool:
+        failures = [f for f in pool.map(failure, modules) if f]
+    assert len(modules) > 80 and not failures, failures

@@ -9,8 +9,8 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from server.catalog import MAX_REFERENCE_VIDEO_SECONDS, MIN_REFERENCE_VIDEO_SECONDS, Mode, endpoint_id
 from server.errors import InvalidArguments
-from server.inputs.catalog import MAX_REFERENCE_VIDEO_SECONDS, MIN_REFERENCE_VIDEO_SECONDS, Mode, endpoint_id
 from server.jobs.views import dollars
 from server.money import pricing
 from server.state import app_state

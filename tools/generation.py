@@ -14,8 +14,8 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from mcp_types import InputRequiredResult
 
+from server.catalog import AspectRatio, Duration, Mode, Resolution, Tier
 from server.inputs import check_media, jobs_named
-from server.inputs.catalog import AspectRatio, Duration, Mode, Resolution, Tier
 from server.inputs.earlier_jobs import resolve
 from server.jobs.owners import current_person
 from server.jobs.progress import ProgressReporter

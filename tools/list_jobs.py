@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from server.inputs.catalog import JobStatus
+from server.catalog import JobStatus
 from server.jobs.owners import current_person
 from server.jobs.views import JobList, dollars, job_view
 from server.state import app_state

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from server.inputs.catalog import MAX_SEED, AspectRatio, Duration, Resolution, Tier
+from server.catalog import MAX_SEED, AspectRatio, Duration, Resolution, Tier
 from server.settings import MAX_WAIT_SECONDS
 
 URL_PATTERN = r"^(https://|data:|file://|seedance://|~|/|[A-Za-z]:[\\/])"

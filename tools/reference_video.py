@@ -10,8 +10,8 @@ from mcp_types import InputRequiredResult
 from pydantic import Field
 
 from server.card import card_meta
+from server.catalog import MAX_AUDIOS, MAX_FILES, MAX_IMAGES, MAX_VIDEOS
 from server.errors import InvalidArguments
-from server.inputs.catalog import MAX_AUDIOS, MAX_FILES, MAX_IMAGES, MAX_VIDEOS
 from server.jobs.views import JobView
 from server.prompts import reference_names
 from tools.define import define

@@ -23,6 +23,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
+from server.catalog import JobStatus, Mode, Tier, endpoint_id
 from server.errors import (
     JobCancelled,
     JobFailed,
@@ -33,7 +34,6 @@ from server.errors import (
     SubmitUncertain,
     echo,
 )
-from server.inputs.catalog import JobStatus, Mode, Tier, endpoint_id
 from server.jobs.ledger import Budget, JobRecord, Ledger
 from server.jobs.owners import current_person
 from server.media.saving import Kept

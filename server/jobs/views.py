@@ -10,7 +10,7 @@ from pathlib import Path
 from mcp.types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
-from server.inputs.catalog import FRAME_SIZES, JobStatus, Mode, Tier
+from server.catalog import FRAME_SIZES, JobStatus, Mode, Tier
 from server.jobs.ledger import JobEvent, JobRecord
 from server.jobs.progress import describe
 from server.money.pricing import PRICE_LISTS

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from server.inputs.catalog import (
+from server.catalog import (
     FIXED_RATIOS,
     MAX_REFERENCE_VIDEO_SECONDS,
     MIN_REFERENCE_VIDEO_SECONDS,

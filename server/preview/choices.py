@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.inputs.catalog import FIXED_RATIOS, FRAME_SIZES, MAX_SECONDS, MIN_SECONDS, AspectRatio
+from server.catalog import FIXED_RATIOS, FRAME_SIZES, MAX_SECONDS, MIN_SECONDS, AspectRatio
 
 WORDS_PER_EXTRA_SECOND = 8
 DEFAULT_RATIO: AspectRatio = "16:9"

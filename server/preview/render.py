@@ -19,7 +19,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
-from server.inputs.catalog import Mode
+from server.catalog import Mode
 from server.preview.audio import SAMPLE_RATE, sound_bed
 from server.preview.camera import Move, View, camera_move, ease, view_at
 from server.preview.pictures import backdrop, decode, fit, label, scene_card

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx2
 
+from server.catalog import FIXED_RATIOS, RESOLUTIONS, Mode, Tier, frame_size
 from server.errors import (
     AuthenticationFailed,
     InvalidArguments,
@@ -26,7 +27,6 @@ from server.errors import (
     ProviderUnavailable,
     RequestRejected,
 )
-from server.inputs.catalog import FIXED_RATIOS, RESOLUTIONS, Mode, Tier, frame_size
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
 from server.providers.retry import RetryPolicy
 from server.providers.task_api import PolledHost, number

@@ -10,8 +10,8 @@ from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from server.catalog import Mode, Tier
 from server.inputs import LocalFile
-from server.inputs.catalog import Mode, Tier
 
 ProviderState = Literal["queued", "in_progress", "completed"]
 CancelOutcome = Literal["cancelled", "too_late", "not_found", "refused"]  # refused: it will not stop a running job

@@ -16,9 +16,9 @@ import anyio
 import httpx2
 
 from server import __version__
+from server.catalog import APP_ID, Mode, Tier, endpoint_id
 from server.errors import JobFailed, ProviderError, ProviderUnavailable, SubmitUncertain
 from server.inputs import LocalFile
-from server.inputs.catalog import APP_ID, Mode, Tier, endpoint_id
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
 from server.providers.fal_errors import error_from_response, explain, result_error
 from server.providers.fal_storage import FalStorage

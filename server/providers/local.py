@@ -21,9 +21,9 @@ import anyio.from_thread
 import anyio.to_thread
 from anyio.abc import TaskGroup
 
+from server.catalog import MAX_SEED, Mode, Tier, endpoint_id, frame_size
 from server.errors import JobCancelled, JobFailed
 from server.inputs import LocalFile
-from server.inputs.catalog import MAX_SEED, Mode, Tier, endpoint_id, frame_size
 from server.preview.choices import auto_ratio, auto_seconds
 from server.preview.inputs import fetch
 from server.providers.base import CancelOutcome, Output, ProviderState, StatusUpdate, Submission

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import httpx2
 from anyio.abc import TaskGroup
 
+from server.catalog import Tier
 from server.errors import ConfigurationError
-from server.inputs.catalog import Tier
 from server.providers.ark import Ark
 from server.providers.base import Provider
 from server.providers.fal import FalQueue

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx2
 
+from server.catalog import Mode, Tier
 from server.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -25,7 +26,6 @@ from server.errors import (
     ProviderUnavailable,
     RequestRejected,
 )
-from server.inputs.catalog import Mode, Tier
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
 from server.providers.task_api import PolledHost, number
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from server.inputs.catalog import TERMINAL_STATUSES, Mode, Tier
+from server.catalog import TERMINAL_STATUSES, Mode, Tier
 from server.jobs.ledger.records import FilmRecord, JobEvent, JobRecord, Row, Submission
 
 Params = Sequence[Any]

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from server.inputs.catalog import TERMINAL_STATUSES, JobStatus, Mode, Tier
+from server.catalog import TERMINAL_STATUSES, JobStatus, Mode, Tier
 
 Row = Mapping[str, Any]
 
