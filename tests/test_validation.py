@@ -10,7 +10,7 @@ import pytest
 from mcp.types import TextContent
 
 from server.settings import Settings
-from tests.conftest import connect
+from tests.conftest import connect, text_of
 from tests.fake_fal import FakeFal
 from tests.media import picture
 
@@ -192,10 +192,20 @@ async def test_refusals_read_well_across_the_whole_catalogue(settings: Settings,
             ("reference_video", {**TEXT, "image_urls": [URL], "audio_urls": [f"data:audio/wav;base64,{PNG_B64}"]}),
             ("get_job", {"request_id": "x" * 10_000}),
             ("make_film", {"request_ids": ["a", "b"], "title": "t" * 300}),
+            ("make_film", {"request_ids": ["a"]}),
         ]
         for tool, arguments in [*((t, a) for t, a, _ in BAD_CALLS), *extra]:
             result = await client.call_tool(tool, {name: _in(tmp_path, value) for name, value in arguments.items()})
             text = "\n".join(block.text for block in result.content if isinstance(block, TextContent))
             assert not re.search(r"\ba [aeiouAEIOU]", text), text
             assert not re.search(r"\b(at most|from|to|of|above) None\b", text), text
-            assert not re.search(r"[^\s`\"']{81,}", text), text
+            words = (word.rstrip(".,;:)") for word in re.findall(r"[^\s`\"']+", text))  # without a sentence's stop
+            assert all(len(word) <= 80 for word in words), text
+
+
+async def test_a_list_too_short_or_too_long_states_both_bounds(settings: Settings, fake_fal: FakeFal):
+    async with connect(settings) as client:
+        short = await client.call_tool("make_film", {"request_ids": ["a"]})
+        long = await client.call_tool("make_film", {"request_ids": [str(n) for n in range(21)]})
+    assert "Allowed: a list of 2 to 20 items. Fix: pass at least 2 items." in text_of(short)
+    assert "Allowed: a list of 2 to 20 items. Fix: pass at most 20 items." in text_of(long)

@@ -71,7 +71,10 @@ def _allowed(prop: Mapping[str, Any]) -> str:
             if "pattern" in items
             else "items"
         )
-        return f"a list of at most {prop.get('maxItems', 'any number of')} {what}"
+        low, high = prop.get("minItems"), prop.get("maxItems")
+        if low and high:
+            return f"a list of {low} to {high} {what}"
+        return f"a list of at least {low} {what}" if low else f"a list of at most {high or 'any number of'} {what}"
     if kind in ("integer", "number"):
         low, high = prop.get("minimum"), prop.get("maximum")
         noun = "an integer" if kind == "integer" else "a number"
@@ -102,12 +105,13 @@ def _fix(error: ErrorDetails, field: str, prop: Mapping[str, Any]) -> str:
         return f"use one of the allowed values (default {json.dumps(prop.get('default'))})"
     if kind in JSON_TYPES and isinstance(got, str):
         return f"send a JSON {JSON_TYPES[kind]}, not a string in quotes"
+    limit = error.get("ctx", {})
     if kind == "too_long" and "maxItems" in prop:
         return f"pass at most {prop['maxItems']} items"
-    if kind == "too_long" and "maxLength" in prop:
-        return f"shorten it to at most {prop['maxLength']} characters"
-    if kind == "string_too_long":
-        return f"shorten it to at most {prop.get('maxLength')} characters"
+    if kind == "too_short" and "minItems" in prop:
+        return f"pass at least {prop['minItems']} items"
+    if kind in ("too_long", "string_too_long") and ("maxLength" in prop or "max_length" in limit):
+        return f"shorten it to at most {prop.get('maxLength', limit.get('max_length'))} characters"
     if kind == "control_character":
         return "remove it (line breaks and tabs are fine)"
     if kind == "string_pattern_mismatch" and isinstance(got, str) and got.lower().startswith("http://"):
@@ -121,7 +125,7 @@ def _fix(error: ErrorDetails, field: str, prop: Mapping[str, Any]) -> str:
 
 # For these, pydantic's own words only repeat what "Allowed" says better.
 SELF_EXPLAINED = frozenset(
-    {"literal_error", "enum", "string_pattern_mismatch", "missing", "string_too_long", "too_long"}
+    {"literal_error", "enum", "string_pattern_mismatch", "missing", "string_too_long", "too_long", "too_short"}
 )
 
 
