@@ -15,6 +15,7 @@ from server.errors import InvalidArguments, VideoUnavailable
 from server.inputs.references import JobReference, check, find_jobs
 from server.jobs.owners import current_person
 from server.state import AppState, app_state
+from server.video import Blank
 from server.video.facts import VideoFacts, read_facts
 from tools.define import define
 
@@ -26,6 +27,10 @@ from tools.errors import tool_errors
 class SheetFrame(BaseModel):
     index: int = Field(description="Its place on the sheet, left to right, top to bottom, from 0.")
     time: float = Field(description="Seconds into the video, as stamped on the frame.")
+    blank: Blank | None = Field(
+        default=None,
+        description='"black" or "flat" (one colour) when the frame shows nothing, as in a fade; null otherwise.',
+    )
 
 
 class Inspection(BaseModel):
@@ -62,6 +67,19 @@ def _look(video: Path, frames: int) -> tuple[VideoFacts, Sheet]:
     return facts, contact_sheet(video, facts.duration, facts.fps, frames)
 
 
+def _blanks(sheet: Sheet) -> str:
+    """The frames that show nothing, and a warning when the last one does: a next shot would start from it."""
+    named = [
+        f"{t:.2f} s is {'black' if b == 'black' else 'one flat colour'}"
+        for t, b in zip(sheet.times, sheet.blank, strict=True)
+        if b
+    ]
+    if not named:
+        return ""
+    warning = " A next shot should not start from its last frame." if sheet.blank[-1] else ""
+    return " Showing nothing: " + "; ".join(named) + "." + warning
+
+
 async def inspect_video(
     request_id: Annotated[
         str, Field(min_length=1, description="A finished job's request_id, or a film_id from make_film.")
@@ -86,11 +104,15 @@ async def inspect_video(
         f"{sound}. Contact sheet: {len(sheet.times)} frames at "
         + ", ".join(f"{t:.2f}" for t in sheet.times)
         + " s (left to right, top to bottom; the last is the video's final frame)."
+        + _blanks(sheet)
     )
     result = Inspection(
         request_id=request_id,
         facts=facts,
-        frames=[SheetFrame(index=i, time=round(t, 3)) for i, t in enumerate(sheet.times)],
+        frames=[
+            SheetFrame(index=i, time=round(t, 3), blank=b)
+            for i, (t, b) in enumerate(zip(sheet.times, sheet.blank, strict=True))
+        ],
         columns=sheet.columns,
         tile_width=sheet.tile[0],
         tile_height=sheet.tile[1],

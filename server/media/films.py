@@ -160,7 +160,7 @@ class FilmMaker:
         return film
 
     async def _poster(self, video: Path, film_id: str) -> Path | None:
-        from server.preview.poster import write_poster
+        from server.video.poster import write_poster
 
         poster = self._state.settings.posters_dir / f"{film_id}.jpg"
         poster.parent.mkdir(parents=True, exist_ok=True)

@@ -211,7 +211,7 @@ class Keeper:
         return size
 
     async def _poster(self, record: JobRecord, video: Path) -> Path:
-        from server.preview.poster import write_poster  # PyAV and Pillow only when there is a video
+        from server.video.poster import write_poster  # PyAV and Pillow only when there is a video
 
         self._posters.mkdir(parents=True, exist_ok=True)
         poster = self._posters / f"{record.request_id}.jpg"

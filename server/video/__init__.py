@@ -7,3 +7,4 @@ imported by the modules that use them, only when a video is read, so the server 
 from typing import Literal
 
 Transition = Literal["cut", "fade"]
+Blank = Literal["black", "flat"]  # a frame that shows nothing: near black, or one flat colour

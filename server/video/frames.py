@@ -33,22 +33,50 @@ def _times(container: av.container.InputContainer) -> Iterable[tuple[float, av.V
         yield (frame.time or 0.0), frame
 
 
-def frames_at(video: Path, times: Sequence[float]) -> list[tuple[float, Image.Image]]:
-    """For each time (ascending), the frame on screen then and its own timestamp, in one pass."""
+def sample_times(duration: float, fps: float, count: int) -> list[float]:
+    """`count` times from the first frame to the last, evenly spaced and on frame boundaries."""
+    if not fps:
+        return [duration * i / (count - 1) for i in range(count)]
+    last = max(round(duration * fps) - 1, 0)  # the last frame's index
+    return [round(last * i / (count - 1)) / fps for i in range(count)]
+
+
+def span(video: Path) -> tuple[float, float]:
+    """The video's duration and frame rate from its header, without decoding anything."""
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        seconds = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
+        return seconds or float(container.duration or 0) / av.time_base, float(stream.average_rate or 0)
+
+
+def frames_at(video: Path, times: Sequence[float], *, max_side: int | None = None) -> list[tuple[float, Image.Image]]:
+    """For each time (ascending), the frame on screen then and its own timestamp, in one pass.
+
+    With `max_side`, each picture is shrunk to fit as soon as it is taken, so many cost little memory.
+    """
+
+    def take(frame: av.VideoFrame) -> Image.Image:
+        image = picture(frame)
+        if max_side:
+            image.thumbnail((max_side, max_side))
+        return image
+
     picked: list[tuple[float, Image.Image]] = []
     wanted = list(times)
     with av.open(str(video)) as container:
         shown: tuple[float, av.VideoFrame] | None = None
         for at, frame in _times(container):
             while wanted and at > wanted[0] + TOLERANCE and shown is not None:
-                picked.append((shown[0], picture(shown[1])))
+                picked.append((shown[0], take(shown[1])))
                 wanted.pop(0)
             if not wanted:
                 break
             shown = (at, frame)
         if shown is None:
             raise ValueError(f"{video.name} has no video frames")
-        picked += [(shown[0], picture(shown[1])) for _ in wanted]
+        if wanted:
+            last = (shown[0], take(shown[1]))
+            picked += [last for _ in wanted]
     return picked
 
 

@@ -1,7 +1,8 @@
 """A contact sheet: evenly spaced frames of a video on one JPEG, each stamped with its time.
 
 It is what lets a model judge motion it cannot play: the first and last frames are always on it, so
-the model sees where a shot begins and where the next one should start. The sheet stays within what
+the model sees where a shot begins and where the next one should start. Frames that show nothing
+(black, one flat colour) are named, so a next shot is not started from one. The sheet stays within what
 vision models take well: at most 1568 px on its long side and 250 KB.
 """
 
@@ -15,7 +16,9 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from server.preview.lettering import draw_line, fonts, width_of
-from server.video.frames import frames_at
+from server.video import Blank
+from server.video.blank import look
+from server.video.frames import frames_at, sample_times
 
 MAX_SIDE = 1568
 MAX_BYTES = 250 * 1024
@@ -27,17 +30,10 @@ QUALITIES = (85, 75, 65, 55, 45, 35)
 class Sheet:
     jpeg: bytes
     times: list[float]  # each frame's own timestamp, in reading order
+    blank: list[Blank | None]  # which frames show nothing, by the rule posters use
     columns: int
     tile: tuple[int, int]  # one frame's width and height on the sheet
     gap: int
-
-
-def sample_times(duration: float, fps: float, count: int) -> list[float]:
-    """`count` times from the first frame to the last, evenly spaced and on frame boundaries."""
-    if not fps:
-        return [duration * i / (count - 1) for i in range(count)]
-    last = max(round(duration * fps) - 1, 0)  # the last frame's index
-    return [round(last * i / (count - 1)) / fps for i in range(count)]
 
 
 def _layout(count: int, width: int, height: int, shrink: float) -> tuple[int, int, tuple[int, int]]:
@@ -63,6 +59,7 @@ def _stamp(tile: Image.Image, seconds: float) -> None:
 
 def contact_sheet(video: Path, duration: float, fps: float, count: int) -> Sheet:
     picked = frames_at(video, sample_times(duration, fps, count))
+    times, blank = [seconds for seconds, _ in picked], [look(image).blank for _, image in picked]
     width, height = picked[0][1].size
     shrink = 1.0
     while True:
@@ -77,5 +74,5 @@ def contact_sheet(video: Path, duration: float, fps: float, count: int) -> Sheet
             out = io.BytesIO()
             sheet.save(out, format="JPEG", quality=quality, optimize=True)
             if out.tell() <= MAX_BYTES:
-                return Sheet(out.getvalue(), [seconds for seconds, _ in picked], columns, tile, GAP)
+                return Sheet(out.getvalue(), times, blank, columns, tile, GAP)
         shrink *= 0.8  # detail the sheet cannot hold at its size: smaller tiles
