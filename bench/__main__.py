@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import card, concurrency, film, latency, overhead, render, replicas, startup, trust, upstream
+from bench import card, concurrency, film, latency, media_checks, overhead, render, replicas, startup, trust, upstream
 from bench.fake import fake_fal
 
 
@@ -87,6 +87,11 @@ def main() -> None:
         film.measure,
     )
     section("trust", f"11. The trust model's cost per answer and per URL (median of {trust.RUNS})", trust.measure)
+    section(
+        "media_checks",
+        f"12. Checking an image before it is paid for: time and peak memory (median of {media_checks.RUNS})",
+        media_checks.measure,
+    )
     results["total_seconds"] = round(time.monotonic() - began)
     args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"took {results['total_seconds']} s; wrote {args.json}")
