@@ -104,7 +104,13 @@ def build_server(settings: Settings, trust: Trust | None = None) -> MCPServer[Ap
             )
             tg.start_soon(tracker.run, name="ledger changes and orphaned jobs")
             ref.current = AppState(
-                settings=settings, ledger=ledger, tracker=tracker, http=http, keeper=keeper, trust=trust
+                settings=settings,
+                ledger=ledger,
+                tracker=tracker,
+                http=http,
+                keeper=keeper,
+                trust=trust,
+                callers_http=callers_http,
             )
             ready = "" if providers.active in providers.available else " (missing FAL_KEY)"
             logger.info(

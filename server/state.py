@@ -14,6 +14,7 @@ from server.jobs.tracker import JobTracker
 from server.media.saving import Keeper
 from server.settings import Settings
 from server.trust import Trust
+from server.trust.network import CallerHttp
 
 
 @dataclass
@@ -24,6 +25,7 @@ class AppState:
     http: httpx2.AsyncClient
     keeper: Keeper
     trust: Trust
+    callers_http: CallerHttp  # the guarded client for callers' URLs
 
     async def local_copy(self, record: JobRecord) -> Path:
         """A finished job's video on this machine (see `Keeper.local_copy`)."""

@@ -25,6 +25,7 @@ from server.trust import Trust
 from tests.fake_fal import FakeFal
 from tests.fake_hosts import FakeArk, FakeRunflow
 from tests.hosts import ArkHost, FalHost, Host, RunflowHost
+from tests.loopback import HttpsServer, https_server
 from tests.networks import LoopbackOnly, Resolver
 from tests.postgres import PostgresServer, postgres_server
 
@@ -109,6 +110,14 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             monkeypatch.delenv(name)
     monkeypatch.setenv("SEEDANCE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SEEDANCE_OUTPUT_DIR", str(tmp_path / "videos"))
+
+
+@pytest.fixture
+def https(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpsServer]:
+    """An HTTPS server on 127.0.0.1 with a certificate of its own, which the client trusts for the test."""
+    with https_server(tmp_path) as (server, cert_file):
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # the machine's trust store, as a test sets it
+        yield server
 
 
 @pytest.fixture(scope="session")

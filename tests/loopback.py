@@ -6,9 +6,11 @@ The HTTPS server's certificate is issued here, for the names a test maps to 127.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import http.server
 import ipaddress
+import re
 import socket
 import ssl
 import threading
@@ -82,22 +84,39 @@ class Door:
 
 
 class HttpsServer:
-    """An HTTPS server on 127.0.0.1 that answers each path as a test set it, and counts connections."""
+    """An HTTPS server on 127.0.0.1 that answers each path as a test set it, and counts connections.
+
+    Like the storage behind most media URLs, it answers a GET for one byte range (`Range: bytes=a-b`)
+    with 206 and that part alone (RFC 9110, 14); with `ranges = False` it sends the whole body instead,
+    as a server that ignores ranges may."""
 
     def __init__(self, cert_file: Path, key_file: Path) -> None:
         self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.requests: list[str] = []
+        self.ranges_asked: list[str | None] = []  # each request's Range header
+        self.ranges = True
+        self.sent = 0  # body bytes answered with, over all requests
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.requests.append(f"{self.headers.get('Host')}{self.path}")
+                asked = self.headers.get("Range")
+                server.ranges_asked.append(asked)
                 status, headers, body = server.routes.get(self.path, (404, {}, b"not here"))
+                part = re.fullmatch(r"bytes=(\d+)-(\d*)", asked or "")
+                if status == 200 and server.ranges and part and int(part[1]) < len(body):
+                    first = int(part[1])
+                    last = min(int(part[2]) if part[2] else len(body) - 1, len(body) - 1)
+                    headers = {**headers, "Content-Range": f"bytes {first}-{last}/{len(body)}"}
+                    status, body = 206, body[first : last + 1]
                 self.send_response(status)
                 for name, value in {**headers, "Content-Length": str(len(body))}.items():
                     self.send_header(name, value)
+                server.sent += len(body)  # counted before the client can have it all
                 self.end_headers()
-                self.wfile.write(body)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                    self.wfile.write(body)  # a client that read what it wanted may hang up first
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import struct
 import wave
 import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
+from mcp import Client
 from PIL import Image
 
 from server.settings import Settings
+from server.trust import Trust
 from tests.conftest import connect, subprocess_env, text_of
 from tests.fake_fal import FakeFal
+from tests.loopback import HttpsServer
 from tests.media import picture
+from tests.networks import LoopbackOnly, Resolver
 
 pytestmark = pytest.mark.anyio
 
@@ -102,33 +109,56 @@ REFUSED = [
 TYPES = {b"\x89P": "image/png", b"\xff\xd8": "image/jpeg", b"RI": "audio/wav"}
 
 
-def _as(value: object, folder: Path, index: int, local: bool) -> object:
-    """Bytes as a local file or a data: URI; everything else as it is."""
-    if isinstance(value, list):
-        return [_as(item, folder, index * 10 + n, local) for n, item in enumerate(value)]
-    if not isinstance(value, bytes):
-        return value
-    kind = TYPES.get(value[:2], "audio/mpeg" if value.startswith(b"ID3") else "video/mp4")
-    if not local:
-        return uri(kind, value)
-    path = folder / f"input-{index}.{kind.split('/')[1]}"
-    path.write_bytes(value)
-    return str(path)
+ASSETS = "assets.test"  # a media host the operator allowed; it resolves, here, to the test's HTTPS server
 
 
-@pytest.mark.parametrize("local", [True, False], ids=["file", "data-uri"])
+class Inputs:
+    """Bytes as a caller passes them: a local file, a data: URI, or a URL on the test's HTTPS server."""
+
+    def __init__(self, how: str, folder: Path, https: HttpsServer) -> None:
+        self.how, self.folder, self.https = how, folder, https
+
+    def __call__(self, value: object, index: int) -> object:
+        if isinstance(value, list):
+            return [self(item, index * 10 + n) for n, item in enumerate(value)]
+        if not isinstance(value, bytes):
+            return value
+        kind = TYPES.get(value[:2], "audio/mpeg" if value.startswith(b"ID3") else "video/mp4")
+        name = f"input-{index}.{kind.split('/')[1]}"
+        if self.how == "data-uri":
+            return uri(kind, value)
+        if self.how == "url":
+            self.https.routes[f"/{name}"] = (200, {"Content-Type": kind}, value)
+            return f"https://{ASSETS}:{self.https.port}/{name}"
+        (self.folder / name).write_bytes(value)
+        return str(self.folder / name)
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Client]:
+    """The server with the test's media host allowed and resolving to loopback, as an operator sets it."""
+    allowed = dataclasses.replace(settings, private_media_hosts=(ASSETS,))
+    resolver = Resolver()
+    resolver.map(ASSETS, ["127.0.0.1"])
+    async with connect(allowed, Trust.of(allowed, resolver=resolver, network=LoopbackOnly())) as client:
+        yield client
+
+
+@pytest.mark.parametrize("how", ["file", "data-uri", "url"])
 @pytest.mark.parametrize(("tool", "arguments", "expected"), REFUSED)
 async def test_media_a_host_would_refuse_costs_nothing(
     settings: Settings,
     fake_fal: FakeFal,
     tmp_path: Path,
+    https: HttpsServer,
     tool: str,
     arguments: dict[str, object],
     expected: list[str],
-    local: bool,
+    how: str,
 ):
-    call = {name: _as(value, tmp_path, n, local) for n, (name, value) in enumerate(arguments.items())}
-    async with connect(settings) as client:
+    given = Inputs(how, tmp_path, https)
+    call = {name: given(value, n) for n, (name, value) in enumerate(arguments.items())}
+    async with serving(settings) as client:
         result = await client.call_tool(tool, call)
     assert result.is_error, text_of(result)
     for words in expected:
@@ -148,6 +178,90 @@ async def test_media_the_hosts_take_goes_through(settings: Settings, fake_fal: F
         result = await client.call_tool("reference_video", call)
     assert not result.is_error, text_of(result)
     assert fake_fal.count("submit") == 1
+
+
+# -- URLs: judged by their first 512 KB, read once through the guarded client --------------------------
+
+
+def noisy_png(size: tuple[int, int]) -> bytes:
+    """A PNG that does not compress: well over the 512 KB a URL's check reads."""
+    pixels = np.random.default_rng(3).integers(0, 255, (size[1], size[0], 3), np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def route(https: HttpsServer, path: str, status: int, body: bytes, kind: str = "image/png") -> str:
+    https.routes[path] = (status, {"Content-Type": kind}, body)
+    return f"https://{ASSETS}:{https.port}{path}"
+
+
+@pytest.mark.parametrize("ranges", [True, False], ids=["ranged", "server-ignores-ranges"])
+async def test_a_long_image_url_is_judged_by_its_start_and_goes_through(
+    settings: Settings, fake_fal: FakeFal, https: HttpsServer, ranges: bool
+):
+    https.ranges = ranges
+    photo = noisy_png((1200, 800))
+    assert len(photo) > 2 * 1024 * 1024
+    url = route(https, "/photo.png", 200, photo)
+    async with serving(settings) as client:
+        result = await client.call_tool("animate_image", {"prompt": "slow push-in", "image_url": url})
+    assert not result.is_error, text_of(result)
+    assert fake_fal.count("submit") == 1 and https.ranges_asked == ["bytes=0-524287"]
+    if ranges:
+        assert https.sent == 512 * 1024  # the image itself is left for the host to fetch
+
+
+async def test_a_url_is_refused_for_what_its_start_shows(settings: Settings, fake_fal: FakeFal, https: HttpsServer):
+    urls = {
+        "wide": route(https, "/banner.png", 200, noisy_png((3200, 310))),  # 10:1, header read from the start
+        "page": route(https, "/share/abc", 200, b"<!doctype html><title>Photo</title>" * 100, "text/html"),
+        "gone": route(https, "/old.png", 404, b"not found"),
+        "huge": route(https, "/huge.png", 200, GOOD_PNG + bytes(31 * 1024 * 1024)),
+    }
+    async with serving(settings) as client:
+        results = {
+            name: await client.call_tool("animate_image", {"prompt": "x", "image_url": url})
+            for name, url in urls.items()
+        }
+    text = {name: text_of(result) for name, result in results.items()}
+    assert all(result.is_error for result in results.values()), text
+    assert "banner.png is 3200x310, a width/height of 10.32" in text["wide"]
+    assert "abc is not a format the API takes (its server calls it text/html)" in text["page"]
+    assert "Fix: link the file itself (JPEG, PNG, WebP, GIF or AVIF), not a page that shows it" in text["page"]
+    assert "answered HTTP 404: there is no file there" in text["gone"]
+    assert "huge.png holds 31.0 MB, above the 30 MB allowed for an image" in text["huge"]
+    assert fake_fal.count() == 0
+
+
+async def test_a_url_this_server_cannot_read_is_left_to_the_host(
+    settings: Settings, fake_fal: FakeFal, https: HttpsServer
+):
+    """An error status that may be this server's alone (a 403 for its address, a 500) refuses nothing."""
+    calls = [
+        {"prompt": "x", "image_url": route(https, "/private.png", 403, b"forbidden")},
+        {"prompt": "x", "image_url": route(https, "/flaky.png", 500, b"oops")},
+        {"prompt": "x", "image_url": "https://unknown-name.example/a.png"},  # no address here
+    ]
+    async with serving(settings) as client:
+        results = [await client.call_tool("animate_image", call) for call in calls]
+    assert not any(result.is_error for result in results), [text_of(r) for r in results]
+    assert fake_fal.count("submit") == 3
+
+
+async def test_several_urls_are_read_together_and_each_wrong_one_is_named(
+    settings: Settings, fake_fal: FakeFal, https: HttpsServer
+):
+    images = [route(https, f"/{n}.png", 200, GOOD_PNG) for n in range(3)]
+    images[1] = route(https, "/tiny.png", 200, picture((1, 1), (0, 0, 0), (0, 0, 0)))
+    audio = route(https, "/click.wav", 200, wav(0.1), "audio/wav")
+    call = {"prompt": "@Image1 @Image2 @Image3 @Audio1", "image_urls": images, "audio_urls": [audio]}
+    async with serving(settings) as client:
+        result = await client.call_tool("reference_video", call)
+    lines = [line for line in text_of(result).splitlines() if line.startswith("- ")]
+    assert [line.split(":")[0] for line in lines] == ["- `image_urls[1]`", "- `audio_urls[0]`"], lines
+    assert "tiny.png is 1x1" in lines[0] and "click.wav lasts 0.1 s" in lines[1]
+    assert len(https.requests) == 4 and fake_fal.count() == 0
 
 
 def _peak_kb(pid: int) -> int:

@@ -18,7 +18,7 @@ from server.settings import Settings
 from server.trust import Trust
 from server.trust.network import CallerHttp, Guard, Refused
 from tests.conftest import connect, text_of
-from tests.loopback import Door, HttpsServer, https_server
+from tests.loopback import Door, HttpsServer
 from tests.media import picture
 from tests.networks import PUBLIC, LoopbackOnly, Resolver
 
@@ -88,13 +88,6 @@ async def test_a_name_that_changes_its_answer_after_the_check_is_refused_where_i
     assert "rebind.test is a name for a loopback address" in str(failed.value)
     assert resolver.lookups == ["rebind.test", "rebind.test"]  # the check, then the connection's own lookup
     assert network.asked == [] and door.connections == 0
-
-
-@pytest.fixture
-def https(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpsServer]:
-    with https_server(tmp_path) as (server, cert_file):
-        monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # the machine's trust store, as a test sets it
-        yield server
 
 
 async def test_an_allowed_private_host_is_fetched_from_the_address_that_was_checked(https: HttpsServer):
@@ -168,6 +161,6 @@ async def test_the_preview_backend_fetches_an_allowed_host_and_refuses_the_rest_
         )
         refused = await client.call_tool("animate_image", {**call, "image_url": f"https://127.0.0.1:{door.port}/a.png"})
     assert made.structured_content and made.structured_content["status"] == "completed", text_of(made)
-    assert https.requests == [f"assets.test:{https.port}/start.png"]
+    assert https.requests == [f"assets.test:{https.port}/start.png"] * 2  # read by the checks, then the preview
     assert refused.is_error and "127.0.0.1 is a loopback address" in text_of(refused)
     assert "nothing was submitted" in text_of(refused) and door.connections == 0

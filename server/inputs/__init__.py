@@ -2,7 +2,8 @@
 
 Local paths and data: URIs are read and judged by their bytes here, `seedance://` references to earlier
 jobs against the ledger; URLs must be https://, which the schema's pattern already demands, and name a
-public address. What a caller may name at all (which files, which hosts) is `server.trust`'s to decide.
+public address, and before a job is submitted their first bytes are read and judged too (`urls`). What
+a caller may name at all (which files, which hosts) is `server.trust`'s to decide.
 All wrong fields are reported together.
 """
 
@@ -11,14 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+import anyio
+
 from server.errors import InvalidArguments, Problem
-from server.inputs.data_uris import DataUri, check_data_uri
+from server.inputs.data_uris import check_data_uri
 from server.inputs.files import LocalFile, check_file, local_path
 from server.inputs.formats import MAX_BYTES, MB, SLOTS, sniff
+from server.inputs.judge import Judged
 from server.inputs.limits import CLIPS
 from server.inputs.mentions import prompt_problems
 from server.inputs.references import PATTERN, PREFIX, FindJob, find_jobs, reference_problem
+from server.inputs.urls import check_url
 from server.trust import Refused, Trust, current_caller
+from server.trust.network import CallerHttp
 from server.trust.paths import INSTEAD
 
 if TYPE_CHECKING:
@@ -52,12 +58,35 @@ async def _url_problem(field: str, url: str, trust: Trust) -> Problem | None:
     return None
 
 
+async def _read_urls(urls: list[tuple[str, str]], http: CallerHttp) -> tuple[list[Judged], list[Problem]]:
+    """Every URL's first bytes judged, all at once, so the wait is one URL's however many there are."""
+    judged: list[Judged] = []
+    problems: list[Problem] = []
+
+    async def read(field: str, url: str) -> None:
+        try:
+            if (found := await check_url(field, url, http)) is not None:
+                judged.append(found)
+        except InvalidArguments as exc:
+            problems.extend(exc.problems)
+
+    async with anyio.create_task_group() as tg:
+        for field, url in urls:
+            tg.start_soon(read, field, url)
+    return judged, sorted(problems, key=lambda p: [f for f, _ in urls].index(p.field))
+
+
 async def _inspect(
-    arguments: Mapping[str, object], trust: Trust, find: FindJob, skip: Iterable[str] = ()
+    arguments: Mapping[str, object],
+    trust: Trust,
+    find: FindJob,
+    skip: Iterable[str] = (),
+    http: CallerHttp | None = None,
 ) -> tuple[list[LocalFile], list[Problem]]:
     caller = current_caller()
     files: list[LocalFile] = []
-    inline: list[DataUri] = []
+    inline: list[Judged] = []
+    urls: list[tuple[str, str]] = []
     problems: list[Problem] = []
     for field, value in _values(arguments, skip):
         problem: Problem | None = None
@@ -68,12 +97,18 @@ async def _inspect(
                 inline.append(check_data_uri(field, value))
             elif value.startswith("https://"):
                 problem = await _url_problem(field, value, trust)
+                urls += [(field, value)] if problem is None and http is not None else []
             elif local_path(value) is not None:
                 files.append(check_file(field, value, trust, caller))
         except InvalidArguments as exc:
             problems += exc.problems
         problems += [problem] if problem else []
-    video_bytes = sum(m.size for m in files if m.kind == "video") + sum(m.size for m in inline if m.kind == "video")
+    if urls and http is not None:
+        remote, wrong = await _read_urls(urls, http)
+        inline += remote
+        problems += wrong
+    judged: list[LocalFile | Judged] = [*files, *inline]
+    video_bytes = sum(m.size or 0 for m in judged if m.kind == "video")
     if video_bytes > MAX_BYTES["video"]:
         problems.append(
             Problem(
@@ -97,7 +132,7 @@ def _referenced_seconds(arguments: Mapping[str, object], find: FindJob, skip: It
     return found
 
 
-def _total_problems(media: Iterable[LocalFile | DataUri], referenced: list[float]) -> list[Problem]:
+def _total_problems(media: Iterable[LocalFile | Judged], referenced: list[float]) -> list[Problem]:
     """The clips of each kind together, against the total the hosts document."""
     found = []
     for kind, slot in (("video", "video_urls"), ("audio", "audio_urls")):
@@ -123,11 +158,14 @@ async def media_problems(
     return (await _inspect(arguments, trust, find, skip))[1]
 
 
-async def check_media(arguments: Mapping[str, object], trust: Trust, find: FindJob) -> list[LocalFile]:
+async def check_media(
+    arguments: Mapping[str, object], trust: Trust, find: FindJob, http: CallerHttp
+) -> list[LocalFile]:
     """The call's local files, each checked; InvalidArguments names every wrong media field at once.
 
-    References to earlier jobs are checked here too, and turned into files later (`earlier_jobs.resolve`)."""
-    files, problems = await _inspect(arguments, trust, find)
+    References to earlier jobs are checked here too, and turned into files later (`earlier_jobs.resolve`);
+    URLs are read here only, through `http`, once the cheaper checks (which run on every call) pass."""
+    files, problems = await _inspect(arguments, trust, find, http=http)
     if problems:
         raise InvalidArguments.of(problems)
     return files

@@ -5,23 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from server.errors import InvalidArguments
-from server.inputs.formats import ALLOWED_FORMATS, MAX_BYTES, MB, NOUN, Kind, slot_kind, sniff, wrong_format
-from server.inputs.judge import judge
+from server.inputs.formats import ALLOWED_FORMATS, MAX_BYTES, MB, NOUN, slot_kind, sniff, wrong_format
+from server.inputs.judge import Judged, judge
 
 SHAPE = "data:<type>;base64,<data>"
-
-
-@dataclass(frozen=True)
-class DataUri:
-    field: str
-    kind: Kind
-    content_type: str
-    size: int
-    seconds: float | None = None  # a clip's length
 
 
 def decode(uri: str) -> tuple[str, bytes]:
@@ -39,7 +29,7 @@ def decode(uri: str) -> tuple[str, bytes]:
         raise ValueError("its base64 data is broken (only A-Z, a-z, 0-9, + and / with = padding are allowed)") from None
 
 
-def check_data_uri(field: str, uri: str) -> DataUri:
+def check_data_uri(field: str, uri: str) -> Judged:
     """A data: URI holding a format its slot takes, within the slot's size limit, or InvalidArguments."""
     kind = slot_kind(field)
     limit = MAX_BYTES[kind]
@@ -60,4 +50,4 @@ def check_data_uri(field: str, uri: str) -> DataUri:
         raise InvalidArguments(field, f"the data: URI says its type is {media_type}, not {kind}/...", fix)
     if len(data) > limit:
         raise InvalidArguments(field, f"the data: URI holds {len(data) / MB:.1f} MB, {too_big}", fix)
-    return DataUri(field, kind, found[1], len(data), judge(field, "the data: URI", io.BytesIO(data), len(data), kind))
+    return Judged(field, kind, found[1], len(data), judge(field, "the data: URI", io.BytesIO(data), len(data), kind))

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from server.inputs.clips import clip_seconds
 from server.inputs.formats import Kind
+
+
+@dataclass(frozen=True)
+class Judged:
+    """Media judged here but kept nowhere on this machine: a `data:` URI, or a caller's URL."""
+
+    field: str
+    kind: Kind
+    content_type: str
+    size: int | None  # None: a URL whose length its server did not say
+    seconds: float | None = None  # a clip's length, when it was read
 
 
 def judge(field: str, name: str, data: BinaryIO, size: int, kind: Kind) -> float | None:

@@ -24,8 +24,11 @@ TOO_MANY = f"at most {MAX_PIXELS:,} pixels ({IMAGE_SIDES[1]} px a side)"
 FIX = "pass a whole, unbroken image file"
 
 
-def check_picture(field: str, name: str, data: BinaryIO, size: int) -> None:
-    """Refuse an image the hosts would refuse, or that does not decode; InvalidArguments names the bound."""
+def check_picture(field: str, name: str, data: BinaryIO, size: int, *, whole: bool = True) -> None:
+    """Refuse an image the hosts would refuse, or that does not decode; InvalidArguments names the bound.
+
+    With `whole=False`, `data` is only the file's start (a URL's first bytes): its size and shape are
+    judged when the header is there, and nothing is refused for what is missing."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is judged below
         try:
@@ -35,6 +38,8 @@ def check_picture(field: str, name: str, data: BinaryIO, size: int) -> None:
                 field, f"{name} has more pixels than the hosts take", "scale it down", allowed=TOO_MANY
             ) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            if not whole:
+                return
             raise InvalidArguments(field, f"{name} does not decode as an image", FIX) from None
     width, height = image.size
     low, high = IMAGE_SIDES
@@ -56,7 +61,7 @@ def check_picture(field: str, name: str, data: BinaryIO, size: int) -> None:
             "crop it nearer to square",
             allowed=f"a width/height from {ASPECT[0]} to {ASPECT[1]} (2:5 to 5:2)",
         )
-    if not _whole(image, data, size):
+    if whole and not _whole(image, data, size):
         raise InvalidArguments(field, f"{name} is cut short or broken: its image data does not decode", FIX)
 
 

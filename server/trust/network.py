@@ -13,7 +13,7 @@ The operator's own settings (host base URLs, the identity provider) never come t
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -112,14 +112,14 @@ class CallerHttp:
         self._client: httpx2.AsyncClient | None = None
 
     @asynccontextmanager
-    async def get(self, url: str) -> AsyncIterator[httpx2.Response]:
+    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> AsyncIterator[httpx2.Response]:
         """Stream a GET of a caller's URL, following at most MAX_REDIRECTS redirects to https:// URLs."""
         if self._client is None:
             transport = _GuardedTransport(self.guard)
             self._client = httpx2.AsyncClient(transport=transport, timeout=self._timeout, trust_env=False)
         for _ in range(MAX_REDIRECTS + 1):
             await self.guard.check_url(url)
-            async with self._client.stream("GET", url) as response:
+            async with self._client.stream("GET", url, headers=headers) as response:
                 location = response.headers.get("location")
                 if not (response.is_redirect and location):
                     yield response
