@@ -160,15 +160,10 @@ class FilmMaker:
         return film
 
     async def _poster(self, video: Path, film_id: str) -> Path | None:
-        from server.video.poster import write_poster
-
-        poster = self._state.settings.posters_dir / f"{film_id}.jpg"
-        poster.parent.mkdir(parents=True, exist_ok=True)
         try:
-            await anyio.to_thread.run_sync(write_poster, video, poster, limiter=self._state.keeper.decoders)
+            return await self._state.keeper.write_poster(video, self._state.settings.posters_dir / f"{film_id}.jpg")
         except (OSError, ValueError):
             return None
-        return poster
 
 
 def film_result(film: FilmRecord) -> CallToolResult:

@@ -211,11 +211,16 @@ class Keeper:
         return size
 
     async def _poster(self, record: JobRecord, video: Path) -> Path:
-        from server.video.poster import write_poster  # PyAV and Pillow only when there is a video
-
-        self._posters.mkdir(parents=True, exist_ok=True)
-        poster = self._posters / f"{record.request_id}.jpg"
         started = time.monotonic()
-        await anyio.to_thread.run_sync(write_poster, video, poster, limiter=self.decoders)
+        poster = await self.write_poster(video, self._posters / f"{record.request_id}.jpg")
         logger.debug("poster for %s in %.2f s", record.request_id, time.monotonic() - started)
+        return poster
+
+    async def write_poster(self, video: Path, poster: Path) -> Path:
+        """The video's poster written whole under `poster`; one already there (this same job's or film's,
+        made by another replica or an earlier run) is kept, never replaced."""
+        from server.video.poster import poster_jpeg  # PyAV and Pillow only when there is a video
+
+        jpeg = await anyio.to_thread.run_sync(poster_jpeg, video, limiter=self.decoders)
+        await anyio.to_thread.run_sync(write_new, poster, jpeg)
         return poster

@@ -17,7 +17,7 @@ MAX_SIDE = 640
 CANDIDATES = 12
 
 
-def write_poster(video: Path, poster: Path) -> None:
+def poster_jpeg(video: Path) -> bytes:
     duration, fps = span(video)
     target = duration / 3
     times = sorted({*sample_times(duration, fps, CANDIDATES), target})
@@ -30,4 +30,4 @@ def write_poster(video: Path, poster: Path) -> None:
         if out.tell() <= MAX_BYTES:
             break
         image.thumbnail((image.width * 3 // 4, image.height * 3 // 4))
-    poster.write_bytes(out.getvalue())
+    return out.getvalue()
