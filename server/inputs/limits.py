@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.catalog import MAX_REFERENCE_VIDEO_SECONDS, MIN_REFERENCE_VIDEO_SECONDS
+
 # Images: 300-6000 px a side, width/height 0.4-2.5. Pixels follow from the sides: no host documents a
 # pixel limit of its own, and 6000 x 6000 surely holds, since no side may be longer.
 IMAGE_SIDES = (300, 6000)
@@ -24,7 +26,8 @@ class ClipBounds:
     total_seconds: float
 
 
-CLIPS = {"video": ClipBounds((2.0, 15.0), 15.0), "audio": ClipBounds((2.0, 15.0), 15.0)}
+ONE_CLIP = ClipBounds((MIN_REFERENCE_VIDEO_SECONDS, MAX_REFERENCE_VIDEO_SECONDS), MAX_REFERENCE_VIDEO_SECONDS)
+CLIPS = {"video": ONE_CLIP, "audio": ONE_CLIP}  # sounds have the same bounds as videos
 VIDEO_SIDES = (300, 6000)
 VIDEO_PIXELS = (409_600, 2_086_876)  # width x height of a reference video (ModelArk; fal says ~480p to ~720p)
 FPS = (23.5, 60.5)  # 24-60 fps, with room for 23.976 and 59.94
