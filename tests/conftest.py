@@ -35,6 +35,7 @@ FAST_RETRY = RetryPolicy(attempts=6, initial_delay=0.05, max_delay=0.4)  # the r
 
 
 EMITTED: list[str] = []  # everything servers sent to a test client: results, progress messages, resources
+EMITTED_FILE = "emitted-by-servers.json"  # where each test process leaves EMITTED and its log lines at the end
 
 
 class RecordingClient(Client):
@@ -73,7 +74,8 @@ class LogRecorder(logging.Handler):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def record_logs() -> Iterator[None]:
+def record_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Record every log line; at the end, leave this process's records in its temp folder for the key search."""
     root = logging.getLogger()
     handler = LogRecorder(logging.DEBUG)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -83,6 +85,42 @@ def record_logs() -> Iterator[None]:
     yield
     root.removeHandler(handler)
     root.setLevel(previous)
+    records = {"emitted": EMITTED, "log_lines": LogRecorder.lines}
+    (tmp_path_factory.getbasetemp() / EMITTED_FILE).write_text(json.dumps(records))
+
+
+def key_leaks(texts: list[str], base: Path) -> list[str]:
+    """Where the canary key shows: in a text a server sent or logged, or in a file under `base`."""
+    secret_half = CANARY_KEY.split(":")[1]
+    found = [f"text: {text[:200]}" for text in texts if secret_half in text]
+    files = [path for path in base.rglob("*") if path.is_file() and not path.is_symlink()]
+    return found + [f"file: {path}" for path in files if secret_half.encode() in path.read_bytes()]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The whole suite's key search, once every test process has left its records (see test_canary.py).
+
+    It runs here, in the process that started the run, because under `-n 2` each worker saw only its half."""
+    if hasattr(session.config, "workerinput"):
+        return  # a worker: its records are in its folder, which the starting process searches
+    factory: pytest.TempPathFactory | None = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or session.testscollected == 0:
+        return
+    base = factory.getbasetemp()
+    dumps = list(base.rglob(EMITTED_FILE))
+    texts = [text for dump in dumps for part in json.loads(dump.read_text()).values() for text in part]
+    leaks = key_leaks(texts, base)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if reporter is not None:
+        files = sum(1 for path in base.rglob("*") if path.is_file())
+        verdict = "LEAKED:\n  " + "\n  ".join(leaks) if leaks else "found 0 times"
+        processes = f"{len(dumps)} test process" + ("es" if len(dumps) != 1 else "")
+        reporter.ensure_newline()
+        reporter.write_line(
+            f"canary key: searched {len(texts)} messages and log lines from {processes} and {files} files: {verdict}"
+        )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
