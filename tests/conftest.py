@@ -117,7 +117,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         files = sum(1 for path in base.rglob("*") if path.is_file())
         verdict = "LEAKED:\n  " + "\n  ".join(leaks) if leaks else "found 0 times"
         processes = f"{len(dumps)} test process" + ("es" if len(dumps) != 1 else "")
-        reporter.ensure_newline()
+        reporter.write("\n")
+        reporter.write_sep("=", "the canary key, across the whole run")
         reporter.write_line(
             f"canary key: searched {len(texts)} messages and log lines from {processes} and {files} files: {verdict}"
         )
