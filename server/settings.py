@@ -58,9 +58,11 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     try:
         value = float(raw)
     except ValueError:
-        raise SystemExit(f"seedance-mcp: {name}={raw!r} is not a number") from None
+        value = float("nan")
     if not low <= value <= high:
-        raise SystemExit(f"seedance-mcp: {name}={raw} is outside {low:g}..{high:g}")
+        raise SystemExit(
+            f"seedance-mcp: {name}={raw[:80]!r} is not a number from {low:g} to {high:g}: set one in that range"
+        )
     return value
 
 
