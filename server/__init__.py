@@ -1,3 +1,3 @@
-"""seedance-mcp: a Model Context Protocol server for ByteDance Seedance 2.0 video generation."""
+"""seedance-mcp: a Model Context Protocol server for ByteDance Seedance video generation."""
 
 __version__ = "0.1.0"

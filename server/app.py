@@ -38,9 +38,10 @@ from server.trust.network import CallerHttp
 logger = logging.getLogger(__name__)
 
 INSTRUCTIONS = """\
-Seedance 2.0 video generation. Every generation costs real money (on fal about $0.30 per second of 720p video \
-on the standard tier, 20% less on the fast tier; about half that on BytePlus ModelArk) and takes 30 s to several \
-minutes. Without a provider key the server makes free offline previews instead, and says so in every result.
+Seedance video generation (models seedance-2.0, -2.0-fast, -2.0-mini and -2.5). Every generation costs real \
+money (on fal about $0.30 per second of 720p video with seedance-2.0, 20% less with fast, half with mini, about \
+$0.46 with 2.5; about half those on BytePlus ModelArk) and takes 30 s to several minutes. Without a provider \
+key the server makes free offline previews instead, and says so in every result.
 1. Call estimate_cost first and tell the user the price. The server refuses jobs above its per-job cap or \
 daily budget, and has the user confirm a costly one: in a dialog where the client has one, otherwise by refusing \
 it with its price until you call again with confirm_cost=true - do that only after the user agreed to the price.
@@ -138,7 +139,7 @@ def build_server(settings: Settings, trust: Trust | None = None) -> MCPServer[Ap
     auth, verifier = protected_resource(settings) if settings.oauth_issuer else (None, None)
     mcp: MCPServer[AppState] = MCPServer(
         "seedance-mcp",
-        title="Seedance 2.0 video",
+        title="Seedance video",
         version=__version__,
         instructions=INSTRUCTIONS,
         website_url="https://github.com/seedance-mcp/seedance-mcp",

@@ -14,7 +14,7 @@ from server.settings import Settings
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="seedance-mcp",
-        description="MCP server for ByteDance Seedance 2.0 video generation (stdio by default).",
+        description="MCP server for ByteDance Seedance video generation (stdio by default).",
         epilog="`seedance-mcp demo --help` shows the demo: one video made through the server, in this terminal.",
     )
     parser.add_argument("--http", action="store_true", help="serve streamable HTTP at http://HOST:PORT/mcp")

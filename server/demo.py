@@ -21,7 +21,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, TextContent
 
-from server.catalog import ASPECT_RATIOS, DURATIONS, MAX_SECONDS, MIN_SECONDS, RESOLUTIONS, TIERS
+from server.catalog import ASPECT_RATIOS, DEFAULT_MODEL, DURATIONS, MAX_SECONDS, MIN_SECONDS, MODELS, RESOLUTIONS
 from server.inputs import sniff
 from server.inputs.formats import ALLOWED_FORMATS, SNIFF_BYTES
 from server.media.file_urls import local_path
@@ -52,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--resolution", choices=RESOLUTIONS, default="720p")
     p.add_argument("--aspect-ratio", choices=ASPECT_RATIOS, default="auto")
-    p.add_argument("--tier", choices=TIERS, default="standard")
+    p.add_argument("--model", choices=MODELS, default=DEFAULT_MODEL)
     p.add_argument("--yes", action="store_true", help="do not ask before a paid generation")
     return p
 
@@ -75,7 +75,7 @@ def tool_call(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         "duration": args.duration,
         "resolution": args.resolution,
         "aspect_ratio": args.aspect_ratio,
-        "tier": args.tier,
+        "model": args.model,
     }
     if args.image is None:
         return "generate_text_video", arguments
@@ -184,7 +184,7 @@ async def run(args: argparse.Namespace) -> int:
                 mode = "image-to-video" if tool == "animate_image" else "text-to-video"
                 estimate = await client.call_tool(
                     "estimate_cost",
-                    {k: v for k, v in arguments.items() if k in ("tier", "resolution", "duration", "aspect_ratio")}
+                    {k: v for k, v in arguments.items() if k in ("model", "resolution", "duration", "aspect_ratio")}
                     | {"mode": mode},
                 )
                 if estimate.is_error:

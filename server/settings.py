@@ -21,8 +21,6 @@ DEFAULT_FAL_QUEUE_URL = "https://queue.fal.run"
 DEFAULT_FAL_REST_URL = "https://rest.fal.ai"
 DEFAULT_RUNFLOW_URL = "https://api.runflow.io"
 DEFAULT_ARK_URL = "https://ark.ap-southeast.bytepluses.com/api/v3"  # BytePlus ModelArk, international
-DEFAULT_ARK_MODEL = "dreamina-seedance-2-0-260128"
-DEFAULT_ARK_FAST_MODEL = "dreamina-seedance-2-0-fast-260128"
 DEFAULT_POLL_INTERVAL = (2.0, 10.0)  # first and longest pause between status polls of a job
 DEFAULT_WAIT_SECONDS = 45.0
 DEFAULT_HEARTBEAT_SECONDS = 5.0
@@ -161,8 +159,8 @@ class Settings:
     fal_rest_url: str = DEFAULT_FAL_REST_URL
     runflow_url: str = DEFAULT_RUNFLOW_URL
     ark_url: str = DEFAULT_ARK_URL
-    ark_model: str = DEFAULT_ARK_MODEL
-    ark_fast_model: str = DEFAULT_ARK_FAST_MODEL
+    ark_model: str | None = None  # an operator's own id for Seedance 2.0 (an endpoint, say); None: the catalog's
+    ark_fast_model: str | None = None
     poll_interval: tuple[float, float] = DEFAULT_POLL_INTERVAL
     allowed_dirs: tuple[Path, ...] = field(default_factory=lambda: (Path.home(),))
     shared_dirs: tuple[Path, ...] = ()  # folders whose files remote callers may name by path; none by default
@@ -214,8 +212,8 @@ class Settings:
             fal_rest_url=_url(env, "SEEDANCE_FAL_REST_URL", DEFAULT_FAL_REST_URL),
             runflow_url=_url(env, "SEEDANCE_RUNFLOW_URL", DEFAULT_RUNFLOW_URL),
             ark_url=_url(env, "SEEDANCE_ARK_URL", DEFAULT_ARK_URL),
-            ark_model=env.get("SEEDANCE_ARK_MODEL", "").strip() or DEFAULT_ARK_MODEL,
-            ark_fast_model=env.get("SEEDANCE_ARK_FAST_MODEL", "").strip() or DEFAULT_ARK_FAST_MODEL,
+            ark_model=env.get("SEEDANCE_ARK_MODEL", "").strip() or None,
+            ark_fast_model=env.get("SEEDANCE_ARK_FAST_MODEL", "").strip() or None,
             allowed_dirs=_folders(env, "SEEDANCE_ALLOWED_DIRS") or (Path.home(),),
             shared_dirs=_folders(env, "SEEDANCE_SHARED_DIRS"),
             private_media_hosts=_hosts(env, "SEEDANCE_PRIVATE_MEDIA_HOSTS"),

@@ -346,7 +346,7 @@ async def add_job(settings: Settings, request_id: str, status: str, result: dict
         provider="fal",
         endpoint="bytedance/seedance-2.0/text-to-video",
         mode="text-to-video",
-        tier="standard",
+        model="seedance-2.0",
         arguments={"prompt": "earlier"},
         handle={},
         estimate=(1.5, 1.5),

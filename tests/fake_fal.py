@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.cdn import video_answer
+from tests.fal_schemas import violations
 from tests.fault_front import TCP_FAULTS, FaultFront, FaultQueue
 
 Outcome = Literal["ok", "invalid", "error"]
@@ -174,6 +175,7 @@ class FakeFal(FaultQueue):
         with self.lock:
             self.jobs: dict[str, FakeJob] = {}
             self.requests: list[tuple[str, str]] = []
+            self.refused: list[tuple[str, dict[str, Any]]] = []  # bodies its endpoint's schema did not take
             self.downloads: list[str] = []  # paths of finished videos fetched from the CDN door
             self.plan: list[Phase] = quick_plan()
             self.outcome: Outcome = "ok"
@@ -304,9 +306,14 @@ class FakeFal(FaultQueue):
         fault = self._take("submit", HTTP_FAULTS)
         if fault is not None and not (fault.endswith("-ingress") or fault == "malformed"):
             return self._fault_response(fault, None)  # fal refused it: no job
+        body = await request.json()
+        if wrong := violations(endpoint, body):
+            with self.lock:
+                self.refused.append((endpoint, body))
+            return JSONResponse({"detail": wrong}, status_code=422)
         rid = str(uuid.uuid4())
         with self.lock:
-            job = FakeJob(rid, endpoint, "/".join(segments[:2]), await request.json(), list(self.plan), self.outcome)
+            job = FakeJob(rid, endpoint, "/".join(segments[:2]), body, list(self.plan), self.outcome)
             self.jobs[rid] = job
             first = job.phases[0] if job.phases else None
         self.hook("submit")

@@ -261,7 +261,9 @@ ARK_DONE = frozenset({"succeeded", "failed", "cancelled", "expired"})
 class FakeRunflow(FakeHost):
     cancelled_word = "canceled"
     MODELS = frozenset(
-        f"bytedance/seedance/2.0/{tier}{mode}" for tier in ("", "fast/") for mode in ("text-to-video", "image-to-video")
+        f"bytedance/seedance/2.0/{model}{mode}"
+        for model in ("", "fast/")
+        for mode in ("text-to-video", "image-to-video")
     )
 
     def routes(self) -> list[Route]:
@@ -327,7 +329,14 @@ class FakeRunflow(FakeHost):
 
 
 class FakeArk(FakeHost):
-    MODELS = frozenset({"dreamina-seedance-2-0-260128", "dreamina-seedance-2-0-fast-260128"})
+    MODELS = frozenset(  # lineup-2026.md §2.1
+        {
+            "dreamina-seedance-2-0-260128",
+            "dreamina-seedance-2-0-fast-260128",
+            "dreamina-seedance-2-0-mini-260615",
+            "dreamina-seedance-2-5-260628",
+        }
+    )
     ROLES: ClassVar[dict[str, set[str]]] = {
         "image_url": {"first_frame", "last_frame", "reference_image"},
         "video_url": {"reference_video"},

@@ -139,7 +139,7 @@ def test_another_take_asks_with_the_price_then_starts_exactly_one_new_job(
     open_host: OpenHost, fake_fal: FakeFal, tmp_path: Path
 ):
     host = open_host(**on_fal(fake_fal, SEEDANCE_MEDIA_ORIGINS=fake_fal.cdn))
-    arguments = {"prompt": "a hummingbird in slow motion", "duration": "5", "resolution": "480p", "seed": 11}
+    arguments = {"prompt": "a hummingbird in slow motion", "duration": "5", "resolution": "480p"}
     result = host.call("generate_text_video", arguments)
     first = result["structuredContent"]["request_id"]
     price = host.call("estimate_cost", {"mode": "text-to-video", "duration": "5", "resolution": "480p"})

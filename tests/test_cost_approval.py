@@ -104,7 +104,7 @@ async def test_reference_videos_count_towards_the_price_asked(asking: Settings, 
     assert not done.is_error, text_of(done)
     # 480p 16:9 4 s alone is $0.56; 2-15 s of reference video more, all at 0.6x the rate, make $0.51-$1.60
     assert len(user.questions) == 1 and "$0.51-$1.60" in user.questions[0], user.questions
-    assert "(reference-to-video, 480p, 4 s, standard tier)" in user.questions[0]
+    assert "Seedance 2.0 video (reference-to-video, 480p, 4 s)" in user.questions[0]
 
 
 async def test_cheap_jobs_previews_and_reused_jobs_ask_nobody(asking: Settings, fake_fal: FakeFal, tmp_path):

@@ -23,7 +23,11 @@ async def estimate(settings: Settings, **arguments: Any) -> dict[str, Any]:
     ("arguments", "low", "high"),
     [
         ({"mode": "text-to-video", "duration": "10", "aspect_ratio": "16:9"}, 3.024, 3.024),
-        ({"mode": "text-to-video", "duration": "10", "aspect_ratio": "16:9", "tier": "fast"}, 2.4192, 2.4192),
+        (
+            {"mode": "text-to-video", "duration": "10", "aspect_ratio": "16:9", "model": "seedance-2.0-fast"},
+            2.4192,
+            2.4192,
+        ),
         ({"mode": "image-to-video", "duration": "1" + "5", "aspect_ratio": "9:16"}, 4.536, 4.536),
         # 480p 16:9 is 864 x 496: 10,044 tokens a second
         ({"mode": "text-to-video", "duration": "4", "aspect_ratio": "16:9", "resolution": "480p"}, 0.562464, 0.562464),
@@ -46,7 +50,7 @@ async def test_estimates_follow_the_token_formula(
 
 async def test_standard_720p_costs_exactly_the_published_rate_per_second(settings: Settings):
     standard = await estimate(settings, mode="text-to-video", duration="10", aspect_ratio="16:9")
-    fast = await estimate(settings, mode="text-to-video", duration="10", aspect_ratio="16:9", tier="fast")
+    fast = await estimate(settings, mode="text-to-video", duration="10", aspect_ratio="16:9", model="seedance-2.0-fast")
     assert standard["usd_per_second_min"] == 0.3024 and fast["usd_per_second_min"] == 0.24192
     assert standard["min_tokens"] == 216_000
     assert fast["endpoint"] == "bytedance/seedance-2.0/fast/text-to-video"

@@ -63,9 +63,11 @@ async def test_the_key_never_reaches_the_result_or_the_ledger(settings: Settings
         assert not path.is_file() or CANARY_KEY.encode() not in path.read_bytes(), path
 
 
-async def test_fast_tier_uses_the_fast_endpoint_and_status_urls_under_the_app(settings: Settings, fake_fal: FakeFal):
+async def test_fast_model_uses_the_fast_endpoint_and_status_urls_under_the_app(settings: Settings, fake_fal: FakeFal):
     async with connect(settings) as client:
-        result = await client.call_tool("generate_text_video", {"prompt": "rain on a window", "tier": "fast"})
+        result = await client.call_tool(
+            "generate_text_video", {"prompt": "rain on a window", "model": "seedance-2.0-fast"}
+        )
     assert (
         result.structured_content
         and result.structured_content["endpoint"] == "bytedance/seedance-2.0/fast/text-to-video"
@@ -80,12 +82,12 @@ async def test_animate_image_sends_start_and_end_frames(settings: Settings, fake
         "prompt": "slow push-in",
         "image_url": "https://example.com/a.jpg",
         "end_image_url": "https://example.com/b.png",
-        "seed": 7,
     }
     async with connect(settings) as client:
         result = await client.call_tool("animate_image", args)
-    assert result.structured_content and result.structured_content["seed"] == 7
+    assert result.structured_content and result.structured_content["seed"] == 1094575694  # fal's answer
     fal_job = fake_fal.only_job()
+    assert "seed" not in fal_job.input  # fal's 2.0 inputs have none
     assert fal_job.endpoint == "bytedance/seedance-2.0/image-to-video"
     assert fal_job.input["image_url"] == "https://example.com/a.jpg"
     assert fal_job.input["end_image_url"] == "https://example.com/b.png"

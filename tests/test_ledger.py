@@ -27,7 +27,6 @@ EXPECTED_JOB_COLUMNS = [
     "provider",
     "endpoint",
     "mode",
-    "tier",
     "arguments",
     "handle",
     "estimate_min_usd",
@@ -47,6 +46,7 @@ EXPECTED_JOB_COLUMNS = [
     "follower",
     "lease_until",
     "owner",
+    "model",
 ]
 T2V = "bytedance/seedance-2.0/text-to-video"
 
@@ -101,7 +101,7 @@ async def add(ledger: Ledger, request_id: str, **extra: Any) -> None:
         "provider": "fal",
         "endpoint": T2V,
         "mode": "text-to-video",
-        "tier": "standard",
+        "model": "seedance-2.0",
         "arguments": {"prompt": request_id},
         "handle": {"status_url": f"http://q/{request_id}"},
         "estimate": (1.0, 2.0),
@@ -425,3 +425,34 @@ async def test_a_change_on_one_replica_wakes_listeners_on_another(store: Store, 
     finally:
         await other.close()
     assert heard == [("job", False), ("job", True)]  # a change, then its end, made by another replica
+
+
+async def test_a_ledger_from_before_models_keeps_its_jobs_under_the_model_their_tier_was(store: Store):
+    """Jobs recorded with the old `tier` column read back as Seedance 2.0 and 2.0 fast after the upgrade."""
+    old = [step for step in MIGRATIONS if step.name != "m009_models"]
+    statements = [s for step in old for s in (step.postgres() if store.kind == "postgres" else step.statements)]
+    statements += [
+        "CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)",
+        *(f"INSERT INTO _migrations VALUES ('{step.name}', 0)" for step in old),
+        *(
+            "INSERT INTO jobs (request_id, provider, endpoint, mode, tier, arguments, handle, estimate_min_usd, "
+            f"estimate_max_usd, status, created_at, updated_at) VALUES ('{rid}', 'fal', '{T2V}', 'text-to-video', "
+            f"'{tier}', '{{}}', '{{}}', 1, 2, 'completed', 0, 0)"
+            for rid, tier in (("old-standard", "standard"), ("old-fast", "fast"))
+        ),
+    ]
+    if store.kind == "postgres":
+        with psycopg.connect(store.url) as connection:
+            for statement in statements:
+                connection.execute(statement.replace("REAL NOT NULL)", "DOUBLE PRECISION NOT NULL)"))
+    else:
+        with sqlite3.connect(store.path) as connection:
+            for statement in statements:
+                connection.execute(statement)
+    upgraded = await store.open()
+    try:
+        assert (await upgraded.require("old-standard")).model == "seedance-2.0"
+        assert (await upgraded.require("old-fast")).model == "seedance-2.0-fast"
+    finally:
+        await upgraded.close()
+    assert "tier" not in store.columns("jobs")

@@ -39,7 +39,7 @@ async def test_200_calls_at_once_each_get_their_own_result(fake_fal: FakeFal, tm
             pid = int(pidfile.read_text())
 
             async def call(number: int) -> None:
-                arguments = {"prompt": f"load job {number}", "seed": number, "duration": "4"}
+                arguments = {"prompt": f"load job {number}", "duration": "4"}
                 results[number] = await client.call_tool("generate_text_video", arguments)
 
             started = time.monotonic()
@@ -62,8 +62,7 @@ async def test_200_calls_at_once_each_get_their_own_result(fake_fal: FakeFal, tm
     for number, result in results.items():
         job = result.structured_content
         assert job is not None and job["status"] == "completed", text_of(result)
-        assert job["seed"] == number, "a call got another call's result"
-        assert fake_fal.jobs[job["request_id"]].input["prompt"] == f"load job {number}"
+        assert fake_fal.jobs[job["request_id"]].input["prompt"] == f"load job {number}", "a call got another's result"
     assert fake_fal.count("submit") == CALLS
     figures = {
         "calls": CALLS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -112,3 +113,11 @@ def test_the_import_graph_finds_a_circle_that_runs_through_a_package(tmp_path: P
     assert imports.circles(edges) == [["house.inputs", "house.inputs.references", "house.ledger"]]
     assert "house.settings" not in edges["house.inputs.references"]  # neither for types nor inside a function
     assert edges["house.inputs.catalog"] == set()  # a module inside a package does not depend on it
+
+
+def test_the_models_table_and_the_prices_page_are_what_the_catalog_says():
+    """README.md's models table and docs/prices.md are generated; an edit to the catalog must regenerate them."""
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.reference", "--check"], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

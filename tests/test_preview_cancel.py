@@ -37,7 +37,7 @@ async def test_cancelling_a_preview_while_it_renders_stops_the_render(tmp_path: 
     async with anyio.create_task_group() as tg:
         provider = LocalPreview(tmp_path, CallerHttp(Guard()), tg)
         args = {**LONG, "duration": "15", "aspect_ratio": "16:9"}
-        submission = await provider.submit("text-to-video", "standard", args)
+        submission = await provider.submit("text-to-video", "seedance-2.0", args)
         with anyio.fail_after(20):
             async for update in provider.follow(submission.handle):
                 if any(line.startswith("rendered 1 s") for line in update.logs):

@@ -20,7 +20,7 @@ from tests.fake_fal import FakeFal, Phase
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server in its own process
 
 GENERATION_TOOLS = ["generate_text_video", "animate_image", "reference_video"]
-DURATIONS = ["auto", *[str(n) for n in range(4, 16)]]
+DURATIONS = ["auto", *[str(n) for n in range(4, 31)]]
 
 
 def command() -> str:
@@ -60,11 +60,14 @@ async def test_tools_list_over_stdio_mirrors_the_api(fake_fal: FakeFal, tmp_path
     for name in GENERATION_TOOLS:
         schema = tools[name].input_schema
         assert (
-            prop(schema, "resolution")["enum"] == ["480p", "720p"] and prop(schema, "resolution")["default"] == "720p"
+            prop(schema, "resolution")["enum"] == ["480p", "720p", "1080p", "4k"]
+            and prop(schema, "resolution")["default"] == "720p"
         )
         assert prop(schema, "duration")["enum"] == DURATIONS and prop(schema, "duration")["default"] == "auto"
         assert prop(schema, "aspect_ratio")["enum"] == ["auto", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"]
-        assert prop(schema, "tier")["enum"] == ["standard", "fast"] and prop(schema, "tier")["default"] == "standard"
+        models = ["seedance-2.0", "seedance-2.0-fast", "seedance-2.0-mini", "seedance-2.5"]
+        assert prop(schema, "model")["enum"] == models and prop(schema, "model")["default"] == "seedance-2.0"
+        assert "tier" not in schema["properties"]
         assert prop(schema, "generate_audio")["default"] is True
         assert prop(schema, "seed")["maximum"] == 2**31 - 1
         assert all(p.get("description") for p in schema["properties"].values()), name
@@ -72,7 +75,7 @@ async def test_tools_list_over_stdio_mirrors_the_api(fake_fal: FakeFal, tmp_path
         assert output is not None and "request_id" in output["properties"]
         assert hints is not None and hints.open_world_hint is True and hints.idempotent_hint is False
     reference = tools["reference_video"].input_schema
-    assert [prop(reference, f)["maxItems"] for f in ("image_urls", "video_urls", "audio_urls")] == [9, 3, 3]
+    assert [prop(reference, f)["maxItems"] for f in ("image_urls", "video_urls", "audio_urls")] == [30, 10, 10]
     assert "@Image1" in (tools["reference_video"].description or "")
     assert tools["animate_image"].input_schema["required"] == ["prompt", "image_url"]
     assert prop(tools["estimate_cost"].input_schema, "mode")["enum"] == [

@@ -29,9 +29,22 @@ BAD_CALLS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("generate_text_video", {**TEXT, "duration": "3"}, ["`duration`", '"auto"', '"15"', "Fix:"]),
     ("generate_text_video", {**TEXT, "duration": "16"}, ["`duration`", '"4"']),
     ("generate_text_video", {**TEXT, "duration": 5}, ["`duration`", 'send it as the string "5"']),
-    ("generate_text_video", {**TEXT, "resolution": "1080p"}, ["`resolution`", '"480p", "720p"']),
+    ("generate_text_video", {**TEXT, "resolution": "8k"}, ["`resolution`", '"480p", "720p", "1080p", "4k"']),
+    (
+        "generate_text_video",
+        {**TEXT, "model": "seedance-2.0-fast", "resolution": "1080p"},
+        ["`resolution`", '"480p", "720p"', '"seedance-2.0" or "seedance-2.5"'],
+    ),
+    ("generate_text_video", {**TEXT, "duration": "20"}, ["`duration`", '"15"', '"seedance-2.5"']),
+    ("generate_text_video", {**TEXT, "seed": 7}, ["`seed`", "remove `seed`"]),
+    ("generate_text_video", {**TEXT, "model": "seedance-2.0-mini", "bitrate_mode": "high"}, ["`bitrate_mode`"]),
+    (
+        "animate_image",
+        {**TEXT, "image_url": URL, "model": "seedance-2.5", "aspect_ratio": "21:9"},
+        ["`aspect_ratio`", '"auto"'],
+    ),
     ("generate_text_video", {**TEXT, "aspect_ratio": "2:1"}, ["`aspect_ratio`", '"21:9"', '"9:16"']),
-    ("generate_text_video", {**TEXT, "tier": "turbo"}, ["`tier`", '"standard", "fast"']),
+    ("generate_text_video", {**TEXT, "model": "turbo"}, ["`model`", '"seedance-2.0", "seedance-2.0-fast"']),
     ("generate_text_video", {"prompt": ""}, ["`prompt`", "not blank"]),
     ("generate_text_video", {"prompt": "   "}, ["`prompt`", "not blank"]),
     ("generate_text_video", {}, ["`prompt`", "is required", "add `prompt`"]),
@@ -64,7 +77,7 @@ BAD_CALLS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("generate_text_video", {**TEXT, "duration": "auto "}, ["`duration`", '"auto"']),
     ("generate_text_video", {**TEXT, "resolution": "720"}, ["`resolution`", '"720p"']),
     ("generate_text_video", {**TEXT, "aspect_ratio": "16x9"}, ["`aspect_ratio`", '"16:9"']),
-    ("generate_text_video", {**TEXT, "tier": ""}, ["`tier`", '"standard"']),
+    ("generate_text_video", {**TEXT, "model": ""}, ["`model`", '"seedance-2.5"']),
     ("generate_text_video", {"prompt": 123}, ["`prompt`", "a non-empty text"]),
     ("generate_text_video", {**TEXT, "seed": "abc"}, ["`seed`", "an integer"]),
     ("generate_text_video", {**TEXT, "seed": 1.5}, ["`seed`", "an integer"]),
@@ -81,12 +94,12 @@ BAD_CALLS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("reference_video", {**TEXT, "image_urls": [URL], "duration": "1"}, ["`duration`", '"auto"']),
     ("get_job", {"request_id": ""}, ["`request_id`", "non-empty"]),
     ("get_job", {"request_id": "x", "wait_seconds": -5}, ["`wait_seconds`", "from 0 to 600"]),
-    ("estimate_cost", {"mode": "text-to-video", "tier": "cheap"}, ["`tier`", '"fast"']),
+    ("estimate_cost", {"mode": "text-to-video", "model": "cheap"}, ["`model`", '"seedance-2.0-mini"']),
     ("estimate_cost", {"mode": "text-to-video", "duration": "20"}, ["`duration`", '"15"']),
     (
         "estimate_cost",
         {"mode": "reference-to-video", "reference_video_seconds": 1},
-        ["`reference_video_seconds`", "from 2.0"],
+        ["`reference_video_seconds`", "from 1.8"],
     ),
     ("estimate_cost", {}, ["`mode`", "is required"]),
     ("estimate_cost", {"mode": "text-to-video", "prompt": "x"}, ["`prompt`: not a parameter"]),
@@ -151,7 +164,7 @@ BAD_INPUTS_TRIED = len(BAD_CALLS)
 
 def test_the_catalogue_holds_every_known_bad_input():
     """The README's Reliability table quotes this number."""
-    assert BAD_INPUTS_TRIED == 83
+    assert BAD_INPUTS_TRIED == 88
 
 
 def _in(folder: Path, value: Any) -> Any:
@@ -177,7 +190,7 @@ async def test_a_bad_call_is_refused_before_anything_is_sent(
 
 async def test_every_bad_field_is_named_in_one_answer(settings: Settings, fake_fal: FakeFal):
     async with connect(settings) as client:
-        result = await client.call_tool("generate_text_video", {"prompt": "x", "duration": "3", "resolution": "4k"})
+        result = await client.call_tool("generate_text_video", {"prompt": "x", "duration": "3", "resolution": "8k"})
     text = result.content[0].text  # type: ignore[union-attr]
     assert "`duration`" in text and "`resolution`" in text
     assert "nothing was submitted or charged" in text

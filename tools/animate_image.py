@@ -14,15 +14,17 @@ from tools.define import define
 from tools.generation import ANNOTATIONS, api_arguments, generate
 from tools.params import (
     AspectRatioParam,
+    BitrateModeParam,
+    CodecParam,
     ConfirmCost,
     DurationParam,
     EndUserId,
     ForceNew,
     GenerateAudio,
+    ModelParam,
     Prompt,
     ResolutionParam,
     Seed,
-    TierParam,
     WaitSeconds,
     media_url,
 )
@@ -35,22 +37,25 @@ async def animate_image(
     end_image_url: Annotated[
         str | None, media_url("Optional last frame; the video moves from image_url to this image.")
     ] = None,
+    model: ModelParam = "seedance-2.0",
     resolution: ResolutionParam = "720p",
     duration: DurationParam = "auto",
     aspect_ratio: AspectRatioParam = "auto",
     generate_audio: GenerateAudio = True,
     seed: Seed = None,
     end_user_id: EndUserId = None,
-    tier: TierParam = "standard",
+    codec: CodecParam = None,
+    bitrate_mode: BitrateModeParam = None,
     wait_seconds: WaitSeconds = None,
     force_new: ForceNew = False,
     confirm_cost: ConfirmCost = False,
 ) -> Annotated[CallToolResult, JobView] | InputRequiredResult:
-    """Animate a still image into a video with ByteDance Seedance 2.0 (image-to-video).
+    """Animate a still image into a video with ByteDance Seedance (image-to-video).
 
     The image is the first frame; the prompt says what moves and how the camera moves. With
     end_image_url the video arrives on that image. aspect_ratio "auto" follows the image. Costs
-    about $0.30 per second at 720p on fal (standard tier); estimate_cost gives the range. Waits up to
+    about $0.30 per second at 720p with seedance-2.0 on fal; estimate_cost gives the range. seedance-2.5
+    takes only aspect_ratio "auto" here. Waits up to
     `wait_seconds` with progress, then returns the request_id of a job still running (not an error):
     call get_job to continue. A finished result links the MP4 as a resource."""
     arguments = api_arguments(
@@ -63,11 +68,13 @@ async def animate_image(
         generate_audio=generate_audio,
         seed=seed,
         end_user_id=end_user_id,
+        codec=codec,
+        bitrate_mode=bitrate_mode,
     )
     return await generate(
         ctx,
         mode="image-to-video",
-        tier=tier,
+        model=model,
         arguments=arguments,
         wait_seconds=wait_seconds,
         force_new=force_new,
@@ -77,7 +84,7 @@ async def animate_image(
 
 TOOL = define(
     animate_image,
-    title="Animate an image into a video (Seedance 2.0)",
+    title="Animate an image into a video (Seedance)",
     annotations=ANNOTATIONS,
     meta=card_meta(),
 )

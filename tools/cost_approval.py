@@ -21,6 +21,7 @@ from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, Inpu
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field, ValidationError
 
+from server.catalog import MODEL_SPECS, Model
 from server.errors import SeedanceError
 from server.jobs.views import dollars
 from server.money.pricing import Estimate
@@ -49,12 +50,13 @@ class AnswerNeeded(Exception):
         super().__init__("the client must answer the cost question")
 
 
-def question(estimate: Estimate, mode: str, resolution: str, tier: str) -> str:
+def question(estimate: Estimate, mode: str, resolution: str, model: Model) -> str:
     low, high = estimate.min_seconds, estimate.max_seconds
     length = f"{low} s" if low == high else f"{low}-{high} s"
+    unconfirmed = "" if estimate.price_confirmed else " at most (the host's price at this size is unconfirmed)"
     return (
-        f"Generate this Seedance 2.0 video ({mode}, {resolution}, {length}, {tier} tier)? "
-        f"It costs {dollars(estimate.min_usd, estimate.max_usd)}, billed to your account."
+        f"Generate this {MODEL_SPECS[model].label} video ({mode}, {resolution}, {length})? "
+        f"It costs {dollars(estimate.min_usd, estimate.max_usd)}{unconfirmed}, billed to your account."
     )
 
 
@@ -74,8 +76,8 @@ async def approve(
         if not accepted:
             raise CostNotApproved(
                 f"The user did not approve the cost of this video ({cost}), so nothing was submitted or charged. "
-                "Do not retry the same call; ask the user what they want instead (a shorter clip, 480p or the "
-                "fast tier cost less)."
+                "Do not retry the same call; ask the user what they want instead (a shorter clip, 480p or "
+                "seedance-2.0-mini cost less)."
             )
         return "user"
     if confirm_cost:
@@ -84,7 +86,7 @@ async def approve(
         f"This job may cost {cost}, above this server's confirmation threshold of ${threshold:.2f} "
         "(SEEDANCE_CONFIRM_ABOVE_USD), and this client cannot ask the user itself. Nothing was submitted or "
         f"charged. Tell the user the price ({cost}) and, only if they agree, call again with the same arguments "
-        'and confirm_cost=true; or ask for less (a fixed duration such as "5", 480p, or the fast tier).'
+        'and confirm_cost=true; or ask for less (a fixed duration such as "5", 480p, or model seedance-2.0-mini).'
     )
 
 

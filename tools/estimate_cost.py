@@ -9,14 +9,15 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from server.catalog import MAX_REFERENCE_VIDEO_SECONDS, MIN_REFERENCE_VIDEO_SECONDS, Mode, endpoint_id
+from server.catalog import MIN_SECONDS, MODEL_SPECS, Mode, Model
+from server.catalog.checks import endpoint, problems
 from server.errors import InvalidArguments
 from server.jobs.views import dollars
 from server.money import pricing
 from server.state import app_state
 from tools.define import define
 from tools.errors import tool_errors
-from tools.params import AspectRatioParam, DurationParam, ResolutionParam, TierParam
+from tools.params import AspectRatioParam, DurationParam, ModelParam, ResolutionParam
 
 
 class CostEstimate(BaseModel):
@@ -28,7 +29,10 @@ class CostEstimate(BaseModel):
     usd_per_second_max: float
     min_tokens: int
     max_tokens: int
-    rate_usd_per_1000_tokens: float = Field(description="After the 0.6x reference-video factor, when it applies.")
+    rate_usd_per_1000_tokens: float = Field(description="After the reference-video rate, when it applies.")
+    price_confirmed: bool = Field(
+        description="False when the hosts' published figures disagree or are missing: the higher one is used."
+    )
     reference_video_seconds: tuple[float, float] | None = None
     endpoint: str
     provider: str = Field(description="Whose prices these are.")
@@ -42,19 +46,33 @@ class CostEstimate(BaseModel):
 PaidProvider = Literal["fal", "runflow", "ark"]
 
 
+def _check_reference_seconds(seconds: float | None, model: Model) -> None:
+    refs = MODEL_SPECS[model].references
+    low, high = refs.clip_seconds[0], refs.total_seconds
+    if seconds is not None and not low <= seconds <= high:
+        raise InvalidArguments(
+            "reference_video_seconds",
+            f"{seconds:g} s of reference video, but {model} takes {low:g} to {high:g} s in all",
+            f"pass a total from {low:g} to {high:g}",
+        )
+
+
 async def estimate_cost(
     mode: Annotated[Mode, Field(description="Which tool: generate_text_video, animate_image or reference_video.")],
     ctx: Context[Any],
-    tier: TierParam = "standard",
+    model: ModelParam = "seedance-2.0",
     resolution: ResolutionParam = "720p",
     duration: DurationParam = "auto",
     aspect_ratio: AspectRatioParam = "auto",
     reference_video_seconds: Annotated[
         float | None,
         Field(
-            ge=MIN_REFERENCE_VIDEO_SECONDS,
-            le=MAX_REFERENCE_VIDEO_SECONDS,
-            description="reference-to-video only: total seconds of the reference videos (2-15), which are billed too.",
+            ge=min(spec.references.clip_seconds[0] for spec in MODEL_SPECS.values()),
+            le=max(spec.references.total_seconds for spec in MODEL_SPECS.values()),
+            description=(
+                "reference-to-video only: total seconds of the reference videos, which are billed too "
+                "(2-15 on the 2.0 models, 1.8-30.2 on seedance-2.5)."
+            ),
         ),
     ] = None,
     provider: Annotated[
@@ -67,13 +85,20 @@ async def estimate_cost(
         ),
     ] = None,
 ) -> Annotated[CallToolResult, CostEstimate]:
-    """Estimate the cost in USD of a Seedance 2.0 generation; free, and nothing is submitted.
+    """Estimate the cost in USD of a Seedance generation; free, and nothing is submitted.
 
-    tokens = width x height x seconds x 24 / 1024, at $0.014 per 1000 tokens (standard) or $0.0112
-    (fast) on fal: $0.3024 per second at 720p 16:9 on standard. "auto" duration (4-15 s) or aspect ratio
-    gives a range. In reference-to-video, reference videos add their seconds, at a lower rate. Other hosts
-    have their own rates (`provider`)."""
+    tokens = width x height x seconds x 24 / 1024, at each model's rate per 1000 tokens: on fal $0.014
+    for seedance-2.0 ($0.3024 per second at 720p 16:9), $0.0112 fast, $0.007 mini, $0.0214 seedance-2.5.
+    "auto" duration or aspect ratio gives a range. In reference-to-video, reference videos add their
+    seconds. Other hosts have their own rates (`provider`). price_confirmed is false where the hosts'
+    figures disagree; the estimate then takes the higher one."""
+    host = provider or app_state(ctx).settings.provider
     with tool_errors():
+        chosen = {"resolution": resolution, "duration": duration, "aspect_ratio": aspect_ratio}
+        refused = problems(host, model, mode, chosen, references=False)
+        if refused:
+            raise InvalidArguments.of(refused)
+        _check_reference_seconds(reference_video_seconds, model)
         if reference_video_seconds is not None and mode != "reference-to-video":
             raise InvalidArguments(
                 "reference_video_seconds",
@@ -81,26 +106,26 @@ async def estimate_cost(
                 'remove reference_video_seconds, or set mode to "reference-to-video"',
             )
     seconds = None if reference_video_seconds is None else (reference_video_seconds, reference_video_seconds)
-    host = provider or app_state(ctx).settings.provider
-    prices = pricing.PRICE_LISTS[host]
-    estimate = pricing.estimate(mode, tier, resolution, duration, aspect_ratio, seconds, prices)
+    estimate = pricing.estimate(mode, model, resolution, duration, aspect_ratio, seconds, host)
     result = CostEstimate(
         **asdict(estimate),
-        endpoint=endpoint_id(mode, tier),
-        provider=prices.provider,
-        price_basis=prices.basis,
+        endpoint=endpoint(host, model, mode),
+        provider="fal" if host == "local" else host,
+        price_basis=pricing.basis(host, model, resolution),
         preview=host == "local",
     )
-    length = f"{duration} s" if duration != "auto" else "4-15 s (auto)"
+    most = MODEL_SPECS[model].max_seconds
+    length = f"{duration} s" if duration != "auto" else f"{MIN_SECONDS}-{most} s (auto)"
     tokens = (
         f"{result.min_tokens:,}"
         if result.min_tokens == result.max_tokens
         else f"{result.min_tokens:,}-{result.max_tokens:,}"
     )
     text = (
-        f"{mode} on {prices.provider} {tier}, {resolution} {aspect_ratio}, {length}: "
+        f"{mode} with {model} on {result.provider}, {resolution} {aspect_ratio}, {length}: "
         f"{dollars(result.min_usd, result.max_usd)} "
         f"({tokens} tokens at ${result.rate_usd_per_1000_tokens:g} per 1000)."
+        + ("" if estimate.price_confirmed else f" The price is {pricing.UNCONFIRMED}.")
     )
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.model_dump())
 

@@ -14,7 +14,9 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from mcp_types import InputRequiredResult
 
-from server.catalog import AspectRatio, Duration, Mode, Resolution, Tier
+from server.catalog import AspectRatio, Duration, Mode, Model, Resolution
+from server.catalog.checks import problems
+from server.errors import InvalidArguments
 from server.inputs import check_media, jobs_named
 from server.inputs.earlier_jobs import resolve
 from server.jobs.owners import current_person
@@ -46,7 +48,7 @@ async def generate(
     ctx: Context[Any],
     *,
     mode: Mode,
-    tier: Tier,
+    model: Model,
     arguments: dict[str, Any],
     wait_seconds: float | None,
     force_new: bool,
@@ -62,10 +64,11 @@ async def generate(
     tracker = state.tracker
     with tool_errors():
         provider = tracker.provider_for_new_jobs()
-        provider.check(mode, tier, arguments)
-    reference_seconds = pricing.unknown_reference_seconds(reference_videos)
-    prices = pricing.PRICE_LISTS[provider.name]
-    estimate = pricing.estimate(mode, tier, resolution, duration, aspect_ratio, reference_seconds, prices)
+        provider.check(mode, model, arguments)
+        if refused := problems(provider.name, model, mode, {"model": model, **arguments}):
+            raise InvalidArguments.of(refused)
+    reference_seconds = pricing.unknown_reference_seconds(reference_videos, model)
+    estimate = pricing.estimate(mode, model, resolution, duration, aspect_ratio, reference_seconds, provider.name)
     approved: list[ApprovedBy] = []
 
     person = current_person()
@@ -73,7 +76,7 @@ async def generate(
     async def before_paying() -> None:
         await check_limits(estimate, settings, state.ledger, person.name)
         if estimate.max_usd > settings.confirm_above_usd:
-            asked = question(estimate, mode, resolution, tier)
+            asked = question(estimate, mode, resolution, model)
             approved.append(
                 await approve(ctx, estimate, asked, threshold=settings.confirm_above_usd, confirm_cost=confirm_cost)
             )
@@ -87,7 +90,7 @@ async def generate(
                 arguments = await stage(arguments, files, provider, state.ledger, person.name)
             submitted = await tracker.submit(
                 mode,
-                tier,
+                model,
                 arguments,
                 (estimate.min_usd, estimate.max_usd),
                 force_new=force_new,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from server.catalog import MAX_SEED, AspectRatio, Duration, Resolution, Tier
+from server.catalog import MAX_SEED, AspectRatio, BitrateMode, Codec, Duration, Model, Resolution, Task
 from server.settings import MAX_WAIT_SECONDS
 
 URL_PATTERN = r"^(https://|data:|file://|seedance://|~|/|[A-Za-z]:[\\/])"
@@ -45,14 +45,21 @@ Prompt = Annotated[
     Text,
 ]
 ResolutionParam = Annotated[
-    Resolution, Field(description="Output resolution: 480p is cheaper and faster, 720p is the sharpest.")
+    Resolution,
+    Field(
+        description=(
+            "Output resolution; higher costs more. seedance-2.0 takes 480p, 720p, 1080p and 4k (fal and ModelArk; "
+            "Runflow up to 1080p); seedance-2.5 480p, 720p and 1080p; seedance-2.0-fast and -mini 480p and 720p."
+        )
+    ),
 ]
 DurationParam = Annotated[
     Duration,
     Field(
         description=(
-            'Length in seconds, as a string: "4" to "15", or "auto" to let the model choose (it then bills the '
-            'length it picks, 4-15 s). Cost grows with length; start with "5" to try a look.'
+            'Length in seconds, as a string: "4" to "15" on the 2.0 models, "4" to "30" on seedance-2.5, or "auto" '
+            "to let the model choose (it then bills the length it picks). Cost grows with length; start with "
+            '"5" to try a look.'
         )
     ),
 ]
@@ -71,18 +78,50 @@ GenerateAudio = Annotated[
 ]
 Seed = Annotated[
     int | None,
-    Field(ge=0, le=MAX_SEED, description="Fix the random seed (0-2147483647) to repeat a take; omit for a new one."),
+    Field(
+        ge=0,
+        le=MAX_SEED,
+        description=(
+            "Fix the random seed (0-2147483647) to repeat a take; omit for a new one. Only where the endpoint takes "
+            "one: on ModelArk and Runflow, and on fal only seedance-2.5 with reference_video (fal's 2.0 inputs have "
+            "no seed)."
+        ),
+    ),
+]
+CodecParam = Annotated[
+    Codec | None,
+    Field(description='Video codec of the file: "auto", "H264" or "H265". fal only; omit for the host\'s default.'),
+]
+BitrateModeParam = Annotated[
+    BitrateMode | None,
+    Field(
+        description=(
+            '"high" for a higher-quality, larger file; "standard" otherwise. fal only, and not on seedance-2.0-mini; '
+            "omit for the host's default."
+        )
+    ),
 ]
 EndUserId = Annotated[
     Annotated[str, Text] | None,
     Field(description="Your own id for the person the video is made for; some business accounts require it."),
 ]
-TierParam = Annotated[
-    Tier,
+TaskParam = Annotated[
+    Task | None,
     Field(
         description=(
-            '"standard" for the best quality (about $0.30 per second at 720p on fal), "fast" for lower latency at 20% '
-            "less (about $0.24 per second)."
+            'seedance-2.5 only: "reference" (default) makes a new video guided by the references; "editing" edits '
+            'the reference video (aspect_ratio and duration must be "auto"); "extension" continues it '
+            '(aspect_ratio must be "auto"). Editing and extension need a video in video_urls.'
+        )
+    ),
+]
+ModelParam = Annotated[
+    Model,
+    Field(
+        description=(
+            "Which Seedance: seedance-2.0 for the best 2.0 quality (about $0.30 per second at 720p on fal), "
+            "seedance-2.0-fast for lower latency at 20% less, seedance-2.0-mini at half the price (480p and 720p), "
+            "seedance-2.5 for clips up to 30 s and more references (about $0.46 per second at 720p)."
         )
     ),
 ]

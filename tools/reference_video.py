@@ -1,4 +1,4 @@
-"""reference_video: a video guided by up to 9 images, 3 videos and 3 audio clips."""
+"""reference_video: a video guided by reference images, videos and audio clips."""
 
 from __future__ import annotations
 
@@ -10,24 +10,25 @@ from mcp_types import InputRequiredResult
 from pydantic import Field
 
 from server.card import card_meta
-from server.catalog import MAX_AUDIOS, MAX_FILES, MAX_IMAGES, MAX_VIDEOS
-from server.errors import InvalidArguments
+from server.catalog import MAX_AUDIOS, MAX_IMAGES, MAX_VIDEOS
 from server.jobs.views import JobView
 from server.prompts import reference_names
 from tools.define import define
-from tools.errors import tool_errors
 from tools.generation import ANNOTATIONS, api_arguments, generate
 from tools.params import (
     AspectRatioParam,
+    BitrateModeParam,
+    CodecParam,
     ConfirmCost,
     DurationParam,
     EndUserId,
     ForceNew,
     GenerateAudio,
+    ModelParam,
     Prompt,
     ResolutionParam,
     Seed,
-    TierParam,
+    TaskParam,
     WaitSeconds,
     media_url,
 )
@@ -39,28 +40,6 @@ VideoUrl = Annotated[
 AudioUrl = Annotated[
     str, media_url("A reference sound: MP3 or WAV, at most 15 MB; all clips together at most 15 s.", "audio")
 ]
-
-
-def check_references(images: int, videos: int, audios: int) -> None:
-    """The cross-field rules the schema cannot express, checked before anything is sent."""
-    if images + videos + audios > MAX_FILES:
-        raise InvalidArguments(
-            "image_urls/video_urls/audio_urls",
-            f"{images + videos + audios} files in all, but at most {MAX_FILES} are allowed together",
-            "drop some references so that images + videos + audios is 12 or fewer",
-        )
-    if audios and not images and not videos:
-        raise InvalidArguments(
-            "audio_urls",
-            "audio references need at least one image or video reference beside them",
-            "add an image_urls or video_urls entry, or remove audio_urls",
-        )
-    if not images and not videos:
-        raise InvalidArguments(
-            "image_urls",
-            "reference_video needs at least one image or video reference",
-            "pass image_urls and/or video_urls, or use generate_text_video for a prompt alone",
-        )
 
 
 def unnamed_references(prompt: str, images: int, videos: int, audios: int) -> str | None:
@@ -78,53 +57,61 @@ async def reference_video(
     prompt: Prompt,
     ctx: Context[Any],
     image_urls: Annotated[
-        tuple[ImageUrl, ...], Field(max_length=MAX_IMAGES, description="Up to 9 images: @Image1 is the first.")
+        tuple[ImageUrl, ...],
+        Field(max_length=MAX_IMAGES, description="Up to 9 images (30 on seedance-2.5): @Image1 is the first."),
     ] = (),
     video_urls: Annotated[
-        tuple[VideoUrl, ...], Field(max_length=MAX_VIDEOS, description="Up to 3 videos: @Video1 is the first.")
+        tuple[VideoUrl, ...],
+        Field(max_length=MAX_VIDEOS, description="Up to 3 videos (10 on seedance-2.5): @Video1 is the first."),
     ] = (),
     audio_urls: Annotated[
-        tuple[AudioUrl, ...], Field(max_length=MAX_AUDIOS, description="Up to 3 audio clips: @Audio1 is the first.")
+        tuple[AudioUrl, ...],
+        Field(max_length=MAX_AUDIOS, description="Up to 3 audio clips (10 on seedance-2.5): @Audio1 is the first."),
     ] = (),
+    model: ModelParam = "seedance-2.0",
+    task: TaskParam = None,
     resolution: ResolutionParam = "720p",
     duration: DurationParam = "auto",
     aspect_ratio: AspectRatioParam = "auto",
     generate_audio: GenerateAudio = True,
     seed: Seed = None,
     end_user_id: EndUserId = None,
-    tier: TierParam = "standard",
+    codec: CodecParam = None,
+    bitrate_mode: BitrateModeParam = None,
     wait_seconds: WaitSeconds = None,
     force_new: ForceNew = False,
     confirm_cost: ConfirmCost = False,
 ) -> Annotated[CallToolResult, JobView] | InputRequiredResult:
-    """Generate a video guided by reference media with ByteDance Seedance 2.0 (reference-to-video).
+    """Generate a video guided by reference media with ByteDance Seedance (reference-to-video).
 
     Name each reference in the prompt by its kind and its position in its list, counting from 1:
     @Image1 is image_urls[0], @Video2 is video_urls[1], @Audio1 is audio_urls[0]. For example:
     "The woman from @Image1 dances the moves of @Video1 to the beat of @Audio1." Reference videos
     carry motion and camera work, images carry characters, products and style, audio carries rhythm
-    and voice. Up to 9 images, 3 videos and 3 audios, 12 files in all; audio needs an image or video.
-    Reference videos are billed too (their seconds are added) at 0.6x the rate. Waits up to
+    and voice. The 2.0 models take up to 9 images, 3 videos and 3 audios, 12 files in all, and audio needs
+    an image or video; seedance-2.5 takes 30, 10 and 10, 50 in all. Reference videos are billed too (their
+    seconds are added), at 0.6x the rate on the 2.0 models. Waits up to
     `wait_seconds` with progress, then returns a running job's request_id (not an error): call get_job."""
-    with tool_errors():
-        check_references(len(image_urls), len(video_urls), len(audio_urls))
     arguments = api_arguments(
         prompt=prompt,
         image_urls=list(image_urls) or None,
         video_urls=list(video_urls) or None,
         audio_urls=list(audio_urls) or None,
+        task=task,
         resolution=resolution,
         duration=duration,
         aspect_ratio=aspect_ratio,
         generate_audio=generate_audio,
         seed=seed,
         end_user_id=end_user_id,
+        codec=codec,
+        bitrate_mode=bitrate_mode,
     )
     return await generate(
         ctx,
         note=unnamed_references(prompt, len(image_urls), len(video_urls), len(audio_urls)),
         mode="reference-to-video",
-        tier=tier,
+        model=model,
         arguments=arguments,
         wait_seconds=wait_seconds,
         force_new=force_new,
@@ -135,7 +122,7 @@ async def reference_video(
 
 TOOL = define(
     reference_video,
-    title="Generate a video from reference images, videos and audio (Seedance 2.0)",
+    title="Generate a video from reference images, videos and audio (Seedance)",
     annotations=ANNOTATIONS,
     meta=card_meta(),
 )

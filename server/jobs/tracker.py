@@ -23,7 +23,8 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
-from server.catalog import JobStatus, Mode, Tier, endpoint_id
+from server.catalog import JobStatus, Mode, Model
+from server.catalog.checks import endpoint as endpoint_of
 from server.errors import (
     JobCancelled,
     JobFailed,
@@ -146,7 +147,7 @@ class JobTracker:
     async def submit(
         self,
         mode: Mode,
-        tier: Tier,
+        model: Model,
         arguments: Mapping[str, Any],
         estimate: tuple[float, float],
         *,
@@ -165,7 +166,7 @@ class JobTracker:
         submit is recorded, in turn with every other replica.
         """
         provider = self._providers.for_new_jobs()
-        endpoint = endpoint_id(mode, tier)
+        endpoint = endpoint_of(provider.name, model, mode)
         key = fingerprint(provider.name, endpoint, arguments, owner)
         dedup = not force_new and self._dedup_seconds > 0
         paid = not provider.preview
@@ -191,7 +192,7 @@ class JobTracker:
                 owner=owner,
             )
             try:
-                submission = await provider.submit(mode, tier, arguments)
+                submission = await provider.submit(mode, model, arguments)
             except SubmitUncertain as exc:
                 await self._end_submission(attempt, "uncertain", str(exc))
                 raise
@@ -203,7 +204,7 @@ class JobTracker:
                 raise
             with anyio.CancelScope(shield=True):  # the host has the job now: it reaches the ledger whatever happens
                 record = await self._accepted(
-                    provider, mode, tier, arguments, estimate, submission, attempt, key, owner
+                    provider, mode, model, arguments, estimate, submission, attempt, key, owner
                 )
             return Submitted(record)
 
@@ -236,7 +237,7 @@ class JobTracker:
         self,
         provider: Provider,
         mode: Mode,
-        tier: Tier,
+        model: Model,
         arguments: Mapping[str, Any],
         estimate: tuple[float, float],
         submission: ProviderSubmission,
@@ -249,7 +250,7 @@ class JobTracker:
             provider=provider.name,
             endpoint=submission.endpoint,
             mode=mode,
-            tier=tier,
+            model=model,
             arguments=arguments,
             handle=submission.handle,
             estimate=estimate,

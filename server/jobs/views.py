@@ -10,10 +10,10 @@ from pathlib import Path
 from mcp.types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
-from server.catalog import FRAME_SIZES, JobStatus, Mode, Tier
+from server.catalog import JobStatus, Mode, Model, ratio_of
 from server.jobs.ledger import JobEvent, JobRecord
 from server.jobs.progress import describe
-from server.money.pricing import PRICE_LISTS
+from server.money import pricing
 from server.trust import current_caller
 
 JOB_URI = "seedance://jobs/{request_id}"
@@ -45,7 +45,7 @@ class JobView(BaseModel):
     provider: str
     endpoint: str
     mode: Mode
-    tier: Tier
+    model: Model
     progress: str = Field(description='What is happening now, e.g. "queued, position 3" or "generating, 41 s".')
     queue_position: int | None = None
     elapsed_seconds: float = Field(description="Seconds since the job was submitted.")
@@ -125,7 +125,7 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
         provider=record.provider,
         endpoint=record.endpoint,
         mode=record.mode,
-        tier=record.tier,
+        model=record.model,
         progress=describe(record, now),
         queue_position=record.queue_position,
         elapsed_seconds=round((record.finished_at or now) - record.created_at, 1),
@@ -133,7 +133,7 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
         seed=result.get("seed"),
         estimated_cost_usd=CostRange(min=0, max=0) if record.preview else price,
         list_price_usd=price,
-        price_basis=PRICE_LISTS[record.provider].basis if record.provider in PRICE_LISTS else "unknown host",
+        price_basis=pricing.basis(record.provider, record.model, record.arguments.get("resolution", "720p")),
         preview=record.preview,
         error=record.error,
         job_uri=JOB_URI.format(request_id=record.request_id),
@@ -177,11 +177,6 @@ def _summary(view: JobView, arguments: dict[str, object]) -> str:
     return text
 
 
-def _ratio_of(width: int, height: int) -> str | None:
-    """The API's name for a frame size, when it is one of the sizes Seedance makes."""
-    return next((r for sizes in FRAME_SIZES.values() for r, size in sizes.items() if size == (width, height)), None)
-
-
 def what_was_made(video: VideoFile, arguments: dict[str, object]) -> str:
     """The clip's length, size and shape as made, not as asked: "auto" is settled once there is a video."""
     if video.duration:
@@ -191,7 +186,7 @@ def what_was_made(video: VideoFile, arguments: dict[str, object]) -> str:
     else:
         seconds = f"{arguments.get('duration')} s"
     if video.width and video.height:
-        ratio = _ratio_of(video.width, video.height)
+        ratio = ratio_of(video.width, video.height)
         return f"{seconds}, {video.width}x{video.height} ({arguments.get('resolution')}{', ' + ratio if ratio else ''})"
     shape = arguments.get("aspect_ratio")
     return f"{seconds}, {arguments.get('resolution')}, {'shape chosen by the model' if shape == 'auto' else shape}"

@@ -29,7 +29,7 @@ async def check_limits(estimate: Estimate, settings: Settings, ledger: Ledger, o
             "duration/resolution",
             f"this job may cost up to {cost}, above this server's limit of ${settings.max_usd_per_job:.2f} per job "
             "(SEEDANCE_MAX_USD_PER_JOB)",
-            'ask for a shorter clip (a fixed duration such as "5" instead of "auto"), 480p, or the fast tier; '
+            'ask for a shorter clip (a fixed duration such as "5" instead of "auto"), 480p, or seedance-2.0-mini; '
             "estimate_cost shows the price of each option",
         )
     budget = daily_budget(estimate, settings, owner)

@@ -1,9 +1,9 @@
-"""Cost estimates from the hosts' published token prices.
+"""Cost estimates from the hosts' published token prices, as the catalog holds them.
 
-Every host bills Seedance 2.0 by tokens, width x height x seconds x 24 / 1024, at its own rate per 1000
-tokens for each tier, and a lower rate when the request carries reference videos, whose seconds are
-billed too. fal: $0.014 standard, $0.0112 fast, x0.6 with reference video. Decimal arithmetic keeps the
-published figures exact ($0.3024/s for standard 720p 16:9 on fal, $0.24192/s for fast).
+Every host bills Seedance by tokens, width x height x seconds x 24 / 1024, at its own rate per 1000 tokens
+for each model and resolution, and at another rate when the request carries reference videos, whose
+seconds are billed too. Decimal arithmetic keeps the published figures exact ($0.3024/s for 2.0 at 720p
+16:9 on fal, $0.24192/s for fast). A price the sources do not agree on is the higher one, and says so.
 """
 
 from __future__ import annotations
@@ -11,57 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from server.catalog import (
-    FIXED_RATIOS,
-    MAX_REFERENCE_VIDEO_SECONDS,
-    MIN_REFERENCE_VIDEO_SECONDS,
-    AspectRatio,
-    Duration,
-    Mode,
-    Resolution,
-    Tier,
-    frame_size,
-    seconds_range,
-)
+from server.catalog import FIXED_RATIOS, MODEL_SPECS, AspectRatio, Duration, Mode, Model, Resolution, frame_size
+from server.catalog import seconds_range as model_seconds
+from server.catalog.checks import offer
+from server.catalog.offers import HOST_NAMES
 
 FRAMES_PER_SECOND = 24
 TOKEN_DIVISOR = 1024
 FORMULA = "tokens = width x height x seconds x 24 / 1024"
-
-
-@dataclass(frozen=True)
-class PriceList:
-    """One host's USD per 1000 tokens, by tier, without and with reference video in the request."""
-
-    provider: str
-    rate: dict[Tier, Decimal]
-    rate_with_video: dict[Tier, Decimal]
-    basis: str
-
-
-FAL_STANDARD, FAL_FAST = Decimal("0.014"), Decimal("0.0112")
-FAL = PriceList(
-    "fal",
-    {"standard": FAL_STANDARD, "fast": FAL_FAST},
-    {"standard": FAL_STANDARD * Decimal("0.6"), "fast": FAL_FAST * Decimal("0.6")},
-    f"fal.ai token pricing: {FORMULA}; $0.014 per 1000 tokens (standard) or $0.0112 (fast); "
-    "reference videos add their seconds at 0.6x the rate",
+UNCONFIRMED = (
+    "unconfirmed: the hosts' published figures disagree or are missing for this model and resolution, so this "
+    "is the higher candidate, and the bill may be lower"
 )
-RUNFLOW = PriceList(
-    "runflow",
-    FAL.rate,
-    FAL.rate_with_video,
-    f"Runflow's per-second prices ($0.3024/s at 720p 16:9 standard, $0.2419/s fast), which are fal's token "
-    f"pricing: {FORMULA} at $0.014 or $0.0112 per 1000 tokens",
-)
-ARK = PriceList(
-    "ark",
-    {"standard": Decimal("0.0070"), "fast": Decimal("0.0056")},
-    {"standard": Decimal("0.0043"), "fast": Decimal("0.0033")},
-    f"BytePlus ModelArk list prices: {FORMULA}; $0.0070 per 1000 tokens (standard) or $0.0056 (fast), "
-    "$0.0043 or $0.0033 when reference videos are sent, whose seconds are billed too",
-)
-PRICE_LISTS: dict[str, PriceList] = {"fal": FAL, "runflow": RUNFLOW, "ark": ARK, "local": FAL}  # previews: fal's
 
 
 @dataclass(frozen=True)
@@ -78,32 +39,61 @@ class Estimate:
     usd_per_second_max: float
     rate_usd_per_1000_tokens: float
     reference_video_seconds: tuple[float, float] | None
+    price_confirmed: bool = True
 
 
 def _usd(tokens: Decimal, rate: Decimal) -> Decimal:
     return tokens * rate / 1000
 
 
+BASIS = {
+    "fal": "fal.ai token pricing",
+    "local": "fal.ai token pricing (an offline preview is priced as fal, which it stands in for)",
+    "runflow": "Runflow's prices, which are fal's token pricing",
+    "ark": "BytePlus ModelArk list prices",
+}
+
+
+def basis(host: str, model: Model, resolution: Resolution) -> str:
+    """How `host` prices this model at this resolution, in one sentence."""
+    found = offer(host, model)
+    if found is None or resolution not in found.prices:
+        return f"{HOST_NAMES.get(host, host)} does not sell {model} at {resolution}"
+    price = found.prices[resolution]
+    with_video = "the same rate" if price.with_video == price.rate else f"${price.with_video} per 1000 tokens"
+    text = (
+        f"{BASIS.get(host, HOST_NAMES.get(host, host))}: {FORMULA}; {model} at {resolution}: ${price.rate} per "
+        f"1000 tokens; reference videos add their seconds, at {with_video}"
+    )
+    return text if price.confirmed else f"{text}; {UNCONFIRMED}"
+
+
 def estimate(
     mode: Mode,
-    tier: Tier = "standard",
+    model: Model = "seedance-2.0",
     resolution: Resolution = "720p",
     duration: Duration = "auto",
     aspect_ratio: AspectRatio = "auto",
     reference_video_seconds: tuple[float, float] | None = None,
-    prices: PriceList = FAL,
+    host: str = "fal",
 ) -> Estimate:
-    """Price a generation; `reference_video_seconds` is the (least, most) seconds of reference video, if any."""
+    """Price a generation; `reference_video_seconds` is the (least, most) seconds of reference video, if any.
+
+    Raises KeyError for a model or resolution the host does not sell: callers check that first."""
     if reference_video_seconds is not None and mode != "reference-to-video":
         raise ValueError("reference videos exist only in reference-to-video mode")
+    found = offer(host, model)
+    if found is None:
+        raise KeyError(f"{host} does not sell {model}")
+    price = found.prices[resolution]
     ratios = FIXED_RATIOS if aspect_ratio == "auto" else (aspect_ratio,)
-    areas = [w * h for w, h in (frame_size(resolution, r) for r in ratios)]
+    areas = [w * h for w, h in (frame_size(resolution, r, model) for r in ratios)]
     low_area, high_area = Decimal(min(areas)), Decimal(max(areas))
-    low_s, high_s = seconds_range(duration)
-    rate = prices.rate[tier]
+    low_s, high_s = model_seconds(duration, model)
+    rate = price.rate
     extra_low = extra_high = Decimal(0)
     if reference_video_seconds is not None:
-        rate = prices.rate_with_video[tier]
+        rate = price.with_video
         extra_low, extra_high = (Decimal(str(s)) for s in reference_video_seconds)
     per_second = Decimal(FRAMES_PER_SECOND) / TOKEN_DIVISOR
     low_tokens = low_area * (low_s + extra_low) * per_second
@@ -119,11 +109,13 @@ def estimate(
         usd_per_second_max=float(round(_usd(high_area * per_second, rate), 6)),
         rate_usd_per_1000_tokens=float(rate),
         reference_video_seconds=reference_video_seconds,
+        price_confirmed=price.confirmed and (reference_video_seconds is None or price.video_confirmed),
     )
 
 
-def unknown_reference_seconds(video_count: int) -> tuple[float, float] | None:
-    """Reference clips are billed by their length, which a URL does not tell: assume the allowed 2-15 s."""
+def unknown_reference_seconds(video_count: int, model: Model = "seedance-2.0") -> tuple[float, float] | None:
+    """Reference clips are billed by their length, which a URL does not tell: assume the model's allowed range."""
     if video_count == 0:
         return None
-    return MIN_REFERENCE_VIDEO_SECONDS, MAX_REFERENCE_VIDEO_SECONDS
+    refs = MODEL_SPECS[model].references
+    return refs.clip_seconds[0], refs.total_seconds

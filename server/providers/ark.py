@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx2
 
-from server.catalog import FIXED_RATIOS, RESOLUTIONS, Mode, Tier, frame_size
+from server.catalog import FIXED_RATIOS, RESOLUTIONS, Mode, Model, frame_size
 from server.errors import (
     AuthenticationFailed,
     InvalidArguments,
@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 TASKS = "/contents/generations/tasks"
 STATES = {"queued": "queued", "running": "in_progress"}
 DASHBOARD = "https://console.byteplus.com/ark"
+TASK_TYPES = {"reference": "reference", "editing": "edit", "extension": "extend"}  # fal's words, ModelArk's
 ROLES = {
     "image_url": ("image_url", "first_frame"),
     "end_image_url": ("image_url", "last_frame"),
@@ -86,8 +87,9 @@ def error_from(response: httpx2.Response, data: Any, what: str) -> ProviderError
         )
     if status == 404 and what == "submit":
         return RequestRejected(
-            f"BytePlus does not know the model{f' ({code}: {message})' if code else ''}. Check SEEDANCE_ARK_MODEL "
-            "and SEEDANCE_ARK_FAST_MODEL, and that Seedance 2.0 is activated on the account. Nothing was charged.",
+            f"BytePlus does not know the model{f' ({code}: {message})' if code else ''}. Check that the model "
+            "is activated on the account (SEEDANCE_ARK_MODEL and SEEDANCE_ARK_FAST_MODEL name other ids for 2.0 and "
+            "fast). Nothing was charged.",
             status_code=status,
         )
     if status in (400, 404, 422):
@@ -117,6 +119,8 @@ def request_body(model: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
     }
     if arguments.get("seed") is not None:
         body["seed"] = arguments["seed"]
+    if arguments.get("task") is not None:
+        body["omni_reference_task_type"] = TASK_TYPES[arguments["task"]]
     if arguments.get("end_user_id"):
         body["safety_identifier"] = arguments["end_user_id"]
     return body
@@ -136,7 +140,7 @@ class Ark(PolledHost):
         key: str,
         base_url: str,
         *,
-        models: Mapping[Tier, str],
+        models: Mapping[Model, str],
         retry: RetryPolicy,
         timeout: float,
         poll_interval: tuple[float, float],
@@ -144,7 +148,7 @@ class Ark(PolledHost):
         super().__init__(http, key, base_url, retry=retry, timeout=timeout, poll_interval=poll_interval)
         self._models = dict(models)
 
-    def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
+    def check(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> None:
         """Reference videos must be URLs: ModelArk takes only images and audio inline, as upload() sends them."""
         for index, url in enumerate(arguments.get("video_urls") or ()):
             if not str(url).startswith(("https://", "http://")):
@@ -154,10 +158,10 @@ class Ark(PolledHost):
                     "pass an https:// URL of the clip",
                 )
 
-    async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
-        model = self._models[tier]
-        task_id = await self._api.create(TASKS, request_body(model, arguments), model)
-        return Submission(task_id, model, {"task_id": task_id})
+    async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
+        model_id = self._models[model]
+        task_id = await self._api.create(TASKS, request_body(model_id, arguments), model_id)
+        return Submission(task_id, model_id, {"task_id": task_id})
 
     async def _task(self, handle: Mapping[str, str], what: str) -> dict[str, Any]:
         return await self._api.get(f"{TASKS}/{handle['task_id']}", what)

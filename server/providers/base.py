@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from server.catalog import Mode, Tier
+from server.catalog import Mode, Model
 from server.inputs import LocalFile
 
 ProviderState = Literal["queued", "in_progress", "completed"]
@@ -60,11 +60,11 @@ class Provider(Protocol):
     preview: bool  # True for a free offline stand-in whose output is not Seedance's
     media_origins: tuple[str, ...]  # where its finished videos are served from: the job card may play them there
 
-    def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
+    def check(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> None:
         """Raise `InvalidArguments` for a request this host cannot take, before anything is sent or uploaded."""
         ...
 
-    async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
+    async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
         """Start a job; raises `ProviderError` when it was refused or its fate is unknown."""
         ...
 

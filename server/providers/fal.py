@@ -16,7 +16,8 @@ import anyio
 import httpx2
 
 from server import __version__
-from server.catalog import APP_ID, Mode, Tier, endpoint_id
+from server.catalog import Mode, Model
+from server.catalog.checks import endpoint as endpoint_of
 from server.errors import JobFailed, ProviderError, ProviderUnavailable, SubmitUncertain
 from server.inputs import LocalFile
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
@@ -132,12 +133,12 @@ class FalQueue:
     def __repr__(self) -> str:
         return f"FalQueue(queue_url={self._queue_url!r})"
 
-    def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
-        """Every mode, tier and input form the tools accept."""
+    def check(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> None:
+        """Every mode and input form the tools accept; what each model takes is the catalog's check."""
 
-    async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
+    async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
         """Send once; resend only when the connection was refused, since then nothing reached fal."""
-        endpoint = endpoint_id(mode, tier)
+        endpoint = endpoint_of("fal", model, mode)
         url = f"{self._queue_url}/{endpoint}"
         body = dict(arguments)
         try:
@@ -165,7 +166,8 @@ class FalQueue:
             request_id = str(data["request_id"])
         except (ValueError, KeyError, TypeError) as exc:
             raise _uncertain(endpoint, "its answer had no readable request_id") from exc
-        base = f"{self._queue_url}/{APP_ID}/requests/{request_id}"
+        app = "/".join(endpoint.split("/")[:2])  # owner/app: status and result live under the app
+        base = f"{self._queue_url}/{app}/requests/{request_id}"
         fallback = {"status_url": f"{base}/status", "response_url": base, "cancel_url": f"{base}/cancel"}
         handle = {key: str(data.get(key) or fallback[key]) for key in HANDLE_KEYS}
         position = data.get("queue_position")

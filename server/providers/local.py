@@ -21,7 +21,8 @@ import anyio.from_thread
 import anyio.to_thread
 from anyio.abc import TaskGroup
 
-from server.catalog import MAX_SEED, Mode, Tier, endpoint_id, frame_size
+from server.catalog import MAX_SEED, Mode, Model, Resolution, frame_size
+from server.catalog.checks import endpoint
 from server.errors import JobCancelled, JobFailed
 from server.inputs import LocalFile
 from server.preview.choices import auto_ratio, auto_seconds
@@ -74,10 +75,10 @@ class LocalPreview:
 
     # -- the provider interface ---------------------------------------------------------------------
 
-    def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
-        """Every mode, tier and input form the tools accept."""
+    def check(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> None:
+        """Every mode and input form the tools accept; what each model takes is the catalog's check."""
 
-    async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
+    async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
         self._folder.mkdir(parents=True, exist_ok=True)
         request_id = f"preview-{uuid.uuid4()}"
         job = _Job(request_id, mode, dict(arguments), self._folder / f"{request_id}.mp4")
@@ -85,7 +86,7 @@ class LocalPreview:
         self._waiting.append(request_id)
         self._tg.start_soon(self._run, job, name=f"render {request_id}")
         handle = {"request_id": request_id, "video": str(job.path)}
-        return Submission(request_id, endpoint_id(mode, tier), handle, self._waiting.index(request_id))
+        return Submission(request_id, endpoint("local", model, mode), handle, self._waiting.index(request_id))
 
     async def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
         job = self._jobs.get(handle["request_id"])
@@ -215,7 +216,9 @@ class LocalPreview:
         ratio = args["aspect_ratio"]
         if ratio == "auto":
             ratio = auto_ratio(sizes[0] if job.mode == "image-to-video" else None)
-        width, height = frame_size(args["resolution"], ratio)
+        # A 4k preview would take minutes to draw: it is drawn at 1080p, the largest size it shows well.
+        resolution: Resolution = "1080p" if args["resolution"] == "4k" else args["resolution"]
+        width, height = frame_size(resolution, ratio)
         seconds = auto_seconds(args["prompt"]) if args["duration"] == "auto" else int(args["duration"])
         seed = args["seed"] if args.get("seed") is not None else random.randint(0, MAX_SEED)
         return RenderSpec(

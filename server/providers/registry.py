@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import httpx2
 from anyio.abc import TaskGroup
 
-from server.catalog import Tier
+from server.catalog import Model
+from server.catalog.offers import ARK_MODEL_IDS
 from server.errors import ConfigurationError
 from server.providers.ark import Ark
 from server.providers.base import Provider
@@ -76,7 +77,11 @@ def create_providers(
             http, settings.runflow_key, settings.runflow_url, retry=retry, timeout=timeout, poll_interval=polls
         )
     if settings.ark_key:
-        models: dict[Tier, str] = {"standard": settings.ark_model, "fast": settings.ark_fast_model}
+        own: dict[Model, str | None] = {
+            "seedance-2.0": settings.ark_model,
+            "seedance-2.0-fast": settings.ark_fast_model,
+        }
+        models = {**ARK_MODEL_IDS, **{model: id for model, id in own.items() if id}}
         available["ark"] = Ark(
             http, settings.ark_key, settings.ark_url, models=models, retry=retry, timeout=timeout, poll_interval=polls
         )

@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx2
 
-from server.catalog import Mode, Tier
+from server.catalog import Mode, Model
+from server.catalog.checks import endpoint
 from server.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -31,14 +32,9 @@ from server.providers.task_api import PolledHost, number
 
 logger = logging.getLogger(__name__)
 
-MODEL_ROOT = "bytedance/seedance/2.0"
 MODES: tuple[Mode, ...] = ("text-to-video", "image-to-video")
 STATES = {"queued": "queued", "running": "in_progress", "succeeded": "completed", "failed": "completed"}
 DASHBOARD = "https://www.runflow.io/dashboard"
-
-
-def model_path(mode: Mode, tier: Tier) -> str:
-    return f"{MODEL_ROOT}/fast/{mode}" if tier == "fast" else f"{MODEL_ROOT}/{mode}"
 
 
 def _message(data: Any) -> str | None:
@@ -93,7 +89,7 @@ class Runflow(PolledHost):
     dashboard = DASHBOARD
     error_from = staticmethod(error_from)
 
-    def check(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> None:
+    def check(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> None:
         if mode not in MODES:
             raise ConfigurationError(
                 f"Runflow, the provider this server generates with, has no Seedance 2.0 {mode} model, so nothing "
@@ -101,8 +97,8 @@ class Runflow(PolledHost):
                 "SEEDANCE_PROVIDER to fal or ark (with that host's key) for reference_video."
             )
 
-    async def submit(self, mode: Mode, tier: Tier, arguments: Mapping[str, Any]) -> Submission:
-        path = model_path(mode, tier)
+    async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
+        path = endpoint("runflow", model, mode)
         run_id = await self._api.create(f"/v1/models/{path}/runs", {"input": dict(arguments)}, path)
         return Submission(run_id, path, {"run_id": run_id})
 

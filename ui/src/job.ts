@@ -16,7 +16,7 @@ export interface Job {
   status: Status;
   provider: string;
   mode: string;
-  tier: string;
+  model: string;
   progress: string;
   queue_position?: number | null;
   elapsed_seconds: number;
@@ -117,7 +117,7 @@ export function facts(job: Job, played?: { width: number; height: number; durati
   const shape = played ? ratio(played.width, played.height) : asked(job, "aspect_ratio", "auto");
   return [
     { label: "Mode", value: MODE_WORDS[job.mode] ?? job.mode },
-    { label: "Tier", value: job.tier },
+    { label: "Model", value: job.model },
     { label: "Resolution", value: size },
     { label: "Length", value: length },
     { label: "Aspect ratio", value: shape },

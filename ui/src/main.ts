@@ -185,7 +185,7 @@ async function anotherTake(): Promise<void> {
     name: "estimate_cost",
     arguments: {
       mode: shown.mode,
-      tier: shown.tier,
+      model: shown.model,
       resolution: shown.arguments.resolution ?? "720p",
       duration,
       aspect_ratio: shown.arguments.aspect_ratio ?? "auto",
@@ -200,7 +200,7 @@ async function anotherTake(): Promise<void> {
   if (!(await ask(question, cost.preview ? "Make preview" : `Generate for ${range}`, "Not now"))) return;
   const result = await app.callServerTool({
     name: TOOL_FOR_MODE[shown.mode],
-    arguments: { ...shown.arguments, tier: shown.tier, force_new: true, confirm_cost: true, wait_seconds: 0 },
+    arguments: { ...shown.arguments, model: shown.model, force_new: true, confirm_cost: true, wait_seconds: 0 },
   });
   const next = result.structuredContent as unknown as Job | undefined;
   if (!next?.request_id) throw new Error(textOf(result) || "No new job was started.");
@@ -227,7 +227,7 @@ async function continueShot(): Promise<void> {
   const resolution = options.resolution ?? "720p";
   const estimate = await app.callServerTool({
     name: "estimate_cost",
-    arguments: { mode: "image-to-video", tier: shown.tier, resolution, duration, aspect_ratio: "auto" },
+    arguments: { mode: "image-to-video", model: shown.model, resolution, duration, aspect_ratio: "auto" },
   });
   if (estimate.isError) throw new Error(textOf(estimate));
   const cost = estimate.structuredContent as { min_usd: number; max_usd: number; provider: string; preview: boolean };
@@ -244,7 +244,7 @@ async function continueShot(): Promise<void> {
       resolution,
       duration,
       generate_audio: options.generate_audio ?? true,
-      tier: shown.tier,
+      model: shown.model,
       confirm_cost: true,
       wait_seconds: 0,
     },

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from server.catalog import TERMINAL_STATUSES, Mode, Tier
+from server.catalog import TERMINAL_STATUSES, Mode, Model
 from server.jobs.ledger.records import FilmRecord, JobEvent, JobRecord, Row, Submission
 
 Params = Sequence[Any]
@@ -82,7 +82,7 @@ class Ledger(ABC):
         provider: str,
         endpoint: str,
         mode: Mode,
-        tier: Tier,
+        model: Model,
         arguments: Mapping[str, Any],
         handle: Mapping[str, str],
         estimate: tuple[float, float],
@@ -101,7 +101,7 @@ class Ledger(ABC):
         follower, until = (lease[0], now + lease[1]) if lease else (None, None)
         async with self.transaction() as db:
             await db.execute(
-                """INSERT INTO jobs (request_id, provider, endpoint, mode, tier, arguments, handle,
+                """INSERT INTO jobs (request_id, provider, endpoint, mode, model, arguments, handle,
                    estimate_min_usd, estimate_max_usd, status, queue_position, created_at, updated_at, preview,
                    fingerprint, follower, lease_until, owner)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -110,7 +110,7 @@ class Ledger(ABC):
                     provider,
                     endpoint,
                     mode,
-                    tier,
+                    model,
                     json.dumps(dict(arguments)),
                     json.dumps(dict(handle)),
                     estimate[0],

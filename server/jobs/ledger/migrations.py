@@ -131,4 +131,13 @@ MIGRATIONS = (
             "CREATE INDEX jobs_owner ON jobs (owner, created_at)",
         ),
     ),
+    # The model replaces the tier: "standard" and "fast" were Seedance 2.0 and 2.0 fast.
+    Migration(
+        "m009_models",
+        (
+            "ALTER TABLE jobs ADD COLUMN model TEXT NOT NULL DEFAULT 'seedance-2.0'",
+            "UPDATE jobs SET model = CASE tier WHEN 'fast' THEN 'seedance-2.0-fast' ELSE 'seedance-2.0' END",
+            "ALTER TABLE jobs DROP COLUMN tier",
+        ),
+    ),
 )

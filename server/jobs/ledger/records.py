@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from server.catalog import TERMINAL_STATUSES, JobStatus, Mode, Tier
+from server.catalog import TERMINAL_STATUSES, JobStatus, Mode, Model
 
 Row = Mapping[str, Any]
 
@@ -54,7 +54,7 @@ class JobRecord:
     provider: str
     endpoint: str
     mode: Mode
-    tier: Tier
+    model: Model
     arguments: dict[str, Any]
     handle: dict[str, str]
     estimate_min_usd: float

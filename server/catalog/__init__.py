@@ -1,0 +1,75 @@
+"""The Seedance lineup as the hosts sell it: the models, what each takes, where each host serves it, and at
+what price. Tool schemas, checks, pricing and previews all read this one table (lineup-2026.md)."""
+
+from __future__ import annotations
+
+from server.catalog.enums import (
+    ASPECT_RATIOS,
+    BITRATE_MODES,
+    CODECS,
+    DEFAULT_MODEL,
+    DURATIONS,
+    FIXED_RATIOS,
+    MAX_SEED,
+    MODELS,
+    MODES,
+    RESOLUTIONS,
+    TASKS,
+    TERMINAL_STATUSES,
+    AspectRatio,
+    BitrateMode,
+    Codec,
+    Duration,
+    JobStatus,
+    Mode,
+    Model,
+    Resolution,
+    Task,
+)
+from server.catalog.frames import FRAME_SIZES, frame_size, ratio_of
+from server.catalog.models import MIN_SECONDS, MODEL_SPECS, REFERENCES_20, ModelSpec, References, seconds_range
+
+MAX_SECONDS = max(spec.max_seconds for spec in MODEL_SPECS.values())
+MAX_IMAGES = max(spec.references.images for spec in MODEL_SPECS.values())
+MAX_VIDEOS = max(spec.references.videos for spec in MODEL_SPECS.values())
+MAX_AUDIOS = max(spec.references.audios for spec in MODEL_SPECS.values())
+# Reference clips as the media checks judge them before the model is known: the 2.0 family's bounds.
+MIN_REFERENCE_VIDEO_SECONDS, MAX_REFERENCE_VIDEO_SECONDS = REFERENCES_20.clip_seconds
+
+__all__ = [
+    "ASPECT_RATIOS",
+    "BITRATE_MODES",
+    "CODECS",
+    "DEFAULT_MODEL",
+    "DURATIONS",
+    "FIXED_RATIOS",
+    "FRAME_SIZES",
+    "MAX_AUDIOS",
+    "MAX_IMAGES",
+    "MAX_REFERENCE_VIDEO_SECONDS",
+    "MAX_SECONDS",
+    "MAX_SEED",
+    "MAX_VIDEOS",
+    "MIN_REFERENCE_VIDEO_SECONDS",
+    "MIN_SECONDS",
+    "MODELS",
+    "MODEL_SPECS",
+    "MODES",
+    "RESOLUTIONS",
+    "TASKS",
+    "TERMINAL_STATUSES",
+    "AspectRatio",
+    "BitrateMode",
+    "Codec",
+    "Duration",
+    "JobStatus",
+    "Mode",
+    "Model",
+    "ModelSpec",
+    "References",
+    "Resolution",
+    "Task",
+    "frame_size",
+    "ratio_of",
+    "seconds_range",
+]

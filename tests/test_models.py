@@ -1,0 +1,241 @@
+"""The lineup as the hosts sell it: one `model` parameter, what each model takes, where it goes, and its price.
+
+Every call here goes through a real MCP client to the fakes over HTTP. The fake fal refuses a body its
+endpoint's schema does not take (tests/fal_schemas.py), so a call it accepted sent only what that
+endpoint documents. The prices are worked out here from the reference's figures, not from the code's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from server.settings import Settings
+from tests.conftest import connect, text_of
+from tests.fake_fal import FakeFal
+from tests.fake_hosts import FakeArk, FakeRunflow
+from tests.hosts import ArkHost, RunflowHost
+
+pytestmark = pytest.mark.anyio
+
+MODELS = ["seedance-2.0", "seedance-2.0-fast", "seedance-2.0-mini", "seedance-2.5"]
+GENERATION_TOOLS = ["generate_text_video", "animate_image", "reference_video"]
+IMAGE = "https://e.com/still.png"
+VIDEO = "https://e.com/clip.mp4"
+CALLS: dict[str, tuple[str, dict[str, Any]]] = {
+    "generate_text_video": ("text-to-video", {}),
+    "animate_image": ("image-to-video", {"image_url": IMAGE}),
+    "reference_video": ("reference-to-video", {"image_urls": [IMAGE]}),
+}
+
+
+def unbounded(settings: Settings) -> Settings:
+    """No cap and no question: these tests are about what is sent, not about what it costs."""
+    return dataclasses.replace(settings, max_usd_per_job=10_000, confirm_above_usd=10_000)
+
+
+async def test_every_generation_tool_and_estimate_cost_take_one_model_of_four(settings: Settings):
+    async with connect(settings) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    for name in [*GENERATION_TOOLS, "estimate_cost"]:
+        properties = tools[name].input_schema["properties"]
+        assert properties["model"]["enum"] == MODELS and properties["model"]["default"] == "seedance-2.0", name
+        assert "tier" not in properties
+        assert properties["resolution"]["enum"] == ["480p", "720p", "1080p", "4k"]
+        assert properties["duration"]["enum"][-1] == "30" and len(properties["duration"]["enum"]) == 28
+    references = tools["reference_video"].input_schema["properties"]
+    assert (references["image_urls"]["maxItems"], references["video_urls"]["maxItems"]) == (30, 10)
+    assert references["task"]["anyOf"][0]["enum"] == ["reference", "editing", "extension"]
+
+
+# What each model takes at its largest, by tool: the endpoint it must reach on fal.
+LARGEST = {
+    "seedance-2.0": ("bytedance/seedance-2.0", {"resolution": "4k", "duration": "15", "bitrate_mode": "high"}),
+    "seedance-2.0-fast": ("bytedance/seedance-2.0/fast", {"resolution": "720p", "duration": "15", "codec": "H265"}),
+    "seedance-2.0-mini": ("bytedance/seedance-2.0/mini", {"resolution": "720p", "duration": "15", "codec": "H264"}),
+    "seedance-2.5": ("bytedance/seedance-2.5", {"resolution": "1080p", "duration": "30", "bitrate_mode": "high"}),
+}
+
+
+@pytest.mark.parametrize("tool", GENERATION_TOOLS)
+@pytest.mark.parametrize("model", MODELS)
+async def test_each_model_reaches_its_endpoint_on_fal_with_a_body_that_endpoint_takes(
+    settings: Settings, fake_fal: FakeFal, model: str, tool: str
+):
+    app, largest = LARGEST[model]
+    mode, media = CALLS[tool]
+    call = {"prompt": "a lighthouse in a storm", "model": model, **media, **largest, "wait_seconds": 0}
+    async with connect(unbounded(settings)) as client:
+        result = await client.call_tool(tool, call)
+    assert not result.is_error, text_of(result)
+    assert fake_fal.refused == []
+    job = fake_fal.only_job()
+    assert job.endpoint == f"{app}/{mode}"
+    assert {k: job.input[k] for k in largest} == largest  # nothing the caller gave was dropped
+    assert "model" not in job.input and "seed" not in job.input
+
+
+REFUSED: list[tuple[str, str, dict[str, Any], list[str]]] = [
+    ("seedance-2.0-fast", "generate_text_video", {"resolution": "1080p"}, ['"480p", "720p"', '"seedance-2.0"']),
+    ("seedance-2.0-mini", "generate_text_video", {"resolution": "4k"}, ['"480p", "720p"', '"seedance-2.0"']),
+    ("seedance-2.5", "generate_text_video", {"resolution": "4k"}, ['"480p", "720p", "1080p"']),
+    ("seedance-2.0", "generate_text_video", {"duration": "20"}, ['"4" to "15"', '"seedance-2.5"']),
+    ("seedance-2.0-mini", "animate_image", {"duration": "16"}, ['"4" to "15"']),
+    ("seedance-2.5", "animate_image", {"aspect_ratio": "21:9"}, ["`aspect_ratio`", '"auto"']),
+    ("seedance-2.0", "generate_text_video", {"seed": 7}, ["`seed`", "remove `seed`"]),
+    ("seedance-2.5", "generate_text_video", {"seed": 7}, ["`seed`", "remove `seed`"]),
+    ("seedance-2.0-mini", "generate_text_video", {"bitrate_mode": "high"}, ["`bitrate_mode`", '"seedance-2.0"']),
+    ("seedance-2.0", "reference_video", {"task": "editing", "video_urls": [VIDEO]}, ["`task`", '"seedance-2.5"']),
+    ("seedance-2.5", "reference_video", {"task": "editing"}, ["`video_urls`", 'task "editing"']),
+    (
+        "seedance-2.5",
+        "reference_video",
+        {"task": "editing", "video_urls": [VIDEO], "duration": "5"},
+        ["`duration`", '"auto"'],
+    ),
+    (
+        "seedance-2.5",
+        "reference_video",
+        {"task": "extension", "video_urls": [VIDEO], "aspect_ratio": "16:9"},
+        ["`aspect_ratio`", '"auto"'],
+    ),
+    ("seedance-2.0", "reference_video", {"image_urls": [IMAGE] * 10}, ["`image_urls`", "at most 9"]),
+    ("seedance-2.0-fast", "reference_video", {"video_urls": [VIDEO] * 4}, ["`video_urls`", "at most 3"]),
+    ("seedance-2.5", "reference_video", {"image_urls": [IMAGE] * 31}, ["`image_urls`", "at most 30"]),
+    (
+        "seedance-2.0",
+        "reference_video",
+        {"image_urls": [IMAGE] * 9, "video_urls": [VIDEO] * 2, "audio_urls": ["https://e.com/a.mp3"] * 2},
+        ["13 files in all", "at most 12"],
+    ),
+    (
+        "seedance-2.0-mini",
+        "reference_video",
+        {"image_urls": [], "audio_urls": ["https://e.com/a.mp3"]},
+        ["`audio_urls`", "image or video", '"seedance-2.5"'],
+    ),
+]
+
+
+@pytest.mark.parametrize(("model", "tool", "given", "words"), REFUSED)
+async def test_a_value_the_model_does_not_take_is_refused_before_anything_is_sent(
+    settings: Settings, fake_fal: FakeFal, model: str, tool: str, given: dict[str, Any], words: list[str]
+):
+    _, media = CALLS[tool]
+    call = {"prompt": "a lighthouse", "model": model, **media, **given}
+    async with connect(unbounded(settings)) as client:
+        result = await client.call_tool(tool, call)
+    text = text_of(result)
+    assert result.is_error and text.startswith(f"Invalid arguments for {tool}; nothing was submitted or charged.")
+    assert all(word in text for word in words), text
+    assert fake_fal.count("submit") == 0 and fake_fal.uploads == []
+
+
+async def test_seedance_2_5_takes_a_seed_and_a_task_for_reference_video_on_fal(settings: Settings, fake_fal: FakeFal):
+    call = {"prompt": "cut @Video1 shorter", "model": "seedance-2.5", "video_urls": [VIDEO], "task": "editing"}
+    async with connect(unbounded(settings)) as client:
+        result = await client.call_tool("reference_video", {**call, "seed": 42, "wait_seconds": 0})
+    assert not result.is_error, text_of(result)
+    job = fake_fal.only_job()
+    assert job.endpoint == "bytedance/seedance-2.5/reference-to-video"
+    assert (job.input["seed"], job.input["task"]) == (42, "editing")
+
+
+@pytest.mark.parametrize(
+    ("model", "model_id"),
+    [
+        ("seedance-2.0", "dreamina-seedance-2-0-260128"),
+        ("seedance-2.0-fast", "dreamina-seedance-2-0-fast-260128"),
+        ("seedance-2.0-mini", "dreamina-seedance-2-0-mini-260615"),
+        ("seedance-2.5", "dreamina-seedance-2-5-260628"),
+    ],
+)
+async def test_each_model_is_its_own_model_id_on_modelark(
+    settings: Settings, fake_ark_server: FakeArk, model: str, model_id: str
+):
+    fake_ark_server.reset()
+    host = ArkHost(fake_ark_server)
+    call = {"prompt": "a lighthouse", "model": model, "resolution": "720p", "duration": "6", "seed": 3}
+    async with connect(unbounded(host.settings(settings))) as client:
+        result = await client.call_tool("generate_text_video", {**call, "wait_seconds": 0})
+    assert not result.is_error, text_of(result)
+    body = fake_ark_server.only_job().body
+    assert (body["model"], body["resolution"], body["duration"], body["seed"]) == (model_id, "720p", 6, 3)
+
+
+async def test_modelark_names_the_task_in_its_own_words(settings: Settings, fake_ark_server: FakeArk):
+    fake_ark_server.reset()
+    host = ArkHost(fake_ark_server)
+    call = {"prompt": "go on from @Video1", "model": "seedance-2.5", "video_urls": [VIDEO], "task": "extension"}
+    async with connect(unbounded(host.settings(settings))) as client:
+        result = await client.call_tool("reference_video", {**call, "wait_seconds": 0})
+    assert not result.is_error, text_of(result)
+    body = fake_ark_server.only_job().body
+    assert (body["omni_reference_task_type"], body["ratio"]) == ("extend", "adaptive")
+
+
+async def test_runflow_sells_2_0_up_to_1080p_and_no_other_model(settings: Settings, fake_runflow_server: FakeRunflow):
+    fake_runflow_server.reset()
+    host = RunflowHost(fake_runflow_server)
+    async with connect(unbounded(host.settings(settings))) as client:
+        done = await client.call_tool(
+            "generate_text_video", {"prompt": "a kite", "resolution": "1080p", "wait_seconds": 0}
+        )
+        four_k = await client.call_tool("generate_text_video", {"prompt": "a kite", "resolution": "4k"})
+        mini = await client.call_tool("generate_text_video", {"prompt": "a kite", "model": "seedance-2.0-mini"})
+        codec = await client.call_tool("generate_text_video", {"prompt": "a kite", "codec": "H265"})
+    assert not done.is_error, text_of(done)
+    assert fake_runflow_server.only_job().body["input"]["resolution"] == "1080p"
+    assert four_k.is_error and '"480p", "720p", "1080p"' in text_of(four_k)
+    assert mini.is_error and "Runflow does not sell Seedance 2.0 mini" in text_of(mini)
+    assert codec.is_error and "`codec`" in text_of(codec)
+    assert fake_runflow_server.count("submit") == 1
+
+
+# USD per 1000 tokens as the reference gives them (lineup-2026.md §1.1, §1.5, §2.5), the higher where
+# they disagree, and whether the figure is confirmed.
+RATES: list[tuple[str, str, str, str, bool]] = [
+    ("fal", "seedance-2.0", "480p", "0.014", True),
+    ("fal", "seedance-2.0", "720p", "0.014", True),
+    ("fal", "seedance-2.0", "1080p", "0.0154", False),
+    ("fal", "seedance-2.0", "4k", "0.014", False),
+    ("fal", "seedance-2.0-fast", "720p", "0.0112", True),
+    ("fal", "seedance-2.0-mini", "480p", "0.007", True),
+    ("fal", "seedance-2.5", "720p", "0.0214", True),
+    ("fal", "seedance-2.5", "1080p", "0.0234", False),
+    ("runflow", "seedance-2.0", "720p", "0.014", True),
+    ("runflow", "seedance-2.0", "1080p", "0.0154", False),
+    ("ark", "seedance-2.0", "720p", "0.0070", True),
+    ("ark", "seedance-2.0", "1080p", "0.0077", False),
+    ("ark", "seedance-2.0-fast", "480p", "0.0056", True),
+    ("ark", "seedance-2.0-mini", "720p", "0.0035", True),
+    ("ark", "seedance-2.5", "480p", "0.0107", True),
+    ("ark", "seedance-2.5", "1080p", "0.0117", True),
+]
+SIZES: dict[Any, tuple[int, int]] = {
+    ("seedance-2.0", "480p"): (864, 496),
+    ("seedance-2.5", "480p"): (854, 480),
+    "720p": (1280, 720),
+    "1080p": (1920, 1080),
+    "4k": (3840, 2160),
+}
+
+
+@pytest.mark.parametrize(("host", "model", "resolution", "rate", "confirmed"), RATES)
+async def test_estimate_cost_is_the_token_formula_at_each_models_rate(
+    settings: Settings, host: str, model: str, resolution: str, rate: str, confirmed: bool
+):
+    call = {"mode": "text-to-video", "model": model, "resolution": resolution, "duration": "5", "aspect_ratio": "16:9"}
+    async with connect(settings) as client:
+        result = await client.call_tool("estimate_cost", {**call, "provider": host})
+    assert not result.is_error, text_of(result)
+    size = SIZES.get((model if model == "seedance-2.5" else "seedance-2.0", resolution)) or SIZES[resolution]
+    width, height = size
+    expected = Decimal(width * height * 5 * 24) / 1024 * Decimal(rate) / 1000
+    found = result.structured_content or {}
+    assert round(Decimal(str(found["max_usd"])), 2) == round(expected, 2) == round(Decimal(str(found["min_usd"])), 2)
+    assert found["price_confirmed"] is confirmed
+    assert ("unconfirmed" in text_of(result)) is not confirmed
