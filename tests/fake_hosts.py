@@ -359,10 +359,14 @@ class FakeArk(FakeHost):
         if body.get("model") not in self.MODELS:
             return error(404, "InvalidEndpointOrModel.NotFound", f"The model {body.get('model')} does not exist")
         content = body.get("content")
-        if not isinstance(content, list) or not content or content[0].get("type") != "text":
+        if not isinstance(content, list) or not content:
+            return error(400, "InvalidParameter.Content", "content must not be empty")
+        if content[0].get("type") != "text" and "seedance-2-5" not in str(body["model"]):  # 2.5 may go without
             return error(400, "InvalidParameter.Content", "content must start with the text prompt")
-        roles = [item.get("role") for item in content[1:]]
-        for item in content[1:]:
+        media = [item for item in content if item.get("type") != "text"]
+        text = str(content[0].get("text", "")) if content[0].get("type") == "text" else ""
+        roles = [item.get("role") for item in media]
+        for item in media:
             kind = item.get("type")
             if item.get("role") not in self.ROLES.get(kind, set()):
                 return error(400, "InvalidParameter.Role", f"role {item.get('role')} is not valid for {kind}")
@@ -376,9 +380,10 @@ class FakeArk(FakeHost):
             return error(400, "InvalidParameter", "last_frame requires first_frame")
         if body.get("ratio") not in {"16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"}:
             return error(400, "InvalidParameter.Ratio", f"ratio {body.get('ratio')} is not supported")
-        if not (body.get("duration") == -1 or 4 <= int(body.get("duration", 0)) <= 15):
-            return error(400, "InvalidParameter.Duration", "duration must be 4-15 or -1")
-        if "real person" in content[0]["text"]:
+        longest = 30 if "seedance-2-5" in str(body["model"]) else 15
+        if not (body.get("duration") == -1 or 4 <= int(body.get("duration", 0)) <= longest):
+            return error(400, "InvalidParameter.Duration", f"duration must be 4-{longest} or -1")
+        if "real person" in text:
             return error(
                 400, "InputImageSensitiveContentDetected.PrivacyInformation", "input image may contain real person"
             )

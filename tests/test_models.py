@@ -195,6 +195,24 @@ async def test_runflow_sells_2_0_up_to_1080p_and_no_other_model(settings: Settin
     assert fake_runflow_server.count("submit") == 1
 
 
+async def test_only_seedance_2_5_may_animate_or_follow_references_without_a_prompt(
+    settings: Settings, fake_fal: FakeFal, fake_ark_server: FakeArk
+):
+    async with connect(unbounded(settings)) as client:
+        refused = await client.call_tool("animate_image", {"image_url": IMAGE})
+        done = await client.call_tool("animate_image", {"image_url": IMAGE, "model": "seedance-2.5", "wait_seconds": 0})
+    assert refused.is_error and "`prompt`: missing: Seedance 2.0 needs a prompt" in text_of(refused)
+    assert not done.is_error, text_of(done)
+    assert "prompt" not in fake_fal.only_job().input
+    fake_ark_server.reset()
+    call = {"model": "seedance-2.5", "image_urls": [IMAGE], "wait_seconds": 0}
+    async with connect(unbounded(ArkHost(fake_ark_server).settings(settings))) as client:
+        result = await client.call_tool("reference_video", call)
+    assert not result.is_error, text_of(result)
+    content = fake_ark_server.only_job().body["content"]
+    assert [item["type"] for item in content] == ["image_url"]
+
+
 # USD per 1000 tokens as the reference gives them (lineup-2026.md §1.1, §1.5, §2.5), the higher where
 # they disagree, and whether the figure is confirmed.
 RATES: list[tuple[str, str, str, str, bool]] = [

@@ -22,7 +22,7 @@ from tools.params import (
     ForceNew,
     GenerateAudio,
     ModelParam,
-    Prompt,
+    OptionalPrompt,
     ResolutionParam,
     Seed,
     WaitSeconds,
@@ -31,9 +31,9 @@ from tools.params import (
 
 
 async def animate_image(
-    prompt: Prompt,
     image_url: Annotated[str, media_url("The first frame: a JPEG, PNG or WebP image of at most 30 MB.")],
     ctx: Context[Any],
+    prompt: OptionalPrompt = None,
     end_image_url: Annotated[
         str | None, media_url("Optional last frame; the video moves from image_url to this image.")
     ] = None,

@@ -95,7 +95,7 @@ async def estimate_cost(
     host = provider or app_state(ctx).settings.provider
     with tool_errors():
         chosen = {"resolution": resolution, "duration": duration, "aspect_ratio": aspect_ratio}
-        refused = problems(host, model, mode, chosen, references=False)
+        refused = problems(host, model, mode, chosen, whole_call=False)
         if refused:
             raise InvalidArguments.of(refused)
         _check_reference_seconds(reference_video_seconds, model)

@@ -44,6 +44,16 @@ Prompt = Annotated[
     ),
     Text,
 ]
+OptionalPrompt = Annotated[
+    Prompt | None,
+    Field(
+        description=(
+            "What the video shows and how it moves: subject, action, camera movement, lighting, style and sound; "
+            "spoken dialogue in double quotes. Required on the 2.0 models; seedance-2.5 can do without, "
+            "following its media alone."
+        )
+    ),
+]
 ResolutionParam = Annotated[
     Resolution,
     Field(

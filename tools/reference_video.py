@@ -25,7 +25,7 @@ from tools.params import (
     ForceNew,
     GenerateAudio,
     ModelParam,
-    Prompt,
+    OptionalPrompt,
     ResolutionParam,
     Seed,
     TaskParam,
@@ -42,8 +42,10 @@ AudioUrl = Annotated[
 ]
 
 
-def unnamed_references(prompt: str, images: int, videos: int, audios: int) -> str | None:
+def unnamed_references(prompt: str | None, images: int, videos: int, audios: int) -> str | None:
     """A warning for references the prompt never names: the model may ignore them."""
+    if prompt is None:
+        return None  # seedance-2.5 without a prompt follows its references as given
     missing = [name for name in reference_names(images, videos, audios) if name.lower() not in prompt.lower()]
     if not missing:
         return None
@@ -54,8 +56,8 @@ def unnamed_references(prompt: str, images: int, videos: int, audios: int) -> st
 
 
 async def reference_video(
-    prompt: Prompt,
     ctx: Context[Any],
+    prompt: OptionalPrompt = None,
     image_urls: Annotated[
         tuple[ImageUrl, ...],
         Field(max_length=MAX_IMAGES, description="Up to 9 images (30 on seedance-2.5): @Image1 is the first."),

@@ -44,11 +44,11 @@ def _which(models: list[Model]) -> str:
 
 
 def problems(
-    host: str, model: Model, mode: Mode, arguments: Mapping[str, Any], *, references: bool = True
+    host: str, model: Model, mode: Mode, arguments: Mapping[str, Any], *, whole_call: bool = True
 ) -> list[Problem]:
     """Every value in `arguments` that `model` on `host` would refuse; none when the call can go.
 
-    `references=False` leaves out the reference counts, for a price asked without the media."""
+    `whole_call=False` leaves out the prompt and the reference counts, for a price asked without them."""
     spec = MODEL_SPECS[model]
     where = HOST_NAMES.get(host, host)
     found = offer(host, model)
@@ -111,7 +111,15 @@ def problems(
                 f"for {model} on {where}: no `{name}`",
             )
         )
-    return out + (_reference_problems(model, mode, arguments) if references else [])
+    if whole_call and arguments.get("prompt") is None and mode not in spec.optional_prompt:
+        out.append(
+            Problem(
+                "prompt",
+                f"missing: {spec.label} needs a prompt for {mode}",
+                'add `prompt`, or use model "seedance-2.5", which can follow the media alone',
+            )
+        )
+    return out + (_reference_problems(model, mode, arguments) if whole_call else [])
 
 
 def _reference_problems(model: Model, mode: Mode, arguments: Mapping[str, Any]) -> list[Problem]:

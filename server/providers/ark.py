@@ -103,7 +103,8 @@ def prompt_text(prompt: str) -> str:
 
 
 def request_body(model: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
-    content: list[dict[str, Any]] = [{"type": "text", "text": prompt_text(str(arguments["prompt"]))}]
+    prompt = arguments.get("prompt")  # seedance-2.5 may go without one
+    content: list[dict[str, Any]] = [{"type": "text", "text": prompt_text(str(prompt))}] if prompt else []
     for slot, (kind, role) in ROLES.items():
         value = arguments.get(slot)
         for url in value if isinstance(value, list) else [value] if value else []:

@@ -219,8 +219,9 @@ class LocalPreview:
         # A 4k preview would take minutes to draw: it is drawn at 1080p, the largest size it shows well.
         resolution: Resolution = "1080p" if args["resolution"] == "4k" else args["resolution"]
         width, height = frame_size(resolution, ratio)
-        seconds = auto_seconds(args["prompt"]) if args["duration"] == "auto" else int(args["duration"])
+        prompt = str(args.get("prompt") or "")
+        seconds = auto_seconds(prompt) if args["duration"] == "auto" else int(args["duration"])
         seed = args["seed"] if args.get("seed") is not None else random.randint(0, MAX_SEED)
         return RenderSpec(
-            job.mode, args["prompt"], width, height, seconds, bool(args["generate_audio"]), seed, tuple(data), end
+            job.mode, prompt, width, height, seconds, bool(args["generate_audio"]), seed, tuple(data), end
         )
