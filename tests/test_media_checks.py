@@ -53,12 +53,13 @@ def jpeg(size: tuple[int, int]) -> bytes:
 
 
 def wav(seconds: float) -> bytes:
+    """Silence at 8 kHz: 16 KB a second, so that a 30 s clip is still read whole from a URL."""
     out = io.BytesIO()
     with wave.open(out, "wb") as sound:
         sound.setnchannels(1)
         sound.setsampwidth(2)
-        sound.setframerate(16000)
-        sound.writeframes(bytes(2 * int(16000 * seconds)))
+        sound.setframerate(8000)
+        sound.writeframes(bytes(2 * int(8000 * seconds)))
     return out.getvalue()
 
 
@@ -101,6 +102,16 @@ REFUSED = [
     ("reference_video", {**REF, "video_urls": [mp4(2, (200, 200))]}, ["200x200", "409,600"]),
     ("reference_video", {**REF, "video_urls": [mp4(8), mp4(8)]}, ["`video_urls`", "16.0 s together", "15 s"]),
     ("reference_video", {**REF, "audio_urls": [wav(0.1)]}, ["`audio_urls[0]`", "lasts 0.1 s"]),
+    (
+        "reference_video",
+        {**REF, "audio_urls": [wav(16)]},
+        ["`audio_urls[0]`", "lasts 16.0 s, and seedance-2.0 takes 2 to 15 s", 'or use model "seedance-2.5"'],
+    ),
+    (
+        "reference_video",
+        {**REF, "model": "seedance-2.5", "duration": "5", "audio_urls": [wav(20), wav(11)]},
+        ["`audio_urls`", "31.0 s together", "30.2 s of audio in all"],
+    ),
     ("reference_video", {**REF, "audio_urls": [wav(3)], "video_urls": [b"ID3" + bytes(64)]}, ["`video_urls[0]`"]),
     ("reference_video", {**REF, "prompt": "@Image1 meets @Image5"}, ["`prompt`", "@Image5", "holds 1 image"]),
     ("reference_video", {**REF, "prompt": "[Image1] to [Video1]"}, ["`prompt`", "[Video1]", "no video"]),
@@ -178,6 +189,20 @@ async def test_media_the_hosts_take_goes_through(settings: Settings, fake_fal: F
         result = await client.call_tool("reference_video", call)
     assert not result.is_error, text_of(result)
     assert fake_fal.count("submit") == 1
+
+
+async def test_seedance_2_5_takes_reference_clips_of_up_to_30_s(settings: Settings, fake_fal: FakeFal):
+    call = {
+        "prompt": "@Image1 walks to @Audio1",
+        "model": "seedance-2.5",
+        "image_urls": [uri("image/png", GOOD_PNG)],
+        "audio_urls": [uri("audio/wav", wav(20))],
+        "duration": "5",
+    }
+    async with connect(dataclasses.replace(settings, max_usd_per_job=100, confirm_above_usd=100)) as client:
+        result = await client.call_tool("reference_video", call)
+    assert not result.is_error, text_of(result)
+    assert fake_fal.count("submit") == 1 and fake_fal.refused == []
 
 
 # -- URLs: judged by their first 512 KB, read once through the guarded client --------------------------

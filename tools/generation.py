@@ -84,7 +84,7 @@ async def generate(
     try:
         with tool_errors():
             find = await jobs_named(state.ledger, arguments)
-            files = await check_media(arguments, state.trust, find, state.callers_http)
+            files = await check_media({**arguments, "model": model}, state.trust, find, state.callers_http)
             files += await resolve(arguments, find, state.local_copy, settings.frames_dir)
             if files:
                 arguments = await stage(arguments, files, provider, state.ledger, person.name)

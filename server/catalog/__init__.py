@@ -27,14 +27,12 @@ from server.catalog.enums import (
     Task,
 )
 from server.catalog.frames import FRAME_SIZES, frame_size, ratio_of
-from server.catalog.models import MIN_SECONDS, MODEL_SPECS, REFERENCES_20, ModelSpec, References, seconds_range
+from server.catalog.models import MIN_SECONDS, MODEL_SPECS, ModelSpec, References, seconds_range
 
 MAX_SECONDS = max(spec.max_seconds for spec in MODEL_SPECS.values())
 MAX_IMAGES = max(spec.references.images for spec in MODEL_SPECS.values())
 MAX_VIDEOS = max(spec.references.videos for spec in MODEL_SPECS.values())
 MAX_AUDIOS = max(spec.references.audios for spec in MODEL_SPECS.values())
-# Reference clips as the media checks judge them before the model is known: the 2.0 family's bounds.
-MIN_REFERENCE_VIDEO_SECONDS, MAX_REFERENCE_VIDEO_SECONDS = REFERENCES_20.clip_seconds
 
 __all__ = [
     "ASPECT_RATIOS",
@@ -46,11 +44,9 @@ __all__ = [
     "FRAME_SIZES",
     "MAX_AUDIOS",
     "MAX_IMAGES",
-    "MAX_REFERENCE_VIDEO_SECONDS",
     "MAX_SECONDS",
     "MAX_SEED",
     "MAX_VIDEOS",
-    "MIN_REFERENCE_VIDEO_SECONDS",
     "MIN_SECONDS",
     "MODELS",
     "MODEL_SPECS",

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from server.catalog import DEFAULT_MODEL, References
 from server.errors import InvalidArguments, Problem
 from server.inputs.data_uris import check_data_uri
 from server.inputs.files import LocalFile, check_file, local_path
 from server.inputs.formats import MAX_BYTES, MB, SLOTS, sniff
 from server.inputs.judge import Judged
-from server.inputs.limits import CLIPS
+from server.inputs.limits import LONGEST_CLIPS, reference_bounds
 from server.inputs.mentions import prompt_problems
 from server.inputs.references import PATTERN, PREFIX, FindJob, find_jobs, reference_problem
 from server.inputs.urls import check_url
@@ -117,7 +118,9 @@ async def _inspect(
                 "pass shorter clips",
             )
         )
-    problems += _total_problems([*files, *inline], _referenced_seconds(arguments, find, skip))
+    model = arguments.get("model")
+    problems += _clip_problems(judged, reference_bounds(model), str(model or DEFAULT_MODEL))
+    problems += _total_problems(judged, _referenced_seconds(arguments, find, skip), reference_bounds(model))
     problems += prompt_problems(arguments, skip)
     return files, problems
 
@@ -132,13 +135,29 @@ def _referenced_seconds(arguments: Mapping[str, object], find: FindJob, skip: It
     return found
 
 
-def _total_problems(media: Iterable[LocalFile | Judged], referenced: list[float]) -> list[Problem]:
+def _clip_problems(media: Iterable[LocalFile | Judged], bounds: References, model: str) -> list[Problem]:
+    """Each clip against the chosen model's bounds (the file's own check took the widest any model has)."""
+    low, high = bounds.clip_seconds
+    longer = f', or use model "{LONGEST_CLIPS}"' if model != LONGEST_CLIPS else ""
+    return [
+        Problem(
+            m.field,
+            f"the {m.kind} clip lasts {m.seconds:.1f} s, and {model} takes {low:g} to {high:g} s",
+            f"pass a clip of {low:g} to {high:g} s" + longer,
+            f"each {m.kind} clip {low:g} to {high:g} s",
+        )
+        for m in media
+        if m.kind in ("video", "audio") and m.seconds is not None and not low <= m.seconds <= high
+    ]
+
+
+def _total_problems(media: Iterable[LocalFile | Judged], referenced: list[float], bounds: References) -> list[Problem]:
     """The clips of each kind together, against the total the hosts document."""
     found = []
     for kind, slot in (("video", "video_urls"), ("audio", "audio_urls")):
         seconds = [m.seconds for m in media if m.kind == kind and m.seconds is not None]
         seconds += referenced if kind == "video" else []
-        most = CLIPS[kind].total_seconds
+        most = bounds.total_seconds
         if sum(seconds) > most:
             found.append(
                 Problem(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import BinaryIO, Literal
 
 from server.errors import InvalidArguments
-from server.inputs.limits import CLIPS, FPS, VIDEO_PIXELS, VIDEO_SIDES
+from server.inputs.limits import ANY_CLIP, EACH_MODEL, FPS, VIDEO_PIXELS, VIDEO_SIDES
 
 FORMATS = {"video": "an MP4 or MOV with a video stream", "audio": "an MP3 or WAV"}
 
@@ -35,13 +35,13 @@ def clip_seconds(field: str, name: str, data: str | BinaryIO, kind: Literal["vid
                 _check_rate(field, name, float(stream.average_rate or 0))
     except (av.FFmpegError, OSError, ValueError, StopIteration):
         raise InvalidArguments(field, f"{name} does not open as {FORMATS[kind]}", fix) from None
-    low, high = CLIPS[kind].seconds
+    low, high = ANY_CLIP
     if not low <= span <= high:
         raise InvalidArguments(
             field,
             f"{name} lasts {span:.1f} s",
-            f"pass a clip of {low:g} to {high:g} s",
-            allowed=f"each {kind} clip {low:g} to {high:g} s",
+            f"pass a clip of {low:g} to {high:g} s, as the model takes",
+            allowed=f"each {kind} clip, {EACH_MODEL}",
         )
     return span
 
