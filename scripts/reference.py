@@ -11,7 +11,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from server.catalog import FRAME_SIZES, MODEL_SPECS, MODELS, Model, ModelSpec, frame_size
+from server.catalog import FRAME_SIZES, MODEL_SPECS, MODELS, MODES, Model, ModelSpec, frame_size
 from server.catalog.checks import offer
 from server.catalog.offers import HOST_NAMES, OPTIONAL_FIELDS
 from server.money.pricing import FORMULA
@@ -35,7 +35,7 @@ def _where(model: Model) -> str:
     for host in HOSTS:
         sold = offer(host, model)
         if sold is not None:
-            ids = sorted(set(sold.endpoints.values()))
+            ids = sorted({sold.endpoints[mode] for mode in sold.modes if mode in MODES})
             place = f"`{ids[0].rsplit('/', 1)[0]}/...`" if host != "ark" else f"`{ids[0]}`"
             found.append(f"{HOST_NAMES[host]}: {place}")
     return "<br>".join(found)
@@ -47,8 +47,9 @@ def _fields(model: Model) -> str:
         sold = offer(host, model)
         if sold is None:
             continue
-        taken = [f"`{name}`" + (" (reference_video)" if not all(sold.takes(m, name) for m in sold.modes) else "")
-                 for name in OPTIONAL_FIELDS if any(sold.takes(m, name) for m in sold.modes)]  # fmt: skip
+        modes = [m for m in sold.modes if m in MODES]  # the generation tools'; complete_draft takes codec alone
+        taken = [f"`{name}`" + (" (reference_video)" if not all(sold.takes(m, name) for m in modes) else "")
+                 for name in OPTIONAL_FIELDS if any(sold.takes(m, name) for m in modes)]  # fmt: skip
         lines.append(f"{HOST_NAMES[host]}: {', '.join(taken) or 'none'}")
     return "<br>".join(lines)
 

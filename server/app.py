@@ -47,7 +47,8 @@ daily budget, and has the user confirm a costly one: in a dialog where the clien
 it with its price until you call again with confirm_cost=true - do that only after the user agreed to the price.
 2. Generate with generate_text_video (prompt only), animate_image (a start image, optional end image) or \
 reference_video (images/videos/audio named @Image1, @Video1, @Audio1 in the prompt). Media can be https URLs, \
-data: URIs or local file paths. The prompts seedance_prompt and reference_prompt show how to write for Seedance.
+data: URIs or local file paths. The prompts seedance_prompt and reference_prompt show how to write for Seedance. \
+On seedance-2.5, draft=true makes a cheap 480p take; complete_draft renders a chosen draft at 1080p.
 3. A generation call waits up to wait_seconds. If it returns status "queued" or "in_progress", that is not an \
 error: call get_job with the request_id to keep waiting. Calling the same generation again returns the same \
 job (force_new=true starts a new, billed one).

@@ -40,13 +40,16 @@ with reference_video_seconds before reference_video."""
 STORYBOARD = """\
 Make a short film of this idea, shot by shot: {idea}
 
-Plan it as {shots} shots of {seconds} s each ({total} s in all). One Seedance clip lasts at most 15 s, so a \
-longer story is several shots joined.
+Plan it as {shots} shots of {seconds} s each ({total} s in all). One Seedance clip lasts at most 15 s (30 s \
+on seedance-2.5), so a longer story is several shots joined.
 1. Plan. Write the shot list first: for each shot, one Seedance prompt (subject, action, camera, light, sound). \
 Keep the look consistent: describe the main character, place and light in the same words in every shot, and start \
 each shot from the picture the one before ended on.
 2. Price. Call estimate_cost for one shot at the duration and resolution you plan and multiply by {shots}; tell \
 the user the total before anything is generated, and go on only once they agree.
+   With model "seedance-2.5", work in drafts: make each shot with draft=true (a 480p take, priced as 480p), \
+look at the takes with the user, then finish only the chosen ones with complete_draft (1080p, the same take; \
+each draft's result gives that price), and join the finished shots. Price both steps up front.
 3. Shot 1: generate_text_video, or animate_image with a reference image if the user gave one.
 4. Check it: call inspect_video with its request_id. Compare the motion with the prompt and look at the last \
 frame; if it went wrong, fix the prompt and make the shot again before moving on.

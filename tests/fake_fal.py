@@ -32,7 +32,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.cdn import video_answer
-from tests.fal_schemas import violations
+from tests.fal_schemas import DRAFT_COMPLETE, violations
 from tests.fault_front import TCP_FAULTS, FaultFront, FaultQueue
 
 Outcome = Literal["ok", "invalid", "error"]
@@ -183,6 +183,7 @@ class FakeFal(FaultQueue):
             self.ping_seconds = 0.2
             self.stream_tick = 0.02  # how often the stream looks at its job
             self.assets: dict[str, bytes] = {}
+            self.drafts: dict[str, str] = {}  # draft_id -> the request that made it (§1.4, §1.5)
             self.uploads: list[tuple[str, str, bytes]] = []  # (file name, content type, bytes)
             self.faults: dict[str, deque[str]] = {}
             self.on_event: Callable[[str], None] | None = None
@@ -307,7 +308,7 @@ class FakeFal(FaultQueue):
         if fault is not None and not (fault.endswith("-ingress") or fault == "malformed"):
             return self._fault_response(fault, None)  # fal refused it: no job
         body = await request.json()
-        if wrong := violations(endpoint, body):
+        if (wrong := violations(endpoint, body)) or (wrong := self._draft_problems(endpoint, body)):
             with self.lock:
                 self.refused.append((endpoint, body))
             return JSONResponse({"detail": wrong}, status_code=422)
@@ -321,6 +322,16 @@ class FakeFal(FaultQueue):
             return self._fault_response(fault, rid)
         body = {"status": "IN_QUEUE", "request_id": rid, "queue_position": first.queue_position if first else 0}
         return JSONResponse({**body, **self._urls(job)}, headers={"x-fal-request-id": rid})
+
+    def _draft_problems(self, endpoint: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """draft/complete takes only a draft this key made (validity and expiry are fal's to judge)."""
+        if endpoint != DRAFT_COMPLETE:
+            return []
+        if "draft_id" not in body:
+            return [{"loc": ["body", "draft_id"], "msg": "Field required", "type": "missing"}]
+        with self.lock:
+            known = body["draft_id"] in self.drafts
+        return [] if known else [{"loc": ["body", "draft_id"], "msg": "Draft not found", "type": "value_error"}]
 
     def hook(self, event: str) -> None:
         """Called when fal has accepted a job ("submit", before answering), opens a stream ("stream") or is
@@ -405,7 +416,13 @@ class FakeFal(FaultQueue):
         }
         if self._take("result", frozenset({"bare-video"})) is not None:
             del video["content_type"], video["file_size"]
-        return JSONResponse({"video": video, "seed": job.input.get("seed", 1094575694)}, headers=headers)
+        answer: dict[str, Any] = {"video": video, "seed": job.input.get("seed", 1094575694)}
+        if job.app == "bytedance/seedance-2.5":  # 2.5's output names the draft a draft=true job made (§1.4)
+            answer["draft_id"] = f"draft-{job.request_id}" if job.input.get("draft") else None
+            if answer["draft_id"]:
+                with self.lock:
+                    self.drafts[answer["draft_id"]] = job.request_id
+        return JSONResponse(answer, headers=headers)
 
     async def cancel(self, request: Request) -> Response:
         found = self._find(request, "cancel")

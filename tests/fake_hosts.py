@@ -354,6 +354,21 @@ class FakeArk(FakeHost):
     def base_url(self) -> str:
         return f"{self.url}/api/v3"
 
+    def _finishing(self, body: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+        """A draft's final (lineup-2026.md §2.3): the draft task alone, of the same model, finished; the final
+        reuses the draft's content, length and ratio. Anything else is returned as it came."""
+        items = [item for item in body["content"] if item.get("type") == "draft_task"]
+        if not items:
+            return body
+        if len(body["content"]) != 1:
+            return error(400, "InvalidParameter.Content", "a draft_task must be the only content item")
+        with self.lock:
+            draft = self.jobs.get(str(items[0].get("draft_task", {}).get("id")))
+            finished = draft is not None and draft.status(time.monotonic(), self.cancelled_word) == "succeeded"
+        if draft is None or not draft.body.get("draft") or draft.model != body["model"] or not finished:
+            return error(400, "InvalidParameter.DraftTask", "the draft task does not exist or cannot be used")
+        return {**draft.body, "resolution": body["resolution"], "draft": False, "draft_task_id": draft.id}
+
     def _invalid(self, body: dict[str, Any]) -> JSONResponse | None:
         """The checks ModelArk makes before it creates a task (400, no task)."""
         if body.get("model") not in self.MODELS:
@@ -361,6 +376,14 @@ class FakeArk(FakeHost):
         content = body.get("content")
         if not isinstance(content, list) or not content:
             return error(400, "InvalidParameter.Content", "content must not be empty")
+        if body.get("draft") and "seedance-2-5" not in str(body["model"]):
+            return error(400, "InvalidParameter.Draft", "draft is supported by Seedance 2.5 only")
+        if content[0].get("type") == "draft_task":
+            return (
+                None
+                if set(body) <= {"model", "content", "resolution"}
+                else error(400, "InvalidParameter", "a draft's final takes only model, content and resolution")
+            )
         if content[0].get("type") != "text" and "seedance-2-5" not in str(body["model"]):  # 2.5 may go without
             return error(400, "InvalidParameter.Content", "content must start with the text prompt")
         media = [item for item in content if item.get("type") != "text"]
@@ -396,6 +419,9 @@ class FakeArk(FakeHost):
         invalid = self._invalid(body)
         if invalid is not None:
             return invalid
+        body = self._finishing(body)
+        if isinstance(body, JSONResponse):
+            return body
         late = self.submit_fault()
         if late is None and (refused := self.answer("submit", Response())).status_code >= 400:
             return refused  # the host refused it: no task
@@ -419,9 +445,12 @@ class FakeArk(FakeHost):
             "framespersecond": 24,
             "generate_audio": body.get("generate_audio", True),
             "seed": body.get("seed", 11),
+            "draft": bool(body.get("draft")),
             "created_at": 1795000000,
             "updated_at": 1795000060,
         }
+        if body.get("draft_task_id"):
+            task["draft_task_id"] = body["draft_task_id"]
         if status == "succeeded":
             task["content"] = {"video_url": self.video_url(job)}
             task["usage"] = {"completion_tokens": 108900, "total_tokens": 108900}

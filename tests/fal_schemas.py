@@ -12,6 +12,7 @@ from typing import Any
 RATIOS = ["auto", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"]
 DURATIONS_20 = ["auto", *map(str, range(4, 16))]
 DURATIONS_25 = ["auto", *map(str, range(4, 31))]
+CODECS = ["auto", "H264", "H265"]
 COMMON = {"prompt", "resolution", "duration", "aspect_ratio", "generate_audio", "codec", "end_user_id"}
 MEDIA = {
     "text-to-video": set(),
@@ -20,8 +21,13 @@ MEDIA = {
 }
 
 
+DRAFT_COMPLETE = "bytedance/seedance-2.5/draft/complete"
+
+
 def schema(endpoint: str) -> dict[str, Any] | None:
     """The fields (and the enums of the enum fields) the endpoint takes; None for one fal does not serve."""
+    if endpoint == DRAFT_COMPLETE:  # §1.4: the draft's id, a constant 1080p, and the codec
+        return {"fields": {"draft_id", "resolution", "codec"}, "enums": {"resolution": ["1080p"], "codec": CODECS}}
     app, _, mode = endpoint.rpartition("/")
     if mode not in MEDIA:
         return None
@@ -41,7 +47,7 @@ def schema(endpoint: str) -> dict[str, Any] | None:
         "resolution": resolutions,
         "duration": DURATIONS_25 if version == "2.5" else DURATIONS_20,
         "aspect_ratio": ["auto"] if version == "2.5" and mode == "image-to-video" else RATIOS,
-        "codec": ["auto", "H264", "H265"],
+        "codec": CODECS,
         "bitrate_mode": ["standard", "high"],
     }
     if version == "2.5":

@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server and an identity p
 
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 CHEAP = {"duration": "4", "aspect_ratio": "16:9", "wait_seconds": 0}  # $1.2096 on fal
+DRAFT = {"model": "seedance-2.5", "draft": True, "duration": "4", "aspect_ratio": "16:9"}  # $0.82 on fal
 
 
 @dataclass
@@ -270,9 +271,11 @@ async def test_nothing_alice_made_is_bobs_to_use_in_any_tool(
             film = await client.call_tool("make_film", {"request_ids": jobs, "title": "hers"})
             assert film.structured_content, text_of(film)
             film_id = str(film.structured_content["film_id"])
+            made = await client.call_tool("generate_text_video", {**DRAFT, "prompt": "her draft"})
+            draft = str((made.structured_content or {}).get("request_id"))
         job = jobs[0]
         saved = sorted(str(p) for p in (tmp_path / "videos").glob("*.mp4"))
-        assert len(saved) == 3  # her two videos and her film, on the server's disk
+        assert len(saved) == 4  # her two videos, her film and her draft, on the server's disk
         frame, video = f"seedance://jobs/{job}/frames/last", f"seedance://jobs/{job}"
         cheap = {"prompt": "mine now", "duration": "4"}
         calls: list[tuple[str, dict[str, Any]]] = [
@@ -290,6 +293,7 @@ async def test_nothing_alice_made_is_bobs_to_use_in_any_tool(
             ("inspect_video", {"request_id": film_id}),
             ("make_film", {"request_ids": jobs}),
             ("make_film", {"request_ids": [film_id, job]}),
+            ("complete_draft", {"request_id": draft}),
         ]
         before = len(fake_fal.requests)
         async with as_person(served, bob) as client:

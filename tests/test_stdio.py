@@ -55,6 +55,7 @@ async def test_tools_list_over_stdio_mirrors_the_api(fake_fal: FakeFal, tmp_path
             tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     assert list(tools) == [
         *GENERATION_TOOLS,
+        "complete_draft",
         *["get_job", "list_jobs", "cancel_job", "estimate_cost", "inspect_video", "make_film", "list_films"],
     ]
     for name in GENERATION_TOOLS:
@@ -77,7 +78,9 @@ async def test_tools_list_over_stdio_mirrors_the_api(fake_fal: FakeFal, tmp_path
     reference = tools["reference_video"].input_schema
     assert [prop(reference, f)["maxItems"] for f in ("image_urls", "video_urls", "audio_urls")] == [30, 10, 10]
     assert "@Image1" in (tools["reference_video"].description or "")
-    assert tools["animate_image"].input_schema["required"] == ["prompt", "image_url"]
+    assert prop(tools["generate_text_video"].input_schema, "draft")["default"] is False
+    assert tools["complete_draft"].input_schema["required"] == ["request_id"]
+    assert tools["animate_image"].input_schema["required"] == ["image_url"]  # seedance-2.5 needs no prompt
     assert prop(tools["estimate_cost"].input_schema, "mode")["enum"] == [
         "text-to-video",
         "image-to-video",

@@ -8,6 +8,7 @@ from mcp.server.mcpserver.tools import Tool
 from tools import (
     animate_image,
     cancel_job,
+    complete_draft,
     estimate_cost,
     generate_text_video,
     get_job,
@@ -23,6 +24,7 @@ ALL: list[Tool] = [
     generate_text_video.TOOL,
     animate_image.TOOL,
     reference_video.TOOL,
+    complete_draft.TOOL,
     get_job.TOOL,
     list_jobs.TOOL,
     cancel_job.TOOL,

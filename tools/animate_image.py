@@ -17,6 +17,7 @@ from tools.params import (
     BitrateModeParam,
     CodecParam,
     ConfirmCost,
+    DraftParam,
     DurationParam,
     EndUserId,
     ForceNew,
@@ -46,6 +47,7 @@ async def animate_image(
     end_user_id: EndUserId = None,
     codec: CodecParam = None,
     bitrate_mode: BitrateModeParam = None,
+    draft: DraftParam = False,
     wait_seconds: WaitSeconds = None,
     force_new: ForceNew = False,
     confirm_cost: ConfirmCost = False,
@@ -70,6 +72,7 @@ async def animate_image(
         end_user_id=end_user_id,
         codec=codec,
         bitrate_mode=bitrate_mode,
+        draft=draft or None,
     )
     return await generate(
         ctx,

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from server.catalog import MIN_SECONDS, MODEL_SPECS, Mode, Model
+from server.catalog import MIN_SECONDS, MODEL_SPECS, GenerationMode, Model
 from server.catalog.checks import endpoint, problems
 from server.errors import InvalidArguments
 from server.jobs.views import dollars
@@ -58,7 +58,7 @@ def _check_reference_seconds(seconds: float | None, model: Model) -> None:
 
 
 async def estimate_cost(
-    mode: Annotated[Mode, Field(description="Which tool: generate_text_video, animate_image or reference_video.")],
+    mode: Annotated[GenerationMode, Field(description="Which tool: generate_text_video, animate_image or reference_video.")],
     ctx: Context[Any],
     model: ModelParam = "seedance-2.0",
     resolution: ResolutionParam = "720p",

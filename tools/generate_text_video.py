@@ -17,6 +17,7 @@ from tools.params import (
     BitrateModeParam,
     CodecParam,
     ConfirmCost,
+    DraftParam,
     DurationParam,
     EndUserId,
     ForceNew,
@@ -41,6 +42,7 @@ async def generate_text_video(
     end_user_id: EndUserId = None,
     codec: CodecParam = None,
     bitrate_mode: BitrateModeParam = None,
+    draft: DraftParam = False,
     wait_seconds: WaitSeconds = None,
     force_new: ForceNew = False,
     confirm_cost: ConfirmCost = False,
@@ -62,6 +64,7 @@ async def generate_text_video(
         end_user_id=end_user_id,
         codec=codec,
         bitrate_mode=bitrate_mode,
+        draft=draft or None,
     )
     return await generate(
         ctx,

@@ -14,7 +14,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from mcp_types import InputRequiredResult
 
-from server.catalog import AspectRatio, Duration, Mode, Model, Resolution
+from server.catalog import DRAFT_RESOLUTION, AspectRatio, Duration, Mode, Model, Resolution
 from server.catalog.checks import problems
 from server.errors import InvalidArguments
 from server.inputs import check_media, jobs_named
@@ -55,20 +55,26 @@ async def generate(
     confirm_cost: bool,
     reference_videos: int = 0,
     note: str | None = None,
+    estimate: pricing.Estimate | None = None,
+    draft_of: str | None = None,
 ) -> CallToolResult | InputRequiredResult:
+    """`estimate` prices a job whose length and shape come from elsewhere (a draft's); `draft_of` links it back."""
     state = app_state(ctx)
     settings = state.settings
+    if arguments.get("draft"):
+        arguments = {**arguments, "resolution": DRAFT_RESOLUTION}  # what a draft renders, and is priced as
     resolution: Resolution = arguments["resolution"]
-    duration: Duration = arguments["duration"]
-    aspect_ratio: AspectRatio = arguments["aspect_ratio"]
     tracker = state.tracker
     with tool_errors():
         provider = tracker.provider_for_new_jobs()
         provider.check(mode, model, arguments)
         if refused := problems(provider.name, model, mode, {"model": model, **arguments}):
             raise InvalidArguments.of(refused)
-    reference_seconds = pricing.unknown_reference_seconds(reference_videos, model)
-    estimate = pricing.estimate(mode, model, resolution, duration, aspect_ratio, reference_seconds, provider.name)
+    if estimate is None:
+        reference_seconds = pricing.unknown_reference_seconds(reference_videos, model)
+        duration: Duration = arguments["duration"]
+        aspect_ratio: AspectRatio = arguments["aspect_ratio"]
+        estimate = pricing.estimate(mode, model, resolution, duration, aspect_ratio, reference_seconds, provider.name)
     approved: list[ApprovedBy] = []
 
     person = current_person()
@@ -97,6 +103,7 @@ async def generate(
                 before_paying=before_paying,
                 budget=daily_budget(estimate, settings, person.name),
                 owner=person.name,
+                draft_of=draft_of,
             )
     except AnswerNeeded as needed:
         return needed.result  # the client asks the user and calls again with the answer

@@ -125,6 +125,16 @@ TaskParam = Annotated[
         )
     ),
 ]
+DraftParam = Annotated[
+    bool,
+    Field(
+        description=(
+            "seedance-2.5 only: true makes a cheap 480p draft, priced as 480p whatever `resolution` says. Its "
+            "result carries a draft_id; within 7 days complete_draft renders that same take (prompt, media, length, "
+            "shape, seed) at 1080p. Use drafts to compare takes before paying for the final one."
+        )
+    ),
+]
 ModelParam = Annotated[
     Model,
     Field(

@@ -8,6 +8,7 @@ from server.catalog.enums import (
     BITRATE_MODES,
     CODECS,
     DEFAULT_MODEL,
+    DRAFT_COMPLETION,
     DURATIONS,
     FIXED_RATIOS,
     MAX_SEED,
@@ -20,14 +21,24 @@ from server.catalog.enums import (
     BitrateMode,
     Codec,
     Duration,
+    GenerationMode,
     JobStatus,
     Mode,
     Model,
     Resolution,
     Task,
 )
-from server.catalog.frames import FRAME_SIZES, frame_size, ratio_of
-from server.catalog.models import MIN_SECONDS, MODEL_SPECS, ModelSpec, References, seconds_range
+from server.catalog.frames import FRAME_SIZES, frame_size, nearest_ratio, ratio_of
+from server.catalog.models import (
+    DRAFT_DAYS,
+    DRAFT_RESOLUTION,
+    FINAL_RESOLUTION,
+    MIN_SECONDS,
+    MODEL_SPECS,
+    ModelSpec,
+    References,
+    seconds_range,
+)
 
 MAX_SECONDS = max(spec.max_seconds for spec in MODEL_SPECS.values())
 MAX_IMAGES = max(spec.references.images for spec in MODEL_SPECS.values())
@@ -39,7 +50,11 @@ __all__ = [
     "BITRATE_MODES",
     "CODECS",
     "DEFAULT_MODEL",
+    "DRAFT_COMPLETION",
+    "DRAFT_DAYS",
+    "DRAFT_RESOLUTION",
     "DURATIONS",
+    "FINAL_RESOLUTION",
     "FIXED_RATIOS",
     "FRAME_SIZES",
     "MAX_AUDIOS",
@@ -58,6 +73,7 @@ __all__ = [
     "BitrateMode",
     "Codec",
     "Duration",
+    "GenerationMode",
     "JobStatus",
     "Mode",
     "Model",
@@ -66,6 +82,7 @@ __all__ = [
     "Resolution",
     "Task",
     "frame_size",
+    "nearest_ratio",
     "ratio_of",
     "seconds_range",
 ]

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from server.catalog.enums import MODELS, Mode, Model
+from server.catalog.enums import MODELS, MODES, Mode, Model
 from server.catalog.models import MODEL_SPECS
 from server.catalog.offers import HOST_NAMES, OFFERS, OPTIONAL_FIELDS, Offer
 from server.errors import Problem
@@ -111,7 +111,7 @@ def problems(
                 f"for {model} on {where}: no `{name}`",
             )
         )
-    if whole_call and arguments.get("prompt") is None and mode not in spec.optional_prompt:
+    if whole_call and arguments.get("prompt") is None and mode in MODES and mode not in spec.optional_prompt:
         out.append(
             Problem(
                 "prompt",

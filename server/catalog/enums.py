@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 Model = Literal["seedance-2.0", "seedance-2.0-fast", "seedance-2.0-mini", "seedance-2.5"]
-Mode = Literal["text-to-video", "image-to-video", "reference-to-video"]
+GenerationMode = Literal["text-to-video", "image-to-video", "reference-to-video"]
+Mode = Literal[GenerationMode, "draft-completion"]  # and a 2.5 draft rendered again at full size (complete_draft)
 Resolution = Literal["480p", "720p", "1080p", "4k"]
 Duration = Literal[
     "auto", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22",
@@ -21,7 +22,8 @@ Task = Literal["reference", "editing", "extension"]
 JobStatus = Literal["queued", "in_progress", "completed", "failed", "cancelled"]
 
 MODELS: tuple[Model, ...] = get_args(Model)
-MODES: tuple[Mode, ...] = get_args(Mode)
+MODES: tuple[GenerationMode, ...] = get_args(GenerationMode)
+DRAFT_COMPLETION: Mode = "draft-completion"
 RESOLUTIONS: tuple[Resolution, ...] = get_args(Resolution)
 DURATIONS: tuple[Duration, ...] = get_args(Duration)
 ASPECT_RATIOS: tuple[AspectRatio, ...] = get_args(AspectRatio)

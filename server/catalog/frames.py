@@ -7,7 +7,9 @@ larger of the two, so that an estimate and a cap never fall short of the bill.
 
 from __future__ import annotations
 
-from server.catalog.enums import AspectRatio, Model, Resolution
+import math
+
+from server.catalog.enums import FIXED_RATIOS, AspectRatio, Model, Resolution
 
 Sizes = dict[AspectRatio, tuple[int, int]]
 
@@ -38,3 +40,9 @@ def ratio_of(width: int, height: int) -> AspectRatio | None:
     """The ratio whose frame is exactly this size, at any resolution, or None."""
     tables = [*FRAME_SIZES.values(), SEEDANCE_25_480P]
     return next((ratio for sizes in tables for ratio, size in sizes.items() if size == (width, height)), None)
+
+
+def nearest_ratio(width: int, height: int) -> AspectRatio:
+    """The ratio closest to this shape: a host's frame may be a few pixels off the table (856x478 for 16:9)."""
+    shape = math.log(width / height)
+    return min(FIXED_RATIOS, key=lambda r: abs(shape - math.log(FRAME_SIZES["720p"][r][0] / FRAME_SIZES["720p"][r][1])))

@@ -38,6 +38,11 @@ class ModelSpec:
 
 
 MIN_SECONDS = 4
+# A 2.5 draft: a cheap take at DRAFT_RESOLUTION that the host renders again at FINAL_RESOLUTION, with the
+# same prompt, media, length and seed, for DRAFT_DAYS after it was made (lineup-2026.md §1.4, §2.3).
+DRAFT_RESOLUTION: Resolution = "480p"
+FINAL_RESOLUTION: Resolution = "1080p"
+DRAFT_DAYS = 7
 REFERENCES_20 = References(9, 3, 3, 12, (2.0, 15.0), 15.0, audio_alone=False)
 REFERENCES_25 = References(30, 10, 10, 50, (1.8, 30.2), 30.2, audio_alone=True)
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from server.catalog.enums import MODES, Mode, Model, Resolution
+from server.catalog.enums import DRAFT_COMPLETION, MODES, Mode, Model, Resolution
 
 OptionalField = str  # one of OPTIONAL_FIELDS
 OPTIONAL_FIELDS = ("seed", "codec", "bitrate_mode", "draft", "task")
@@ -97,9 +97,12 @@ FAL: dict[Model, Offer] = {
     "seedance-2.5": Offer(
         "fal",
         "seedance-2.5",
-        _fal("bytedance/seedance-2.5"),
+        {**_fal("bytedance/seedance-2.5"), DRAFT_COMPLETION: "bytedance/seedance-2.5/draft/complete"},
         {"480p": FAL_25, "720p": FAL_25, "1080p": FAL_25_1080P},
-        _every({"codec", "bitrate_mode"}, reference_to_video={"seed", "task"}),
+        {
+            **_every({"codec", "bitrate_mode", "draft"}, reference_to_video={"seed", "task"}),
+            DRAFT_COMPLETION: frozenset({"codec"}),
+        },
     ),
 }
 
@@ -168,13 +171,13 @@ def ark_offers(model_ids: Mapping[Model, str] = ARK_MODEL_IDS) -> dict[Model, Of
         "seedance-2.5": Offer(
             "ark",
             "seedance-2.5",
-            same("seedance-2.5"),
+            {**same("seedance-2.5"), DRAFT_COMPLETION: model_ids["seedance-2.5"]},
             {
                 "480p": _price("0.0107", "0.0064"),
                 "720p": _price("0.0107", "0.0064"),
                 "1080p": _price("0.0117", "0.0070"),
             },
-            _every({"seed"}, reference_to_video={"task"}),
+            _every({"seed", "draft"}, reference_to_video={"task"}),
         ),
     }
 

@@ -155,6 +155,7 @@ class JobTracker:
         before_paying: Callable[[], Awaitable[None]] | None = None,
         budget: Budget | None = None,
         owner: str | None = None,
+        draft_of: str | None = None,
     ) -> Submitted:
         """Submit unless an identical call already did; record the attempt before it leaves, the job on arrival.
 
@@ -204,7 +205,7 @@ class JobTracker:
                 raise
             with anyio.CancelScope(shield=True):  # the host has the job now: it reaches the ledger whatever happens
                 record = await self._accepted(
-                    provider, mode, model, arguments, estimate, submission, attempt, key, owner
+                    provider, mode, model, arguments, estimate, submission, attempt, key, owner, draft_of
                 )
             return Submitted(record)
 
@@ -244,6 +245,7 @@ class JobTracker:
         attempt: int,
         key: str,
         owner: str | None,
+        draft_of: str | None,
     ) -> JobRecord:
         record = await self._ledger.add(
             request_id=submission.request_id,
@@ -260,6 +262,7 @@ class JobTracker:
             fingerprint=key,
             lease=(self.replica, self._lease),
             owner=owner,
+            draft_of=draft_of,
         )
         by = f" for {owner}" if owner else ""
         logger.info("job %s submitted to %s %s%s", record.request_id, record.provider, record.endpoint, by)

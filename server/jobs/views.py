@@ -11,6 +11,7 @@ from mcp.types import CallToolResult, ContentBlock, ImageContent, ResourceLink, 
 from pydantic import BaseModel, Field
 
 from server.catalog import JobStatus, Mode, Model, ratio_of
+from server.jobs import drafts
 from server.jobs.ledger import JobEvent, JobRecord
 from server.jobs.progress import describe
 from server.money import pricing
@@ -67,6 +68,15 @@ class JobView(BaseModel):
     next_step: str | None = Field(default=None, description="What to call next, when there is something to do.")
     created_at: str
     started: bool = Field(default=False, description="True once the host began generating (billing may start).")
+    draft_id: str | None = Field(
+        default=None,
+        description="Set once a seedance-2.5 draft (draft=true) is made: its id at the host. complete_draft, given "
+        "this job's request_id, renders the same take at 1080p.",
+    )
+    draft_expires_at: str | None = Field(default=None, description="Until when complete_draft can finish this draft.")
+    draft_of: str | None = Field(
+        default=None, description="For a job made by complete_draft: the request_id of the draft it renders at 1080p."
+    )
 
 
 class JobList(BaseModel):
@@ -119,6 +129,13 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
     next_step = None
     if not record.finished:
         next_step = f'Call get_job with request_id="{record.request_id}" to wait for the video.'
+    until = drafts.expires_at(record)
+    if until is not None and not drafts.expired(record, now):
+        final = drafts.completion_estimate(record)
+        next_step = (
+            f'To keep this take, call complete_draft with request_id="{record.request_id}": it renders it at 1080p '
+            f"for {dollars(final.min_usd, final.max_usd)}, until {drafts.day_of(until)}."
+        )
     return JobView(
         request_id=record.request_id,
         status=record.status,
@@ -140,6 +157,9 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
         next_step=next_step,
         created_at=_iso(record.created_at),
         started=record.started_at is not None,
+        draft_id=drafts.draft_id(record),
+        draft_expires_at=None if until is None else _iso(until),
+        draft_of=record.draft_of,
     )
 
 
@@ -200,8 +220,10 @@ def _status_text(view: JobView, arguments: dict[str, object]) -> str:
             assert view.video is not None
             shape = what_was_made(view.video, arguments)
             seed = f", seed {view.seed}" if view.seed is not None else ""
-            kind = "Preview ready" if view.preview else "Video ready"
-            return f"{kind} ({shape}): {view.video.url}\n({ident}{seed}; estimated cost {cost})"
+            kind = "Preview" if view.preview else "Video"
+            kind = f"{kind} draft ready" if view.draft_id else f"{kind} ready"
+            after = f"\n{view.next_step}" if view.next_step else ""
+            return f"{kind} ({shape}): {view.video.url}\n({ident}{seed}; estimated cost {cost}){after}"
         case "failed":
             return f"The job failed ({ident}): {view.error}"
         case "cancelled" if view.preview:

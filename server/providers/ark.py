@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx2
 
-from server.catalog import FIXED_RATIOS, RESOLUTIONS, Mode, Model, frame_size
+from server.catalog import DRAFT_COMPLETION, FIXED_RATIOS, RESOLUTIONS, Mode, Model, frame_size
 from server.errors import (
     AuthenticationFailed,
     InvalidArguments,
@@ -102,7 +102,10 @@ def prompt_text(prompt: str) -> str:
     return re.sub(r"@(Image|Video|Audio)(\d+)", r"[\1 \2]", prompt)
 
 
-def request_body(model: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+def request_body(model: str, mode: Mode, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    if mode == DRAFT_COMPLETION:  # the draft task alone: the final reuses its prompt, media, length and seed
+        draft = {"type": "draft_task", "draft_task": {"id": arguments["draft_id"]}}
+        return {"model": model, "content": [draft], "resolution": arguments["resolution"]}
     prompt = arguments.get("prompt")  # seedance-2.5 may go without one
     content: list[dict[str, Any]] = [{"type": "text", "text": prompt_text(str(prompt))}] if prompt else []
     for slot, (kind, role) in ROLES.items():
@@ -120,6 +123,8 @@ def request_body(model: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
     }
     if arguments.get("seed") is not None:
         body["seed"] = arguments["seed"]
+    if arguments.get("draft"):
+        body["draft"] = True
     if arguments.get("task") is not None:
         body["omni_reference_task_type"] = TASK_TYPES[arguments["task"]]
     if arguments.get("end_user_id"):
@@ -161,7 +166,7 @@ class Ark(PolledHost):
 
     async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
         model_id = self._models[model]
-        task_id = await self._api.create(TASKS, request_body(model_id, arguments), model_id)
+        task_id = await self._api.create(TASKS, request_body(model_id, mode, arguments), model_id)
         return Submission(task_id, model_id, {"task_id": task_id})
 
     async def _task(self, handle: Mapping[str, str], what: str) -> dict[str, Any]:
@@ -200,6 +205,7 @@ class Ark(PolledHost):
             width=size[0] if size else None,
             height=size[1] if size else None,
             duration=number(task.get("duration")),
+            draft_id=handle["task_id"] if task.get("draft") is True else None,  # a draft is finished by its task id
             raw=task,
         )
 

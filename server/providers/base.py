@@ -40,7 +40,7 @@ class StatusUpdate:
 
 @dataclass(frozen=True)
 class Output:
-    """A finished job's video and the seed the model used."""
+    """A finished job's video, the seed the model used, and a draft's id at its host (for complete_draft)."""
 
     url: str
     content_type: str | None = None
@@ -50,11 +50,12 @@ class Output:
     width: int | None = None
     height: int | None = None
     duration: float | None = None
+    draft_id: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Provider(Protocol):
-    """A host that runs Seedance 2.0 jobs."""
+    """A host that runs Seedance jobs."""
 
     name: str
     preview: bool  # True for a free offline stand-in whose output is not Seedance's

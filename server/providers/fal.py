@@ -74,6 +74,7 @@ def parse_output(data: Any) -> Output:
         width=number(video.get("width")),
         height=number(video.get("height")),
         duration=number(video.get("duration")),
+        draft_id=data["draft_id"] if isinstance(data.get("draft_id"), str) else None,
         raw=data,
     )
 

@@ -21,9 +21,18 @@ import anyio.from_thread
 import anyio.to_thread
 from anyio.abc import TaskGroup
 
-from server.catalog import MAX_SEED, Mode, Model, Resolution, frame_size
+from server.catalog import (
+    DRAFT_COMPLETION,
+    FINAL_RESOLUTION,
+    MAX_SEED,
+    Mode,
+    Model,
+    Resolution,
+    frame_size,
+    ratio_of,
+)
 from server.catalog.checks import endpoint
-from server.errors import JobCancelled, JobFailed
+from server.errors import JobCancelled, JobFailed, RequestRejected
 from server.inputs import LocalFile
 from server.preview.choices import auto_ratio, auto_seconds
 from server.preview.inputs import fetch
@@ -81,7 +90,8 @@ class LocalPreview:
     async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
         self._folder.mkdir(parents=True, exist_ok=True)
         request_id = f"preview-{uuid.uuid4()}"
-        job = _Job(request_id, mode, dict(arguments), self._folder / f"{request_id}.mp4")
+        drawn, what = (mode, dict(arguments)) if mode != DRAFT_COMPLETION else self._final_of(arguments["draft_id"])
+        job = _Job(request_id, drawn, what, self._folder / f"{request_id}.mp4")
         self._jobs[request_id] = job
         self._waiting.append(request_id)
         self._tg.start_soon(self._run, job, name=f"render {request_id}")
@@ -105,6 +115,15 @@ class LocalPreview:
             if finished:
                 return
             await changed.wait()
+
+    def _final_of(self, draft_id: str) -> tuple[Mode, dict[str, Any]]:
+        """What a draft renders again at full size: its mode and arguments, with the length, shape and seed it
+        took, as the hosts keep them."""
+        try:
+            kept = json.loads((self._folder / f"{draft_id}.draft.json").read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            raise RequestRejected(f"the preview draft {draft_id} is gone from SEEDANCE_HOME") from None
+        return kept["mode"], kept["arguments"]
 
     async def result(self, handle: Mapping[str, str]) -> Output:
         job = self._jobs.get(handle["request_id"])
@@ -180,7 +199,10 @@ class LocalPreview:
                     width=spec.width,
                     height=spec.height,
                     duration=float(spec.seconds),
+                    draft_id=job.request_id if job.arguments.get("draft") else None,
                 )
+                if output.draft_id:
+                    self._keep_draft(job, spec)
                 sidecar = {k: v for k, v in asdict(output).items() if k != "raw"}
                 job.path.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
                 logger.info("preview %s rendered to %s", job.request_id, job.path)
@@ -195,6 +217,13 @@ class LocalPreview:
             if job.request_id in self._waiting:
                 self._waiting.remove(job.request_id)
             self._update(job, state="completed")
+
+    def _keep_draft(self, job: _Job, spec: Any) -> None:
+        final = {**job.arguments, "resolution": FINAL_RESOLUTION, "duration": str(spec.seconds), "seed": spec.seed}
+        final["aspect_ratio"] = ratio_of(spec.width, spec.height) or job.arguments["aspect_ratio"]
+        del final["draft"]
+        kept = {"mode": job.mode, "arguments": final}
+        job.path.with_suffix(".draft.json").write_text(json.dumps(kept), encoding="utf-8")
 
     async def _spec(self, job: _Job) -> Any:
         from server.preview.render import RenderSpec

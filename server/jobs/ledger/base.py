@@ -92,6 +92,7 @@ class Ledger(ABC):
         fingerprint: str | None = None,
         lease: tuple[str, float] | None = None,
         owner: str | None = None,
+        draft_of: str | None = None,
     ) -> JobRecord:
         """Record an accepted job, and mark the submit attempt that started it, in one transaction.
 
@@ -103,8 +104,8 @@ class Ledger(ABC):
             await db.execute(
                 """INSERT INTO jobs (request_id, provider, endpoint, mode, model, arguments, handle,
                    estimate_min_usd, estimate_max_usd, status, queue_position, created_at, updated_at, preview,
-                   fingerprint, follower, lease_until, owner)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   fingerprint, follower, lease_until, owner, draft_of)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     request_id,
                     provider,
@@ -123,6 +124,7 @@ class Ledger(ABC):
                     follower,
                     until,
                     owner,
+                    draft_of,
                 ),
             )
             if submission is not None:
@@ -256,6 +258,11 @@ class Ledger(ABC):
             f"SELECT * FROM jobs {'WHERE ' + conditions if conditions else ''} ORDER BY created_at DESC LIMIT ?",
             (*params, limit),
         )
+        return [JobRecord.from_row(row) for row in rows]
+
+    async def completions_of(self, draft: str) -> list[JobRecord]:
+        """The jobs that render the draft `draft` again at full size, newest first."""
+        rows = await self._all("SELECT * FROM jobs WHERE draft_of = ? ORDER BY created_at DESC", (draft,))
         return [JobRecord.from_row(row) for row in rows]
 
     async def unfinished(self) -> list[JobRecord]:

@@ -140,4 +140,9 @@ MIGRATIONS = (
             "ALTER TABLE jobs DROP COLUMN tier",
         ),
     ),
+    # A draft's completion points back at the draft it renders again at full size.
+    Migration(
+        "m010_drafts",
+        ("ALTER TABLE jobs ADD COLUMN draft_of TEXT", "CREATE INDEX jobs_draft_of ON jobs (draft_of)"),
+    ),
 )

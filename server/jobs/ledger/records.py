@@ -74,6 +74,7 @@ class JobRecord:
     follower: str | None = None  # the replica following the job while its lease lasts
     lease_until: float | None = None
     owner: str | None = None  # who started it: a token's subject, "token" for the shared token, None unsigned
+    draft_of: str | None = None  # for a draft's completion: the draft job's request_id
 
     @property
     def finished(self) -> bool:
