@@ -169,6 +169,34 @@ def test_another_take_asks_with_the_price_then_starts_exactly_one_new_job(
     assert second in told[0]["params"]["content"][0]["text"]
 
 
+def test_a_finished_draft_offers_its_1080p_finish_at_its_price_and_finishes_it(
+    open_host: OpenHost, fake_fal: FakeFal, tmp_path: Path, request: pytest.FixtureRequest
+):
+    host = open_host(**on_fal(fake_fal, SEEDANCE_MEDIA_ORIGINS=fake_fal.cdn))
+    arguments = {"prompt": "a kite over dunes", "model": "seedance-2.5", "draft": True, "duration": "4"}
+    result = host.call("generate_text_video", arguments)
+    draft = result["structuredContent"]
+    price = f"${draft['finish_price_usd']['max']:.2f}"
+    host.open("generate_text_video", arguments, result)
+    host.wait(video_state(fake_fal.cdn))
+    label = host.wait("(b => !b.hidden && b.textContent)(document.getElementById('finish'))")
+    assert label == f"Finish at 1080p ({price})"
+    screenshot(host, "job-card-draft.png", request, tmp_path)
+
+    host.click("#finish")
+    question = host.wait("!document.getElementById('ask').hidden && document.getElementById('ask-text').textContent")
+    assert price in question and "fal" in question and "billed" in question
+    assert fake_fal.count("submit") == 1  # asking costs nothing
+    host.click("#ask-yes")
+    final = host.wait(f"(v => v && v !== {draft['request_id']!r} && v)(document.getElementById('request-id').value)")
+    host.wait(video_state(f"{fake_fal.cdn}/files/{final}/"))
+    assert fake_fal.count("submit") == 2 and submits(tmp_path / "home") == 2
+    assert fake_fal.job(final).input == {"draft_id": draft["draft_id"], "resolution": "1080p"}
+    assert host.eval("document.getElementById('finish').hidden")  # the final is not a draft
+    told = host.wait_event("update-model-context")
+    assert final in told[0]["params"]["content"][0]["text"]
+
+
 def test_continue_from_the_last_frame_asks_the_price_then_starts_the_next_shot_on_it(
     open_host: OpenHost, tmp_path: Path
 ):

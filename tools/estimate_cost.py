@@ -58,7 +58,9 @@ def _check_reference_seconds(seconds: float | None, model: Model) -> None:
 
 
 async def estimate_cost(
-    mode: Annotated[GenerationMode, Field(description="Which tool: generate_text_video, animate_image or reference_video.")],
+    mode: Annotated[
+        GenerationMode, Field(description="Which tool: generate_text_video, animate_image or reference_video.")
+    ],
     ctx: Context[Any],
     model: ModelParam = "seedance-2.0",
     resolution: ResolutionParam = "720p",

@@ -74,6 +74,10 @@ class JobView(BaseModel):
         "this job's request_id, renders the same take at 1080p.",
     )
     draft_expires_at: str | None = Field(default=None, description="Until when complete_draft can finish this draft.")
+    finish_price_usd: CostRange | None = Field(
+        default=None,
+        description="For a draft that can still be finished: what complete_draft costs at the host's list price.",
+    )
     draft_of: str | None = Field(
         default=None, description="For a job made by complete_draft: the request_id of the draft it renders at 1080p."
     )
@@ -130,11 +134,14 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
     if not record.finished:
         next_step = f'Call get_job with request_id="{record.request_id}" to wait for the video.'
     until = drafts.expires_at(record)
+    finish = None
     if until is not None and not drafts.expired(record, now):
         final = drafts.completion_estimate(record)
+        finish = CostRange(min=final.min_usd, max=final.max_usd)
+        cost = "free, as an offline preview" if record.preview else f"for {dollars(finish.min, finish.max)}"
         next_step = (
             f'To keep this take, call complete_draft with request_id="{record.request_id}": it renders it at 1080p '
-            f"for {dollars(final.min_usd, final.max_usd)}, until {drafts.day_of(until)}."
+            f"{cost}, until {drafts.day_of(until)}."
         )
     return JobView(
         request_id=record.request_id,
@@ -159,6 +166,7 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
         started=record.started_at is not None,
         draft_id=drafts.draft_id(record),
         draft_expires_at=None if until is None else _iso(until),
+        finish_price_usd=finish,
         draft_of=record.draft_of,
     )
 

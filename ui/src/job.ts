@@ -25,6 +25,8 @@ export interface Job {
   list_price_usd: { min: number; max: number };
   preview: boolean;
   error?: string | null;
+  draft_id?: string | null;
+  finish_price_usd?: { min: number; max: number } | null; // a draft that complete_draft can still finish
   // Only in watch_job's answer (the card's own view):
   arguments?: Record<string, unknown>;
   last_log?: string | null;
@@ -42,6 +44,7 @@ const MODE_WORDS: Record<string, string> = {
   "text-to-video": "Text to video",
   "image-to-video": "Image to video",
   "reference-to-video": "Reference to video",
+  "draft-completion": "A draft at 1080p",
 };
 
 const HOSTS: Record<string, string> = { fal: "fal", runflow: "Runflow", ark: "BytePlus ModelArk", local: "this computer" };
@@ -91,6 +94,7 @@ export function statusLine(job: Job): string {
     case "in_progress":
       return job.preview ? "Rendering the preview" : "Generating the video";
     case "completed":
+      if (job.draft_id) return job.preview ? "Preview draft ready (480p)" : "Draft ready (480p)";
       return job.preview ? "Preview ready" : "Video ready";
     case "failed":
       return `Failed: ${job.error ?? "the host gave no reason"}`;

@@ -48,6 +48,11 @@ function buttons(): void {
     button.hidden = !visible;
     button.disabled = busy;
   };
+  toggle("finish", job?.status === "completed" && !!job.finish_price_usd && !!host.serverTools);
+  if (job?.finish_price_usd) {
+    const price = job.preview ? "free preview" : dollars(job.finish_price_usd);
+    el("finish").textContent = `Finish at 1080p (${price})`;
+  }
   toggle("again", done && job?.arguments !== undefined && job.mode in TOOL_FOR_MODE && !!host.serverTools);
   toggle("continue", job?.status === "completed" && !!host.serverTools);
   toggle("cancel", job !== undefined && !done && !!host.serverTools);
@@ -210,6 +215,27 @@ async function anotherTake(): Promise<void> {
   adopt(next);
 }
 
+/** Render this draft at 1080p, once the person accepts its price: the same take, in full quality. */
+async function finishDraft(): Promise<void> {
+  const shown = job;
+  if (!shown?.finish_price_usd || shown.status !== "completed") return;
+  const range = dollars(shown.finish_price_usd);
+  const question = shown.preview
+    ? `Finish this draft at 1080p? It is a free offline preview (${range} on fal).`
+    : `Finish this draft at 1080p? It costs ${range} on ${hostName(shown.provider)}, billed to your account.`;
+  if (!(await ask(question, shown.preview ? "Make preview" : `Finish for ${range}`, "Not now"))) return;
+  const result = await app.callServerTool({
+    name: "complete_draft",
+    arguments: { request_id: shown.request_id, confirm_cost: true, wait_seconds: 0 },
+  });
+  const next = result.structuredContent as unknown as Job | undefined;
+  if (!next?.request_id) throw new Error(textOf(result) || "No new job was started.");
+  input = {};
+  poster(undefined);
+  await context(`The user finished Seedance draft ${shown.request_id} at 1080p from its card: job ${next.request_id}.`);
+  adopt(next);
+}
+
 /** Ask what happens next, then price and start an animate_image shot from this video's last frame. */
 function openNext(): void {
   const form = el("next");
@@ -337,6 +363,7 @@ app.ontoolcancelled = () => {
 app.onhostcontextchanged = theme;
 
 el("again").onclick = () => void action(anotherTake);
+el("finish").onclick = () => void action(finishDraft);
 el("cancel").onclick = () => void action(cancel);
 el("continue").onclick = openNext;
 el("next-close").onclick = () => {
