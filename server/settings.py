@@ -16,6 +16,8 @@ from server.providers.retry import RetryPolicy
 ProviderName = Literal["fal", "runflow", "ark", "local"]
 PROVIDERS: tuple[ProviderName, ...] = ("fal", "runflow", "ark", "local")  # also the order keys are looked for
 KEYS: dict[ProviderName, str] = {"fal": "FAL_KEY", "runflow": "RUNFLOW_API_KEY", "ark": "ARK_API_KEY"}
+FalRegion = Literal["global", "us"]
+FAL_REGIONS: tuple[FalRegion, ...] = ("global", "us")
 
 DEFAULT_FAL_QUEUE_URL = "https://queue.fal.run"
 DEFAULT_FAL_REST_URL = "https://rest.fal.ai"
@@ -156,6 +158,7 @@ class Settings:
     ark_key: str | None = field(default=None, repr=False)
     provider: ProviderName = "local"
     fal_queue_url: str = DEFAULT_FAL_QUEUE_URL
+    fal_region: FalRegion = "global"  # "us": fal's jobs go to its US copies of the models, at their price
     fal_rest_url: str = DEFAULT_FAL_REST_URL
     runflow_url: str = DEFAULT_RUNFLOW_URL
     ark_url: str = DEFAULT_ARK_URL
@@ -203,12 +206,16 @@ class Settings:
         provider = env.get("SEEDANCE_PROVIDER", "").strip().lower() or default
         if provider not in PROVIDERS:
             raise SystemExit(f"seedance-mcp: SEEDANCE_PROVIDER={provider!r} is not one of {', '.join(PROVIDERS)}")
+        region = env.get("SEEDANCE_FAL_REGION", "").strip().lower() or "global"
+        if region not in FAL_REGIONS:
+            raise SystemExit(f"seedance-mcp: SEEDANCE_FAL_REGION={region!r} is not one of {', '.join(FAL_REGIONS)}")
         return cls(
             fal_key=keys["fal"],
             runflow_key=keys["runflow"],
             ark_key=keys["ark"],
             provider=provider,
             fal_queue_url=_url(env, "SEEDANCE_FAL_QUEUE_URL", DEFAULT_FAL_QUEUE_URL),
+            fal_region=region,
             fal_rest_url=_url(env, "SEEDANCE_FAL_REST_URL", DEFAULT_FAL_REST_URL),
             runflow_url=_url(env, "SEEDANCE_RUNFLOW_URL", DEFAULT_RUNFLOW_URL),
             ark_url=_url(env, "SEEDANCE_ARK_URL", DEFAULT_ARK_URL),
@@ -249,6 +256,11 @@ class Settings:
             oauth_client_id=env.get("SEEDANCE_OAUTH_CLIENT_ID", "").strip() or None,
             oauth_client_secret=env.get("SEEDANCE_OAUTH_CLIENT_SECRET", "").strip() or None,
         )
+
+    @property
+    def host(self) -> str:
+        """The host new jobs go to, as the catalog and the ledger name it: the provider, with fal's region."""
+        return "fal-us" if self.provider == "fal" and self.fal_region == "us" else self.provider
 
     def __post_init__(self) -> None:
         if (self.oauth_issuer is None) != (self.oauth_resource is None):

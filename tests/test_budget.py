@@ -26,14 +26,15 @@ async def test_a_job_above_the_cap_is_refused_before_any_submit(settings: Settin
 
 
 async def test_the_daily_budget_counts_what_the_ledger_spent_today(settings: Settings, fake_fal: FakeFal):
-    args = {"duration": "5", "aspect_ratio": "16:9"}  # $1.512 each
-    async with connect(dataclasses.replace(settings, daily_budget_usd=4.0)) as client:
+    args = {"duration": "5", "aspect_ratio": "16:9"}  # $1.512 each up front; $0.562464 once the fake's 4 s
+    # 864x496 clip is made: the budget counts what a finished job made, so two leave $1.38 of $2.50
+    async with connect(dataclasses.replace(settings, daily_budget_usd=2.5)) as client:
         first = await client.call_tool("generate_text_video", {"prompt": "one", **args})
         second = await client.call_tool("generate_text_video", {"prompt": "two", **args})
         third = await client.call_tool("generate_text_video", {"prompt": "three", **args})
         retried = await client.call_tool("generate_text_video", {"prompt": "two", **args})  # reuses: costs nothing
     assert not first.is_error and not second.is_error and not retried.is_error
-    assert third.is_error and "$0.98 of today's $4.00 budget" in text_of(third)
+    assert third.is_error and "$1.38 of today's $2.50 budget" in text_of(third)
     assert fake_fal.count("submit") == 2
 
 

@@ -18,7 +18,7 @@ import pytest
 from server.jobs.ledger.sqlite import SqliteLedger
 from server.settings import Settings
 from tests.conftest import connect, text_of
-from tests.fake_fal import FakeFal, Phase
+from tests.fake_fal import FakeFal, Phase, quick_plan
 from tests.fake_hosts import FakeArk
 from tests.hosts import ArkHost
 
@@ -42,11 +42,17 @@ async def test_a_draft_on_fal_is_priced_at_480p_and_finished_at_1080p_with_one_s
     settings: Settings, fake_fal: FakeFal
 ):
     async with connect(settings) as client:
-        made = content(await client.call_tool("generate_text_video", {**DRAFT, "aspect_ratio": "16:9"}))
+        fake_fal.plan = [Phase("IN_PROGRESS", None)]  # held, so that the up-front price shows
+        sent = content(
+            await client.call_tool("generate_text_video", {**DRAFT, "aspect_ratio": "16:9", "wait_seconds": 0})
+        )
+        assert sent["estimated_cost_usd"]["max"] == pytest.approx(usd(854, 480, 4, "0.0214"), abs=1e-6)
         first = fake_fal.only_job()
         assert first.endpoint == "bytedance/seedance-2.5/text-to-video"
         assert first.input["draft"] is True and first.input["resolution"] == "480p"
-        assert made["estimated_cost_usd"]["max"] == pytest.approx(usd(854, 480, 4, "0.0214"), abs=1e-6)
+        fake_fal.plan = quick_plan()  # the jobs after it run through at once
+        fake_fal.advance(first.request_id)
+        made = content(await client.call_tool("get_job", {"request_id": sent["request_id"]}))
         assert made["status"] == "completed" and made["draft_id"] == f"draft-{first.request_id}"
         expires = made["draft_expires_at"]
         final_price = usd(1920, 1080, 4, "0.0234")  # the higher of fal's two figures, 0.0214 and 0.0234
@@ -61,7 +67,11 @@ async def test_a_draft_on_fal_is_priced_at_480p_and_finished_at_1080p_with_one_s
         assert finish.endpoint == "bytedance/seedance-2.5/draft/complete"
         assert finish.input == {"draft_id": made["draft_id"], "resolution": "1080p"}
         assert final["draft_of"] == made["request_id"] and final["model"] == "seedance-2.5"
-        assert final["estimated_cost_usd"] == {"min": final_price, "max": final_price}
+        assert made["finish_price_usd"] == {"min": final_price, "max": final_price}
+        clip = round(
+            usd(864, 496, 4, "0.0234"), 6
+        )  # once made, a job costs the video it made: the fake's clip at 1080p
+        assert final["estimated_cost_usd"] == {"min": clip, "max": clip}
         assert final["draft_id"] is None and final["video"]["saved_path"]
 
         again = await client.call_tool("complete_draft", {"request_id": made["request_id"]})
@@ -85,7 +95,7 @@ async def test_a_draft_on_modelark_is_finished_by_its_draft_task(settings: Setti
     assert body["draft_task_id"] == draft_task.id and body["resolution"] == "1080p"
     ratio = made["video"]["width"] / made["video"]["height"]
     assert ratio == pytest.approx(16 / 9, rel=0.05)  # "auto" came back 16:9 from the fake, so 1920x1080
-    assert final["estimated_cost_usd"]["max"] == pytest.approx(usd(1920, 1080, 4, "0.0117"), abs=1e-6)
+    assert made["finish_price_usd"]["max"] == pytest.approx(usd(1920, 1080, 4, "0.0117"), abs=1e-6)
 
 
 async def test_only_a_finished_live_draft_of_ones_own_is_finished_and_refusals_cost_nothing(

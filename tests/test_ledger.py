@@ -48,6 +48,7 @@ EXPECTED_JOB_COLUMNS = [
     "owner",
     "model",
     "draft_of",
+    "cost_usd",
 ]
 T2V = "bytedance/seedance-2.0/text-to-video"
 

@@ -47,6 +47,7 @@ def test_the_shared_ledger_without_its_extra_names_the_pip_install(tmp_path: Pat
         ("SEEDANCE_WAIT_SECONDS", "soon", "SEEDANCE_WAIT_SECONDS='soon' is not a number from 0 to 600"),
         ("SEEDANCE_MAX_USD_PER_JOB", "-3", "SEEDANCE_MAX_USD_PER_JOB='-3' is not a number from 0 to 10000"),
         ("SEEDANCE_PROVIDER", "replicate", "SEEDANCE_PROVIDER='replicate' is not one of fal, runflow, ark, local"),
+        ("SEEDANCE_FAL_REGION", "eu", "SEEDANCE_FAL_REGION='eu' is not one of global, us"),
         ("SEEDANCE_SHARED_DIRS", "media", "SEEDANCE_SHARED_DIRS holds 'media', which is not an absolute path"),
         ("SEEDANCE_REQUEST_STATE_KEYS", "hunter2-secret", "SEEDANCE_REQUEST_STATE_KEYS entry 1 is 14 bytes"),
     ],

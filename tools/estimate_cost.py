@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from server.catalog import MIN_SECONDS, MODEL_SPECS, GenerationMode, Model
 from server.catalog.checks import endpoint, problems
+from server.catalog.offers import HOST_NAMES
 from server.errors import InvalidArguments
 from server.jobs.views import dollars
 from server.money import pricing
@@ -94,7 +95,7 @@ async def estimate_cost(
     "auto" duration or aspect ratio gives a range. In reference-to-video, reference videos add their
     seconds. Other hosts have their own rates (`provider`). price_confirmed is false where the hosts'
     figures disagree; the estimate then takes the higher one."""
-    host = provider or app_state(ctx).settings.provider
+    host = provider or app_state(ctx).settings.host
     with tool_errors():
         chosen = {"resolution": resolution, "duration": duration, "aspect_ratio": aspect_ratio}
         refused = problems(host, model, mode, chosen, whole_call=False)
@@ -112,7 +113,7 @@ async def estimate_cost(
     result = CostEstimate(
         **asdict(estimate),
         endpoint=endpoint(host, model, mode),
-        provider="fal" if host == "local" else host,
+        provider="fal" if host == "local" else host,  # an offline preview stands in for fal
         price_basis=pricing.basis(host, model, resolution),
         preview=host == "local",
     )
@@ -124,7 +125,8 @@ async def estimate_cost(
         else f"{result.min_tokens:,}-{result.max_tokens:,}"
     )
     text = (
-        f"{mode} with {model} on {result.provider}, {resolution} {aspect_ratio}, {length}: "
+        f"{mode} with {model} on {HOST_NAMES.get(result.provider, result.provider)}, {resolution} {aspect_ratio}, "
+        f"{length}: "
         f"{dollars(result.min_usd, result.max_usd)} "
         f"({tokens} tokens at ${result.rate_usd_per_1000_tokens:g} per 1000)."
         + ("" if estimate.price_confirmed else f" The price is {pricing.UNCONFIRMED}.")

@@ -106,6 +106,34 @@ FAL: dict[Model, Offer] = {
     ),
 }
 
+# fal's US copies (SEEDANCE_FAL_REGION=us): 2.0 standard and 2.5 only, at 1.2x, 2.5 without drafts. 1080p
+# takes 1.2x the unconfirmed figure above it; 4k 1.2x fal's flat rate, as the global copy does.
+FAL_US: dict[Model, Offer] = {
+    "seedance-2.0": Offer(
+        "fal-us",
+        "seedance-2.0",
+        _fal("bytedance/seedance-2.0/us"),
+        {
+            "480p": _price("0.0168"),
+            "720p": _price("0.0168"),
+            "1080p": _price("0.01848", confirmed=False),
+            "4k": _price("0.0168", confirmed=False),
+        },
+        _every({"codec", "bitrate_mode"}),
+    ),
+    "seedance-2.5": Offer(
+        "fal-us",
+        "seedance-2.5",
+        _fal("bytedance/seedance-2.5/us"),
+        {
+            "480p": Price(Decimal("0.02568"), Decimal("0.02568"), video_confirmed=False),
+            "720p": Price(Decimal("0.02568"), Decimal("0.02568"), video_confirmed=False),
+            "1080p": Price(Decimal("0.02808"), Decimal("0.02808"), confirmed=False, video_confirmed=False),
+        },
+        _every({"codec", "bitrate_mode"}, reference_to_video={"seed", "task"}),
+    ),
+}
+
 # Runflow sells 2.0 standard and fast for text and image input, at fal's rates per 720p second; it publishes
 # no 1080p price, so 1080p takes fal's unconfirmed one.
 RUNFLOW_MODES: tuple[Mode, ...] = ("text-to-video", "image-to-video")
@@ -182,5 +210,17 @@ def ark_offers(model_ids: Mapping[Model, str] = ARK_MODEL_IDS) -> dict[Model, Of
     }
 
 
-HOST_NAMES = {"fal": "fal", "runflow": "Runflow", "ark": "BytePlus ModelArk", "local": "the offline preview"}
-OFFERS: dict[str, dict[Model, Offer]] = {"fal": FAL, "runflow": RUNFLOW, "ark": ark_offers(), "local": FAL}
+HOST_NAMES = {
+    "fal": "fal",
+    "fal-us": "fal (US)",
+    "runflow": "Runflow",
+    "ark": "BytePlus ModelArk",
+    "local": "the offline preview",
+}
+OFFERS: dict[str, dict[Model, Offer]] = {
+    "fal": FAL,
+    "fal-us": FAL_US,
+    "runflow": RUNFLOW,
+    "ark": ark_offers(),
+    "local": FAL,
+}

@@ -38,6 +38,7 @@ from server.errors import (
 from server.jobs.ledger import Budget, JobRecord, Ledger
 from server.jobs.owners import current_person
 from server.media.saving import Kept
+from server.money import pricing
 from server.providers.base import Provider, StatusUpdate
 from server.providers.base import Submission as ProviderSubmission
 from server.providers.registry import Providers
@@ -69,6 +70,14 @@ async def find_job(ledger: Ledger, request_id: str) -> JobRecord:
             "lists recent jobs."
         )
     return record
+
+
+def _billed(record: JobRecord, result: Mapping[str, Any]) -> float | None:
+    """A paid job's cost by what it made; jobs with reference videos keep their estimate, since the seconds
+    of those videos, billed too, are not read here."""
+    if record.preview or record.arguments.get("video_urls"):
+        return None
+    return pricing.billed(record.provider, record.model, record.arguments.get("resolution", "720p"), result)
 
 
 def fingerprint(provider: str, endpoint: str, arguments: Mapping[str, Any], owner: str | None = None) -> str:
@@ -422,10 +431,10 @@ class JobTracker:
                 if self._keep is not None:
                     kept = await self._keep(record, result)
                     result |= {"saved_path": kept.saved_path, "poster_path": kept.poster_path}
-                    result |= {name: value for name, value in kept.facts.items() if result.get(name) is None}
+                    result |= kept.facts  # what the file is, over what the host said of it
                     if kept.problem:
                         await self._ledger.record_event(request_id, "not_saved", kept.problem)
-                await self._finish(request_id, "completed", result=result, error=None)
+                await self._finish(request_id, "completed", result=result, error=None, cost_usd=_billed(record, result))
         if self._on_finished is not None:
             await self._on_finished(await self._ledger.require(request_id))
 

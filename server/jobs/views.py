@@ -130,6 +130,8 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
     result = record.result or {}
     video = _video(record)
     price = CostRange(min=record.estimate_min_usd, max=record.estimate_max_usd)
+    if record.cost_usd is not None:  # finished: by the video it made
+        price = CostRange(min=record.cost_usd, max=record.cost_usd)
     next_step = None
     if not record.finished:
         next_step = f'Call get_job with request_id="{record.request_id}" to wait for the video.'

@@ -1,7 +1,8 @@
 """Spending limits, checked before a job is submitted: a per-job cap and a daily budget.
 
 Both compare the upper bound of the estimate, since that is what the job may cost. The day is the
-UTC day; its spend is read from the ledger (paid jobs' upper estimates, cancelled ones excluded).
+UTC day; its spend is read from the ledger (a finished paid job's cost by the video it made, any other's
+upper estimate; cancelled ones excluded).
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@ seconds are billed too. Decimal arithmetic keeps the published figures exact ($0
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from server.catalog import FIXED_RATIOS, MODEL_SPECS, AspectRatio, Duration, Mode, Model, Resolution, frame_size
 from server.catalog import seconds_range as model_seconds
@@ -48,6 +50,7 @@ def _usd(tokens: Decimal, rate: Decimal) -> Decimal:
 
 BASIS = {
     "fal": "fal.ai token pricing",
+    "fal-us": "fal.ai token pricing for its US endpoints",
     "local": "fal.ai token pricing (an offline preview is priced as fal, which it stands in for)",
     "runflow": "Runflow's prices, which are fal's token pricing",
     "ark": "BytePlus ModelArk list prices",
@@ -111,6 +114,18 @@ def estimate(
         reference_video_seconds=reference_video_seconds,
         price_confirmed=price.confirmed and (reference_video_seconds is None or price.video_confirmed),
     )
+
+
+def billed(host: str, model: Model, resolution: Resolution, made: Mapping[str, Any]) -> float | None:
+    """What a finished video costs at its host's rate, by the frame and the whole seconds it really has (read
+    from the file); None where either is unknown or the host does not sell the model at that resolution."""
+    found = offer(host, model)
+    size = [made.get(name) for name in ("width", "height", "duration")]
+    if found is None or resolution not in found.prices or not all(isinstance(v, int | float) and v > 0 for v in size):
+        return None
+    width, height, seconds = (Decimal(str(v)) for v in size)
+    tokens = width * height * round(seconds) * FRAMES_PER_SECOND / TOKEN_DIVISOR
+    return float(round(_usd(tokens, found.prices[resolution].rate), 6))
 
 
 def unknown_reference_seconds(video_count: int, model: Model = "seedance-2.0") -> tuple[float, float] | None:

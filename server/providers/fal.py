@@ -107,7 +107,6 @@ def _uncertain(endpoint: str, why: str) -> SubmitUncertain:
 class FalQueue:
     """The fal queue client. Holds the key privately and never puts it in a message or a log line."""
 
-    name = "fal"
     preview = False
     media_origins: tuple[str, ...] = ("https://fal.media", "https://*.fal.media")  # v3.fal.media, v3b.fal.media
 
@@ -121,7 +120,9 @@ class FalQueue:
         timeout: float = 60.0,
         poll_interval: tuple[float, float] = POLL_INTERVAL,
         rest_url: str = DEFAULT_REST_URL,
+        name: str = "fal",
     ) -> None:
+        self.name = name  # "fal-us": the same queue, sending jobs to the models' US copies
         self._http = http
         self._headers = {"Authorization": f"Key {key}", "User-Agent": f"seedance-mcp/{__version__}"}
         self._queue_url = queue_url.rstrip("/")
@@ -139,7 +140,7 @@ class FalQueue:
 
     async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
         """Send once; resend only when the connection was refused, since then nothing reached fal."""
-        endpoint = endpoint_of("fal", model, mode)
+        endpoint = endpoint_of(self.name, model, mode)
         url = f"{self._queue_url}/{endpoint}"
         body = dict(arguments)
         try:

@@ -38,9 +38,10 @@ def missing(provider: ProviderName) -> str:
 class Providers:
     available: dict[str, Provider]
     active: ProviderName
+    host: str  # the active provider as the catalog names it: "fal-us" for fal while SEEDANCE_FAL_REGION=us
 
     def for_new_jobs(self) -> Provider:
-        provider = self.available.get(self.active)
+        provider = self.available.get(self.host)
         if provider is None:
             raise ConfigurationError(missing(self.active))
         return provider
@@ -63,14 +64,16 @@ def create_providers(
     """Every host with a key, and the preview, which fetches callers' URLs itself, through `callers`."""
     available: dict[str, Provider] = {"local": LocalPreview(settings.previews_dir, callers, task_group)}
     if settings.fal_key:
-        available["fal"] = FalQueue(
-            http,
-            settings.fal_key,
-            settings.fal_queue_url,
-            retry=settings.retry,
-            timeout=settings.fal_timeout,
-            rest_url=settings.fal_rest_url,
-        )
+        for name in ("fal", "fal-us"):  # both, so that a job follows on when the region changes
+            available[name] = FalQueue(
+                http,
+                settings.fal_key,
+                settings.fal_queue_url,
+                retry=settings.retry,
+                timeout=settings.fal_timeout,
+                rest_url=settings.fal_rest_url,
+                name=name,
+            )
     retry, timeout, polls = settings.retry, settings.fal_timeout, settings.poll_interval
     if settings.runflow_key:
         available["runflow"] = Runflow(
@@ -85,4 +88,4 @@ def create_providers(
         available["ark"] = Ark(
             http, settings.ark_key, settings.ark_url, models=models, retry=retry, timeout=timeout, poll_interval=polls
         )
-    return Providers(available, settings.provider)
+    return Providers(available, settings.provider, settings.host)

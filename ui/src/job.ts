@@ -47,7 +47,13 @@ const MODE_WORDS: Record<string, string> = {
   "draft-completion": "A draft at 1080p",
 };
 
-const HOSTS: Record<string, string> = { fal: "fal", runflow: "Runflow", ark: "BytePlus ModelArk", local: "this computer" };
+const HOSTS: Record<string, string> = {
+  fal: "fal",
+  "fal-us": "fal (US)",
+  runflow: "Runflow",
+  ark: "BytePlus ModelArk",
+  local: "this computer",
+};
 
 export function finished(job: Job): boolean {
   return job.status === "completed" || job.status === "failed" || job.status === "cancelled";

@@ -23,7 +23,7 @@ SUBMISSION_COLUMNS = "id, fingerprint, provider, endpoint, started_at, outcome, 
 UNFINISHED = "status IN ('queued', 'in_progress')"
 # Paid jobs not cancelled, and paid submits whose answer has not come (or was lost): a job counts from the
 # moment its submit is sent, so two calls on two replicas cannot both fit the last dollars of a budget.
-_SPENT_BY = """(SELECT COALESCE(SUM(estimate_max_usd), 0) FROM jobs
+_SPENT_BY = """(SELECT COALESCE(SUM(COALESCE(cost_usd, estimate_max_usd)), 0) FROM jobs
      WHERE created_at >= ? AND preview = 0 AND status != 'cancelled' {mine})
   + (SELECT COALESCE(SUM(estimate_max_usd), 0) FROM submissions
      WHERE started_at >= ? AND outcome IN ('sending', 'uncertain') {mine})"""

@@ -145,4 +145,7 @@ MIGRATIONS = (
         "m010_drafts",
         ("ALTER TABLE jobs ADD COLUMN draft_of TEXT", "CREATE INDEX jobs_draft_of ON jobs (draft_of)"),
     ),
+    # What a finished job cost by the video it really made (its frame and length read from the file): the
+    # budget counts it instead of the estimate's upper bound.
+    Migration("m011_costs", ("ALTER TABLE jobs ADD COLUMN cost_usd REAL",)),
 )

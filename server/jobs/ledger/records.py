@@ -75,6 +75,7 @@ class JobRecord:
     lease_until: float | None = None
     owner: str | None = None  # who started it: a token's subject, "token" for the shared token, None unsigned
     draft_of: str | None = None  # for a draft's completion: the draft job's request_id
+    cost_usd: float | None = None  # a finished job's cost by the video it made; None: only the estimate is known
 
     @property
     def finished(self) -> bool:
