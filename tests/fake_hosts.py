@@ -31,12 +31,14 @@ from starlette.routing import Route
 
 from tests.cdn import video_answer
 from tests.fault_front import HOST_DOORS, TCP_FAULTS, FaultFront, FaultQueue, host_op
+from tests.media import picture
 
 # Answers a host gives instead of the real one. "-gateway" is a proxy's page in front of the host, without
 # the host's JSON: a submit that meets it may have created its job.
 HTTP_FAULTS = frozenset(
     {"429", "429-retry-after", "500", "502", "503", "504", "502-gateway", "504-gateway", "malformed", "gone"}
 )
+LAST_FRAME = picture((864, 496), (200, 30, 160), (250, 250, 250))
 GATEWAY_PAGE = "<html><body><h1>{code} Bad Gateway</h1></body></html>"
 
 
@@ -91,7 +93,13 @@ class FakeHost(FaultQueue):
         self.video = b""
         self.url = ""
         self.reset()
-        self.app = Starlette(routes=[*self.routes(), Route("/files/{jid}/output.mp4", self.video_file)])
+        self.app = Starlette(
+            routes=[
+                *self.routes(),
+                Route("/files/{jid}/output.mp4", self.video_file),
+                Route("/files/{jid}/last_frame.png", self.last_frame_file),
+            ]
+        )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._front: FaultFront | None = None
@@ -110,6 +118,7 @@ class FakeHost(FaultQueue):
             self.final = "succeeded"
             self.error: tuple[str, str] | None = None
             self.faults: dict[str, deque[str]] = {}
+            self.last_frames_kept = True  # False: the host's last-frame links answer 404, as after 24 h
         if getattr(self, "_front", None) is not None:
             self.reopen()
 
@@ -225,6 +234,13 @@ class FakeHost(FaultQueue):
             self.downloads.append(request.url.path)  # the CDN's, not the queue's: kept out of `requests`
         fault = self._take("download", HTTP_FAULTS | {"broken"})
         return video_answer(request, self.video, fault, self._fault)
+
+    async def last_frame_file(self, request: Request) -> Response:
+        """ModelArk's `last_frame_url`: a PNG the size of the video, unlike any frame of the fake's clip."""
+        with self.lock:
+            self.downloads.append(request.url.path)
+            kept = self.last_frames_kept
+        return Response(LAST_FRAME, media_type="image/png") if kept else Response(status_code=404)
 
     def start(self) -> FakeHost:
         sock = socket.socket()
@@ -453,6 +469,8 @@ class FakeArk(FakeHost):
             task["draft_task_id"] = body["draft_task_id"]
         if status == "succeeded":
             task["content"] = {"video_url": self.video_url(job)}
+            if body.get("return_last_frame"):
+                task["content"]["last_frame_url"] = f"{self.doors['cdn']}/files/{job.id}/last_frame.png"
             task["usage"] = {"completion_tokens": 108900, "total_tokens": 108900}
         elif status == "failed":
             code, message = job.error or ("InternalServiceError", "the service hit an internal error")

@@ -7,6 +7,7 @@ endpoint documents. The prices are worked out here from the reference's figures,
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from server.jobs.ledger.sqlite import SqliteLedger
 from server.settings import Settings
 from tests.conftest import connect, text_of
 from tests.fake_fal import FakeFal
-from tests.fake_hosts import FakeArk, FakeRunflow
+from tests.fake_hosts import LAST_FRAME, FakeArk, FakeRunflow
 from tests.hosts import ArkHost, RunflowHost
 
 pytestmark = pytest.mark.anyio
@@ -313,3 +314,26 @@ async def test_the_us_region_sends_fal_jobs_to_the_us_copies_at_their_price(sett
         assert '"seedance-2.0", "seedance-2.5"' in text_of(result)
     assert draft.is_error and "`draft`" in text_of(draft), text_of(draft)
     assert fake_fal.count("submit") == 2
+
+
+@pytest.mark.parametrize("kept", [True, False])
+async def test_a_shot_after_a_modelark_job_starts_on_the_frame_modelark_drew(
+    settings: Settings, fake_ark_server: FakeArk, kept: bool
+):
+    """ModelArk returns its own PNG of the last frame (return_last_frame), kept 24 h: the next shot starts on it
+    as it is. Once its link is gone, the frame is decoded from the video instead."""
+    fake_ark_server.reset()
+    fake_ark_server.last_frames_kept = kept
+    ark = ArkHost(fake_ark_server).settings(settings)
+    async with connect(ark) as client:
+        first = await client.call_tool("generate_text_video", {"prompt": "a lighthouse", "duration": "4"})
+        job = (first.structured_content or {})["request_id"]
+        assert fake_ark_server.jobs[job].body["return_last_frame"] is True
+        frame = f"seedance://jobs/{job}/frames/last"
+        second = await client.call_tool("animate_image", {"prompt": "on", "image_url": frame, "wait_seconds": 0})
+    assert not second.is_error, text_of(second)
+    (sent,) = [j for j in fake_ark_server.jobs.values() if j.id != job]
+    image = sent.body["content"][1]["image_url"]["url"]
+    png = base64.b64decode(image.split(",", 1)[1])
+    assert png.startswith(b"\x89PNG") and (png == LAST_FRAME) is kept
+    assert fake_ark_server.downloads.count(f"/files/{job}/last_frame.png") == 1

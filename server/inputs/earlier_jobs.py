@@ -1,8 +1,9 @@
 """Turning `seedance://jobs/...` references into files on this machine, sent on like any local file.
 
-A frame is decoded from the job's saved video (downloaded first when only the host has it) and written as
-a PNG, lossless, named by job and frame so that asking again reuses the file and its upload. A video
-reference is the saved MP4 itself.
+A frame is decoded from the job's saved video (downloaded first when only the host has it), or, for the last
+frame of a job whose host drew its own, downloaded as the host made it; either way it is a PNG, lossless,
+named by job and frame so that asking again reuses the file and its upload. A video reference is the saved
+MP4 itself.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from server.inputs.references import PREFIX, FindJob, JobReference, check, check
 from server.jobs.ledger import JobRecord
 
 LocalCopy = Callable[[JobRecord], Awaitable[Path]]
+HostFrame = Callable[[JobRecord, Path], Awaitable[bool]]  # the host's own last frame written to a path, if it has one
 
 
 def references(arguments: Mapping[str, object]) -> list[JobReference]:
@@ -48,12 +50,20 @@ def _write_frame(video: Path, reference: JobReference, target: Path) -> Path:
 
 
 async def resolve(
-    arguments: Mapping[str, object], find: FindJob, local_copy: LocalCopy, frames_dir: Path
+    arguments: Mapping[str, object], find: FindJob, local_copy: LocalCopy, frames_dir: Path, host_frame: HostFrame
 ) -> list[LocalFile]:
-    """The files the call's job references stand for, each in its slot; errors name the field."""
+    """The files the call's job references stand for, each in its slot; errors name the field.
+
+    A last frame the host drew itself is taken as it is, before any video is read."""
     files = []
     for reference in references(arguments):
         record = check(reference, find)
+        target = frames_dir / f"{record.request_id}-{reference.label}.png"
+        if reference.frame == "last":
+            frames_dir.mkdir(parents=True, exist_ok=True)
+            if await host_frame(record, target):
+                files.append(LocalFile(reference.field, target, "image", "image/png", target.stat().st_size))
+                continue
         try:
             video = await local_copy(record)
         except VideoUnavailable as exc:
@@ -69,7 +79,6 @@ async def resolve(
             files.append(LocalFile(reference.field, video, "video", "video/mp4", size))
             continue
         frames_dir.mkdir(parents=True, exist_ok=True)
-        target = frames_dir / f"{record.request_id}-{reference.label}.png"
         try:
             await anyio.to_thread.run_sync(_write_frame, video, reference, target)
         except (OSError, ValueError) as exc:

@@ -60,6 +60,7 @@ def file_name(record: JobRecord) -> str:
 
 
 DOWNLOAD_ATTEMPTS = 3
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _facts(video: Path) -> dict[str, Any]:
@@ -189,6 +190,29 @@ class Keeper:
             finally:
                 part.unlink(missing_ok=True)
         return cached
+
+    async def host_last_frame(self, record: JobRecord, target: Path) -> bool:
+        """The job's last frame as its host drew it (ModelArk's `return_last_frame`: a PNG of the video's size,
+        kept 24 h), written to `target`; False when there is none or its link no longer answers, and the frame
+        is then decoded from the video instead."""
+        url = str((record.result or {}).get("last_frame_url") or "")
+        if target.is_file():
+            return True
+        if not url.startswith(("https://", "http://")):
+            return False
+        part = temporary(target.parent, ".png")
+        try:
+            await self._fetch(url, part, None)
+            with part.open("rb") as picture:
+                if picture.read(8) != PNG_SIGNATURE:
+                    raise ValueError("the host's last frame is not a PNG")
+            part.replace(target)  # the server's own cache, named by job and frame: the same picture either way
+        except (OSError, httpx2.HTTPError, ValueError) as exc:
+            logger.info("job %s: its host's last frame could not be read (%s); decoding it", record.request_id, exc)
+            return False
+        finally:
+            part.unlink(missing_ok=True)
+        return True
 
     async def _fetch(self, url: str, part: Path, expected: int | None) -> int:
         """Stream `url` into `part`; the byte count must match what the host and the result said."""

@@ -120,6 +120,7 @@ def request_body(model: str, mode: Mode, arguments: Mapping[str, Any]) -> dict[s
         "ratio": "adaptive" if arguments["aspect_ratio"] == "auto" else arguments["aspect_ratio"],
         "duration": -1 if duration == "auto" else int(duration),
         "generate_audio": arguments.get("generate_audio", True),
+        "return_last_frame": True,  # the next shot starts on the host's own last frame, not one decoded here
     }
     if arguments.get("seed") is not None:
         body["seed"] = arguments["seed"]
@@ -194,6 +195,7 @@ class Ark(PolledHost):
             raise JobFailed(explain(*_error(task)))
         content = task.get("content")
         url = content.get("video_url") if isinstance(content, dict) else None
+        last = content.get("last_frame_url") if isinstance(content, dict) else None
         if not isinstance(url, str):
             raise JobFailed("BytePlus finished the task but it holds no video URL")
         resolution, ratio = task.get("resolution"), task.get("ratio")
@@ -206,6 +208,7 @@ class Ark(PolledHost):
             height=size[1] if size else None,
             duration=number(task.get("duration")),
             draft_id=handle["task_id"] if task.get("draft") is True else None,  # a draft is finished by its task id
+            last_frame_url=last if isinstance(last, str) else None,
             raw=task,
         )
 

@@ -51,6 +51,7 @@ class Output:
     height: int | None = None
     duration: float | None = None
     draft_id: str | None = None
+    last_frame_url: str | None = None  # the host's own PNG of the last frame, where it makes one (ModelArk)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
