@@ -27,6 +27,7 @@ MODELS = ["seedance-2.0", "seedance-2.0-fast", "seedance-2.0-mini", "seedance-2.
 GENERATION_TOOLS = ["generate_text_video", "animate_image", "reference_video"]
 IMAGE = "https://e.com/still.png"
 VIDEO = "https://e.com/clip.mp4"
+AUDIO = "https://e.com/a.mp3"
 CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "generate_text_video": ("text-to-video", {}),
     "animate_image": ("image-to-video", {"image_url": IMAGE}),
@@ -118,6 +119,26 @@ REFUSED: list[tuple[str, str, dict[str, Any], list[str]]] = [
         "reference_video",
         {"image_urls": [], "audio_urls": ["https://e.com/a.mp3"]},
         ["`audio_urls`", "image or video", '"seedance-2.5"'],
+    ),
+    # The rest of each model's refusals on fal, so that every model meets every kind it has (§1.1-§1.3); 2.5's
+    # 50 files in all is its 30 + 10 + 10, so no call breaks it alone.
+    ("seedance-2.0-fast", "generate_text_video", {"resolution": "4k"}, ['"480p", "720p"']),
+    ("seedance-2.0-mini", "animate_image", {"resolution": "1080p"}, ['"480p", "720p"']),
+    ("seedance-2.0-fast", "reference_video", {"duration": "16"}, ['"4" to "15"']),
+    ("seedance-2.0-fast", "generate_text_video", {"seed": 1}, ["`seed`"]),
+    ("seedance-2.0-mini", "reference_video", {"seed": 1}, ["`seed`"]),
+    ("seedance-2.5", "animate_image", {"seed": 1}, ["`seed`", "remove `seed`"]),
+    ("seedance-2.0-fast", "reference_video", {"task": "reference"}, ["`task`", '"seedance-2.5"']),
+    ("seedance-2.0-mini", "reference_video", {"task": "extension", "video_urls": [VIDEO]}, ["`task`"]),
+    ("seedance-2.0", "reference_video", {"audio_urls": [AUDIO] * 4}, ["`audio_urls`", "at most 3"]),
+    ("seedance-2.0-mini", "reference_video", {"image_urls": [IMAGE] * 10}, ["`image_urls`", "at most 9"]),
+    ("seedance-2.5", "reference_video", {"video_urls": [VIDEO] * 11}, ["`video_urls`", "at most 10"]),
+    ("seedance-2.5", "reference_video", {"audio_urls": [AUDIO] * 11}, ["`audio_urls`", "at most 10"]),
+    (
+        "seedance-2.0-fast",
+        "reference_video",
+        {"image_urls": [IMAGE] * 8, "video_urls": [VIDEO] * 3, "audio_urls": [AUDIO] * 2},
+        ["13 files in all", "at most 12"],
     ),
 ]
 
@@ -222,17 +243,35 @@ RATES: list[tuple[str, str, str, str, bool]] = [
     ("fal", "seedance-2.0", "720p", "0.014", True),
     ("fal", "seedance-2.0", "1080p", "0.0154", False),
     ("fal", "seedance-2.0", "4k", "0.014", False),
+    ("fal", "seedance-2.0-fast", "480p", "0.0112", True),
     ("fal", "seedance-2.0-fast", "720p", "0.0112", True),
     ("fal", "seedance-2.0-mini", "480p", "0.007", True),
+    ("fal", "seedance-2.0-mini", "720p", "0.007", True),
+    ("fal", "seedance-2.5", "480p", "0.0214", True),
     ("fal", "seedance-2.5", "720p", "0.0214", True),
     ("fal", "seedance-2.5", "1080p", "0.0234", False),
+    ("fal-us", "seedance-2.0", "480p", "0.0168", True),
+    ("fal-us", "seedance-2.0", "720p", "0.0168", True),
+    ("fal-us", "seedance-2.0", "1080p", "0.01848", False),
+    ("fal-us", "seedance-2.0", "4k", "0.0168", False),
+    ("fal-us", "seedance-2.5", "480p", "0.02568", True),
+    ("fal-us", "seedance-2.5", "720p", "0.02568", True),
+    ("fal-us", "seedance-2.5", "1080p", "0.02808", False),
+    ("runflow", "seedance-2.0", "480p", "0.014", True),
     ("runflow", "seedance-2.0", "720p", "0.014", True),
     ("runflow", "seedance-2.0", "1080p", "0.0154", False),
+    ("runflow", "seedance-2.0-fast", "480p", "0.0112", True),
+    ("runflow", "seedance-2.0-fast", "720p", "0.0112", True),
+    ("ark", "seedance-2.0", "480p", "0.0070", True),
     ("ark", "seedance-2.0", "720p", "0.0070", True),
     ("ark", "seedance-2.0", "1080p", "0.0077", False),
+    ("ark", "seedance-2.0", "4k", "0.0077", False),
     ("ark", "seedance-2.0-fast", "480p", "0.0056", True),
+    ("ark", "seedance-2.0-fast", "720p", "0.0056", True),
+    ("ark", "seedance-2.0-mini", "480p", "0.0035", True),
     ("ark", "seedance-2.0-mini", "720p", "0.0035", True),
     ("ark", "seedance-2.5", "480p", "0.0107", True),
+    ("ark", "seedance-2.5", "720p", "0.0107", True),
     ("ark", "seedance-2.5", "1080p", "0.0117", True),
 ]
 SIZES: dict[Any, tuple[int, int]] = {

@@ -44,7 +44,7 @@ class CostEstimate(BaseModel):
     )
 
 
-PaidProvider = Literal["fal", "runflow", "ark"]
+PaidProvider = Literal["fal", "fal-us", "runflow", "ark"]
 
 
 def _check_reference_seconds(seconds: float | None, model: Model) -> None:
@@ -82,7 +82,8 @@ async def estimate_cost(
         PaidProvider | None,
         Field(
             description=(
-                "Whose prices to use: fal, runflow (the same as fal's) or ark (BytePlus ModelArk, about half). "
+                "Whose prices to use: fal, fal-us (fal's US endpoints, 1.2x), runflow (the same as fal's) or ark "
+                "(BytePlus ModelArk, about half). "
                 "Omit for the host this server generates with (fal's prices for offline previews)."
             )
         ),
