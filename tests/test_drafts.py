@@ -21,11 +21,13 @@ from tests.conftest import connect, text_of
 from tests.fake_fal import FakeFal, Phase, quick_plan
 from tests.fake_hosts import FakeArk
 from tests.hosts import ArkHost
+from tests.test_cost_approval import User
 
 pytestmark = pytest.mark.anyio
 
 DRAFT = {"prompt": "a kite over dunes at dusk", "model": "seedance-2.5", "draft": True, "duration": "4"}
 DAY = 86_400
+LONG_WAIT = {"wait_seconds": 600}
 
 
 def usd(width: int, height: int, seconds: int, rate: str) -> float:
@@ -137,13 +139,15 @@ async def test_only_seedance_2_5_makes_drafts(settings: Settings, fake_fal: Fake
     assert "`draft`" in text_of(result) and 'model "seedance-2.5"' in text_of(result), text_of(result)
 
 
+@pytest.mark.slow  # renders a 1080p preview
 async def test_the_offline_preview_finishes_a_draft_at_1080p_with_the_drafts_length_and_shape(
     settings: Settings, fake_fal: FakeFal
 ):
     local = dataclasses.replace(settings, fal_key=None, provider="local")
     async with connect(local) as client:
-        made = content(await client.call_tool("generate_text_video", {**DRAFT, "duration": "auto"}))
-        final = content(await client.call_tool("complete_draft", {"request_id": made["request_id"]}))
+        # Each call returns when its render ends: 600 s is a bound on a busy machine, not a wait.
+        made = content(await client.call_tool("generate_text_video", {**DRAFT, "duration": "auto", **LONG_WAIT}))
+        final = content(await client.call_tool("complete_draft", {"request_id": made["request_id"], **LONG_WAIT}))
     assert made["preview"] and (made["video"]["width"], made["video"]["height"])[1] in (480, 496)
     assert final["status"] == "completed" and final["draft_of"] == made["request_id"]
     shape = made["video"]["width"] / made["video"]["height"]
@@ -151,3 +155,24 @@ async def test_the_offline_preview_finishes_a_draft_at_1080p_with_the_drafts_len
     assert final["video"]["width"] / final["video"]["height"] == pytest.approx(shape, rel=0.05)
     assert final["video"]["duration"] == pytest.approx(made["video"]["duration"], abs=0.1)
     assert fake_fal.count() == 0
+
+
+@pytest.mark.parametrize("mode", ["2026-07-28", "legacy"])
+async def test_finishing_a_draft_asks_the_user_its_price_and_a_no_costs_nothing(
+    settings: Settings, fake_fal: FakeFal, mode: str
+):
+    asking = dataclasses.replace(settings, confirm_above_usd=1.0)  # the shipped threshold: the draft itself is below
+    no, yes = User("decline"), User("accept")
+    async with connect(asking, mode=mode, elicitation_callback=no) as client:
+        made = content(await client.call_tool("generate_text_video", {**DRAFT, "aspect_ratio": "16:9"}))
+        declined = await client.call_tool("complete_draft", {"request_id": made["request_id"]})
+    assert declined.is_error and fake_fal.count("submit") == 1  # the draft alone
+    async with connect(asking, mode=mode, elicitation_callback=yes) as client:
+        finished = content(await client.call_tool("complete_draft", {"request_id": made["request_id"]}))
+    price = f"${usd(1920, 1080, 4, '0.0234'):.2f}"
+    assert no.questions == [
+        f"Finish this Seedance 2.5 draft at 1080p (4 s)? It costs {price} at most (the host's price at this size is "
+        "unconfirmed), billed to your account."
+    ]
+    assert yes.questions == no.questions and finished["status"] == "completed"
+    assert fake_fal.count("submit") == 2

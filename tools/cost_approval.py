@@ -21,7 +21,7 @@ from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, Inpu
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field, ValidationError
 
-from server.catalog import MODEL_SPECS, Model
+from server.catalog import DRAFT_COMPLETION, MODEL_SPECS, Model
 from server.errors import SeedanceError
 from server.jobs.views import dollars
 from server.money.pricing import Estimate
@@ -54,10 +54,10 @@ def question(estimate: Estimate, mode: str, resolution: str, model: Model) -> st
     low, high = estimate.min_seconds, estimate.max_seconds
     length = f"{low} s" if low == high else f"{low}-{high} s"
     unconfirmed = "" if estimate.price_confirmed else " at most (the host's price at this size is unconfirmed)"
-    return (
-        f"Generate this {MODEL_SPECS[model].label} video ({mode}, {resolution}, {length})? "
-        f"It costs {dollars(estimate.min_usd, estimate.max_usd)}{unconfirmed}, billed to your account."
-    )
+    cost = f"It costs {dollars(estimate.min_usd, estimate.max_usd)}{unconfirmed}, billed to your account."
+    if mode == DRAFT_COMPLETION:
+        return f"Finish this {MODEL_SPECS[model].label} draft at {resolution} ({length})? {cost}"
+    return f"Generate this {MODEL_SPECS[model].label} video ({mode}, {resolution}, {length})? {cost}"
 
 
 def can_elicit(ctx: Context[Any]) -> bool:
