@@ -78,6 +78,8 @@ async def test_a_draft_on_fal_is_priced_at_480p_and_finished_at_1080p_with_one_s
 
         again = await client.call_tool("complete_draft", {"request_id": made["request_id"]})
         assert content(again)["request_id"] == final["request_id"] and content(again)["reused"]
+        finish_of_finish = await client.call_tool("complete_draft", {"request_id": final["request_id"]})
+        assert finish_of_finish.is_error and "already the 1080p finish of the draft" in text_of(finish_of_finish)
     assert fake_fal.count("submit") == 2  # a draft is finished once, however often it is asked
 
 

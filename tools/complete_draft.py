@@ -47,6 +47,12 @@ NEW_DRAFT = "make a new draft (the same call with draft=true), then finish that 
 def _refusal(draft: JobRecord, host: str) -> InvalidArguments | None:
     """Why this job cannot be finished now, in a sentence the model can act on; None when it can."""
     rid = draft.request_id
+    if draft.draft_of is not None:
+        return InvalidArguments(
+            "request_id",
+            f"job {rid} is already the 1080p finish of the draft {draft.draft_of}",
+            "pass the request_id of a seedance-2.5 job made with draft=true; this one is finished",
+        )
     if not draft.arguments.get("draft"):
         return InvalidArguments(
             "request_id",
