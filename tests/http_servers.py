@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from tests.fake_fal import FakeFal
 from tests.test_stdio import command
 
 START_SECONDS = 30.0  # a generous bound for a server to open its port; it is met in about a second
+LISTENING = re.compile(r"Uvicorn running on http://\S+:(\d+) ")  # uvicorn's line once it has bound the port
 
 
 def free_port() -> int:
@@ -32,30 +34,40 @@ def free_port() -> int:
 
 
 def start(fake: FakeFal, folder: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], int]:
-    """The server on a free port, once it accepts connections (or has exited); its output goes to
-    `folder/stderr.log`, its home and videos under `folder`."""
-    return start_on(free_port(), fake, folder, *args, **env)
+    """The server on a port the system gives it as it binds (`--port 0`), once it listens there (or has
+    exited), and that port: no other process can take it between its choice and the bind. Its output goes
+    to `folder/stderr.log`, its home and videos under `folder`."""
+    return start_on(0, fake, folder, *args, **env)
 
 
 def start_on(port: int, fake: FakeFal, folder: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], int]:
-    """The same on a port chosen before: a server whose URL must be known first (sign-in's resource)."""
+    """The same on a port chosen before (0: any), for a server whose URL must be known first (sign-in's
+    resource). Ready is when this process says it listens, not when something answers on the port."""
     folder.mkdir(parents=True, exist_ok=True)
     environment = subprocess_env(folder, **{"FAL_KEY": fake.key, "SEEDANCE_FAL_QUEUE_URL": fake.url, **env})
-    with (folder / "stderr.log").open("a") as log:
+    log_path = folder / "stderr.log"
+    with log_path.open("a") as log:
+        before = log.tell()
         process = subprocess.Popen(
             [command(), "--http", "--port", str(port), *args], env=environment, stderr=log, stdout=log
         )
     deadline = time.monotonic() + START_SECONDS
     while process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, port
-        except OSError:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-    process.kill()
+        with log_path.open() as log:
+            log.seek(before)
+            listening = LISTENING.search(log.read())
+        if listening:
+            return process, int(listening[1])
+        if time.monotonic() > deadline:
+            process.kill()
+            break
+        time.sleep(0.05)
     return process, port
+
+
+def port_was_taken(folder: Path) -> bool:
+    """Whether the server in `folder` stopped because another process held the port it was given."""
+    return "address already in use" in (folder / "stderr.log").read_text()
 
 
 @asynccontextmanager

@@ -8,6 +8,7 @@ server itself, which introspects.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import threading
@@ -18,10 +19,10 @@ from pathlib import Path
 import httpx2
 
 from tests.conftest import npm_ci
-from tests.http_servers import free_port
 
 FOLDER = Path(__file__).parent / "oidc"
 START_SECONDS = 30.0
+LISTENING = re.compile(r"oidc-provider listening at (http://127\.0\.0\.1:\d+)")
 
 
 def secret(client: str) -> str:
@@ -29,9 +30,9 @@ def secret(client: str) -> str:
 
 
 class IdentityProvider:
-    def __init__(self, issuer: str, resource: str) -> None:
+    def __init__(self, issuer: str) -> None:
         self.issuer = issuer
-        self.resource = resource
+        self.resource = ""  # the MCP server's URL, once it has one: the audience of the tokens asked for
 
     def token(self, client: str, scope: str | None = "seedance", resource: str | None = None) -> str:
         """An access token for `client`, as its app would get one from the token endpoint."""
@@ -44,30 +45,28 @@ class IdentityProvider:
 
 
 @contextmanager
-def identity_provider(resource: str, other_resource: str) -> Iterator[IdentityProvider]:
-    """The provider on a free port, issuing tokens for `resource` (and for `other_resource`, the wrong one)."""
+def identity_provider(other_resource: str) -> Iterator[IdentityProvider]:
+    """The provider, once it listens on the port it bound, issuing tokens for MCP servers on this machine
+    and for `other_resource` (the wrong one)."""
     node = shutil.which("node")
     assert node, "the sign-in tests need Node.js"
     npm_ci(FOLDER, ("oidc-provider",))
-    port = free_port()
     process = subprocess.Popen(
-        [node, "provider.mjs", str(port), resource, other_resource],
-        cwd=FOLDER,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        [node, "provider.mjs", other_resource], cwd=FOLDER, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
         assert process.stdout is not None
         seen = []
         for line in process.stdout:  # waits for the line that says it listens, or for the end of its output
             seen.append(line)
-            if "listening at" in line:
+            if listening := LISTENING.search(line):
                 break
-        assert process.poll() is None, "".join(seen)
+        else:
+            process.wait(timeout=START_SECONDS)
+            raise AssertionError(f"the identity provider stopped before it listened:\n{''.join(seen)}")
         drain = threading.Thread(target=process.stdout.read, daemon=True)  # what it says later goes nowhere
         drain.start()
-        yield IdentityProvider(f"http://127.0.0.1:{port}", resource)
+        yield IdentityProvider(listening[1])
     finally:
         process.terminate()
         process.wait(timeout=START_SECONDS)

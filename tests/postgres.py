@@ -26,6 +26,7 @@ import psycopg
 
 READY = "database system is ready to accept connections"
 START_SECONDS = 60.0
+PORT_TRIES = 5
 OWNER = "postgres"  # who runs the server when the tests run as root
 
 
@@ -40,6 +41,10 @@ def binary(name: str) -> str:
     return found
 
 
+class PortTaken(RuntimeError):
+    """PostgreSQL could not bind its port: another process took it after it was chosen."""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -49,7 +54,7 @@ def _free_port() -> int:
 class PostgresServer:
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="seedance-pg-"))
-        self.port = _free_port()
+        self.port = 0  # chosen as the server starts
         self._names = itertools.count(1)
         self._as: dict[str, Any] = {}
         if os.geteuid() == 0:
@@ -70,32 +75,42 @@ class PostgresServer:
             capture_output=True,
             **self._as,
         )
-        self.process = subprocess.Popen(
-            [
-                binary("postgres"),
-                "-D",
-                str(data),
-                "-p",
-                str(self.port),
-                "-k",
-                str(self.folder),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=200",
-            ],
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            text=True,
-            **self._as,
-        )
-        self._await_ready()
+        for attempt in range(1, PORT_TRIES + 1):  # PostgreSQL binds the port it is given: another may take it first
+            self.port = _free_port()
+            self.process = subprocess.Popen(
+                [
+                    binary("postgres"),
+                    "-D",
+                    str(data),
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(self.folder),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=200",
+                ],
+                stderr=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                text=True,
+                **self._as,
+            )
+            try:
+                self._await_ready()
+                return
+            except PortTaken:
+                self.process.wait(timeout=START_SECONDS)
+                if self.process.stderr is not None:
+                    self.process.stderr.close()
+                if attempt == PORT_TRIES:
+                    raise
 
     def _await_ready(self) -> None:
         """Read the server's log until it says it is ready; its log goes on being drained after."""
@@ -117,7 +132,8 @@ class PostgresServer:
             except queue.Empty:
                 raise RuntimeError(f"PostgreSQL did not start in {START_SECONDS:.0f} s: {''.join(seen)}") from None
             if line is None:
-                raise RuntimeError(f"PostgreSQL stopped while starting: {''.join(seen)}")
+                stopped = PortTaken if "Address already in use" in "".join(seen) else RuntimeError
+                raise stopped(f"PostgreSQL stopped while starting: {''.join(seen)}")
             seen.append(line)
             if READY in line:
                 return

@@ -18,7 +18,7 @@ from mcp import Client
 
 from tests.conftest import text_of
 from tests.fake_fal import FakeFal
-from tests.http_servers import free_port, mcp_over_http, start, start_on, wait_until
+from tests.http_servers import free_port, mcp_over_http, port_was_taken, start, start_on, wait_until
 from tests.identity_provider import IdentityProvider, identity_provider
 from tests.media import picture
 from tests.postgres import PostgresServer
@@ -27,6 +27,7 @@ from tests.test_http import INITIALIZE
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server and an identity provider in their own processes
 
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+PORT_TRIES = 5
 CHEAP = {"duration": "4", "aspect_ratio": "16:9", "wait_seconds": 0}  # $1.2096 on fal
 DRAFT = {"model": "seedance-2.5", "draft": True, "duration": "4", "aspect_ratio": "16:9"}  # $0.82 on fal
 
@@ -44,23 +45,27 @@ class Served:
 
 @contextmanager
 def signed_in_server(fake: FakeFal, folder: Path, **env: str) -> Iterator[Served]:
-    """The server behind the identity provider, on a port known before it starts: its URL is the
-    resource the tokens are issued for."""
-    port = free_port()
-    resource = f"http://127.0.0.1:{port}/mcp"
-    with identity_provider(resource, other_resource="http://127.0.0.1:1/elsewhere") as idp:
-        process, _ = start_on(
-            port,
-            fake,
-            folder,
-            "--host",
-            "0.0.0.0",
-            SEEDANCE_OAUTH_ISSUER=idp.issuer,
-            SEEDANCE_OAUTH_RESOURCE=resource,
-            SEEDANCE_OAUTH_CLIENT_ID="seedance-mcp",
-            SEEDANCE_OAUTH_CLIENT_SECRET="seedance-mcp-secret-0123456789abcdef",
-            **env,
-        )
+    """The server behind the identity provider. Its URL is the resource the tokens are issued for, so its
+    port is chosen before it starts; should another process take that port first, another is chosen."""
+    with identity_provider(other_resource="http://127.0.0.1:1/elsewhere") as idp:
+        for _ in range(PORT_TRIES):
+            port = free_port()
+            resource = f"http://127.0.0.1:{port}/mcp"
+            process, _ = start_on(
+                port,
+                fake,
+                folder,
+                "--host",
+                "0.0.0.0",
+                SEEDANCE_OAUTH_ISSUER=idp.issuer,
+                SEEDANCE_OAUTH_RESOURCE=resource,
+                SEEDANCE_OAUTH_CLIENT_ID="seedance-mcp",
+                SEEDANCE_OAUTH_CLIENT_SECRET="seedance-mcp-secret-0123456789abcdef",
+                **env,
+            )
+            if process.poll() is None or not port_was_taken(folder):
+                break
+        idp.resource = resource
         try:
             assert process.poll() is None, (folder / "stderr.log").read_text()
             yield Served(resource, idp, process, folder)

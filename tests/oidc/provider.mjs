@@ -1,11 +1,22 @@
-// A real OpenID Connect provider for the sign-in tests: node provider.mjs PORT RESOURCE [OTHER_RESOURCE]
+// A real OpenID Connect provider for the sign-in tests: node provider.mjs OTHER_RESOURCE
+// It listens on a port the system gives it as it binds, and says which, so no other process can take the
+// port first. It issues tokens for any MCP server on this machine (http://127.0.0.1:<port>/mcp), whose port
+// is chosen after this one starts, and for OTHER_RESOURCE, the wrong audience.
 // People are clients here (client credentials grant), so each token's subject is its client_id. Tokens
 // are JWTs signed with a key made at start, except for the "opaque" client, whose tokens are introspected.
+import http from "node:http";
 import { generateKeyPair, exportJWK } from "jose";
 import Provider, { errors } from "oidc-provider";
 
-const [port, resource, other] = process.argv.slice(2);
-const issuer = `http://127.0.0.1:${port}`;
+const [other] = process.argv.slice(2);
+const ours = (indicator) => indicator === other || /^http:\/\/127\.0\.0\.1:\d+\/mcp$/.test(indicator);
+let handle = (request, response) => {
+  response.statusCode = 503;
+  response.end();
+};
+const server = http.createServer((request, response) => handle(request, response));
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const issuer = `http://127.0.0.1:${server.address().port}`;
 const person = (id, scope) => ({
   client_id: id,
   client_secret: `${id}-secret-0123456789abcdef`,
@@ -37,10 +48,10 @@ const provider = new Provider(issuer, {
     introspection: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: () => resource,
+      defaultResource: () => other,
       useGrantedResource: () => true,
       getResourceServerInfo: (ctx, indicator, client) => {
-        if (indicator !== resource && indicator !== other) throw new errors.InvalidTarget();
+        if (!ours(indicator)) throw new errors.InvalidTarget();
         return {
           audience: indicator,
           scope: "seedance seedance:admin",
@@ -51,4 +62,5 @@ const provider = new Provider(issuer, {
     },
   },
 });
-provider.listen(Number(port), "127.0.0.1", () => console.log(`oidc-provider listening at ${issuer}`));
+handle = provider.callback();
+console.log(`oidc-provider listening at ${issuer}`);
