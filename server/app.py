@@ -18,6 +18,7 @@ import tools
 from server import __version__
 from server.card import card_resource
 from server.card.visibility import hide_app_only_tools
+from server.completions import register_completions
 from server.inputs.arguments import argument_checker
 from server.jobs.ledger import JobRecord, open_ledger
 from server.jobs.owners import people
@@ -167,5 +168,6 @@ def build_server(settings: Settings, trust: Trust | None = None) -> MCPServer[Ap
     register_film_resources(mcp, ref)
     for prompt in PROMPTS:
         mcp.add_prompt(prompt)
+    register_completions(mcp, ref, PROMPTS)
     legacy.install(mcp)
     return mcp

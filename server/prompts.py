@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args, get_origin, get_type_hints
 
 from mcp.server.mcpserver.prompts import Prompt
 from pydantic import Field
+
+from server.catalog import DEFAULT_MODEL, AspectRatio, Model, Resolution
 
 CRAFT = """\
 Write one Seedance 2.0 prompt for this idea: {idea}
@@ -45,6 +47,7 @@ on seedance-2.5), so a longer story is several shots joined.
 1. Plan. Write the shot list first: for each shot, one Seedance prompt (subject, action, camera, light, sound). \
 Keep the look consistent: describe the main character, place and light in the same words in every shot, and start \
 each shot from the picture the one before ended on.
+Make every shot with {look}.
 2. Price. Call estimate_cost for one shot at the duration and resolution you plan and multiply by {shots}; tell \
 the user the total before anything is generated, and go on only once they agree.
    With model "seedance-2.5", work in drafts: make each shot with draft=true (a 480p take, priced as 480p), \
@@ -98,10 +101,25 @@ def storyboard(
     idea: Annotated[str, Field(min_length=1, description="The story or scene the film should tell.")],
     shots: Annotated[Shots, Field(description='How many shots: "2" to "12".')] = "4",
     seconds_per_shot: Annotated[ShotSeconds, Field(description='Each shot\'s length: "4" to "15" seconds.')] = "5",
+    model: Annotated[Model, Field(description="The Seedance model for every shot.")] = DEFAULT_MODEL,
+    resolution: Annotated[Resolution, Field(description="Every shot's resolution, as the model takes it.")] = "720p",
+    aspect_ratio: Annotated[AspectRatio, Field(description="The frame shape of every shot.")] = "16:9",
 ) -> str:
     """Plan and make a multi-shot film: shot list, price first, each shot from the last frame, then make_film."""
     total = int(shots) * int(seconds_per_shot)
-    return STORYBOARD.format(idea=idea, shots=shots, seconds=seconds_per_shot, total=total)
+    look = f'model="{model}", resolution="{resolution}", aspect_ratio="{aspect_ratio}"'
+    return STORYBOARD.format(idea=idea, shots=shots, seconds=seconds_per_shot, total=total, look=look)
+
+
+def choices(prompt: Prompt) -> dict[str, tuple[str, ...]]:
+    """The values each of a prompt's arguments takes, where they are a fixed list: what completion offers."""
+    hints = get_type_hints(prompt.fn, include_extras=True)
+    found = {}
+    for name, hint in hints.items():
+        kind = get_args(hint)[0] if get_origin(hint) is Annotated else hint
+        if get_origin(kind) is Literal:
+            found[name] = tuple(str(value) for value in get_args(kind))
+    return found
 
 
 # Prompt arguments are strings on the wire; the server's argument check holds them to these types first.

@@ -15,6 +15,7 @@ import httpx2
 import jwt
 import pytest
 from mcp import Client
+from mcp.types import ResourceTemplateReference
 
 from tests.conftest import text_of
 from tests.fake_fal import FakeFal
@@ -28,6 +29,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server and an identity p
 
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 PORT_TRIES = 5
+JOB_TEMPLATE = ResourceTemplateReference(uri="seedance://jobs/{request_id}")
+FILM_TEMPLATE = ResourceTemplateReference(uri="seedance://films/{film_id}")
 CHEAP = {"duration": "4", "aspect_ratio": "16:9", "wait_seconds": 0}  # $1.2096 on fal
 DRAFT = {"model": "seedance-2.5", "draft": True, "duration": "4", "aspect_ratio": "16:9"}  # $0.82 on fal
 
@@ -278,6 +281,7 @@ async def test_nothing_alice_made_is_bobs_to_use_in_any_tool(
             film_id = str(film.structured_content["film_id"])
             made = await client.call_tool("generate_text_video", {**DRAFT, "prompt": "her draft"})
             draft = str((made.structured_content or {}).get("request_id"))
+            hers = (await client.complete(JOB_TEMPLATE, {"name": "request_id", "value": ""})).completion.values
         job = jobs[0]
         saved = sorted(str(p) for p in (tmp_path / "videos").glob("*.mp4"))
         assert len(saved) == 4  # her two videos, her film and her draft, on the server's disk
@@ -305,6 +309,8 @@ async def test_nothing_alice_made_is_bobs_to_use_in_any_tool(
             refused = {f"{name} {arguments}": await client.call_tool(name, arguments) for name, arguments in calls}
             listed = await client.call_tool("list_jobs", {})
             films = await client.call_tool("list_films", {})
+            offered = (await client.complete(JOB_TEMPLATE, {"name": "request_id", "value": ""})).completion.values
+            film_ids = await client.complete(FILM_TEMPLATE, {"name": "film_id", "value": ""})
             unread = []
             for uri in (video, f"{video}/video", f"seedance://films/{film_id}"):
                 with pytest.raises(Exception, match=r"No (job|film)"):
@@ -317,6 +323,7 @@ async def test_nothing_alice_made_is_bobs_to_use_in_any_tool(
             assert "no job" in text.lower() or "reads no file" in text, (call, text)
             assert str(tmp_path) not in text
         assert job not in text_of(listed) and film_id not in text_of(films)
+        assert hers == [draft, *jobs[::-1]] and offered == [] and film_ids.completion.values == []
         assert len(unread) == 3
 
 
