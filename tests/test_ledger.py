@@ -49,6 +49,8 @@ EXPECTED_JOB_COLUMNS = [
     "model",
     "draft_of",
     "cost_usd",
+    "task_id",
+    "task_expires_at",
 ]
 T2V = "bytedance/seedance-2.0/text-to-video"
 

@@ -20,6 +20,10 @@ from tools import (
 )
 from tools.card import video_chunk, watch_job
 
+# The calls that take minutes: a client that asks for tasks follows them as tasks.
+LONG: list[str] = [
+    t.name for t in (generate_text_video.TOOL, animate_image.TOOL, reference_video.TOOL, complete_draft.TOOL)
+]
 ALL: list[Tool] = [
     generate_text_video.TOOL,
     animate_image.TOOL,

@@ -26,6 +26,7 @@ from server.media.uploads import stage
 from server.money import pricing
 from server.money.budget import check_limits, daily_budget
 from server.state import app_state
+from server.tasks import as_task
 from tools.cost_approval import AnswerNeeded, ApprovedBy, approve, question
 from tools.errors import tool_errors
 
@@ -110,7 +111,7 @@ async def generate(
     record = submitted.record
     for by in approved:
         await state.ledger.record_event(record.request_id, "cost_approved", APPROVALS[by])
-    wait = settings.wait_seconds if wait_seconds is None else wait_seconds
+    wait = 0 if as_task.get() else settings.wait_seconds if wait_seconds is None else wait_seconds
     try:
         record = await tracker.wait(
             record.request_id, wait, ProgressReporter(ctx.report_progress), settings.heartbeat_seconds

@@ -265,6 +265,25 @@ class Ledger(ABC):
         rows = await self._all("SELECT * FROM jobs WHERE draft_of = ? ORDER BY created_at DESC", (draft,))
         return [JobRecord.from_row(row) for row in rows]
 
+    async def open_task(self, request_id: str, task_id: str, expires_at: float) -> JobRecord:
+        """The job as a task: `task_id` given to it, unless an identical call gave it one first."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE jobs SET task_id = COALESCE(task_id, ?), task_expires_at = COALESCE(task_expires_at, ?) "
+                "WHERE request_id = ?",
+                (task_id, expires_at, request_id),
+            )
+        return await self.require(request_id)
+
+    async def task(self, task_id: str) -> JobRecord | None:
+        row = await self._one("SELECT * FROM jobs WHERE task_id = ?", (task_id,))
+        return JobRecord.from_row(row) if row else None
+
+    async def forget_tasks(self, now: float) -> None:
+        """Tasks past their time to live are removed: the jobs stay, for get_job."""
+        async with self.transaction() as db:
+            await db.execute("UPDATE jobs SET task_id = NULL, task_expires_at = NULL WHERE task_expires_at < ?", (now,))
+
     async def unfinished(self) -> list[JobRecord]:
         rows = await self._all(f"SELECT * FROM jobs WHERE {UNFINISHED} ORDER BY created_at")
         return [JobRecord.from_row(row) for row in rows]

@@ -148,4 +148,13 @@ MIGRATIONS = (
     # What a finished job cost by the video it really made (its frame and length read from the file): the
     # budget counts it instead of the estimate's upper bound.
     Migration("m011_costs", ("ALTER TABLE jobs ADD COLUMN cost_usd REAL",)),
+    # A job a client follows as an MCP task: the task's unguessable id, and when it is forgotten.
+    Migration(
+        "m012_tasks",
+        (
+            "ALTER TABLE jobs ADD COLUMN task_id TEXT",
+            "ALTER TABLE jobs ADD COLUMN task_expires_at REAL",
+            "CREATE UNIQUE INDEX jobs_task ON jobs (task_id)",
+        ),
+    ),
 )

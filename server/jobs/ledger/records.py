@@ -76,6 +76,8 @@ class JobRecord:
     owner: str | None = None  # who started it: a token's subject, "token" for the shared token, None unsigned
     draft_of: str | None = None  # for a draft's completion: the draft job's request_id
     cost_usd: float | None = None  # a finished job's cost by the video it made; None: only the estimate is known
+    task_id: str | None = None  # the MCP task a client follows this job by, while it lasts
+    task_expires_at: float | None = None
 
     @property
     def finished(self) -> bool:
