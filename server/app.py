@@ -30,7 +30,7 @@ from server.providers.registry import create_providers, media_origins
 from server.resources import JOBS_URI, register_film_resources, register_resources
 from server.settings import Settings
 from server.state import AppState
-from server.tasks import Tasks
+from server.tasks import Tasks, legacy_tasks
 from server.transport.http_client import LazyClient
 from server.transport.legacy_subscriptions import LegacySubscriptions
 from server.transport.sign_in import protected_resource, publish_bare_metadata
@@ -154,6 +154,7 @@ def build_server(settings: Settings, trust: Trust | None = None) -> MCPServer[Ap
             people(settings.oauth_admin_scope),
             argument_checker(tools.ALL, PROMPTS),
             hide_app_only_tools,
+            legacy_tasks(tools.LONG, ref),
         ],
         extensions=[card_resource(media_origins(settings)), Tasks(ref, tools.LONG)],
         request_state_security=RequestStateSecurity(keys=settings.request_state_keys)

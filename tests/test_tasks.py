@@ -7,23 +7,36 @@ until the task ends. Every wait is for a state of the job at the fake, never for
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 import anyio
+import httpx2
 import pytest
 from mcp.client.extension import ClaimContext, ClientExtension, ResultClaim
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, GetTaskRequestParams, Request, Result
+from mcp_types import (
+    CallToolResult,
+    GetTaskRequestParams,
+    Request,
+    Result,
+)
 from pydantic import ConfigDict, Field
 
 from server.settings import Settings
 from server.tasks import TASKS
 from tests.conftest import connect, text_of
 from tests.fake_fal import FakeFal, Phase
+from tests.http_servers import start
 
 pytestmark = pytest.mark.anyio
 
+LEGACY = "2025-11-25"
+HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+CLIENT = {"name": "t", "version": "0"}
 WAIT = 60  # a bound on waiting for a state, met in well under a second
 CALL = {"prompt": "a lighthouse in a storm", "duration": "5", "aspect_ratio": "16:9"}
 
@@ -165,3 +178,92 @@ async def test_a_task_outlives_its_server_and_ends_on_the_next_one_with_one_subm
     assert working.field("status") == "working"
     assert ended.field("status") == "completed" and ended.field("result")["structuredContent"]["status"] == "completed"
     assert fake_fal.count("submit") == 1
+
+
+# -- 2025-11-25: the task param on tools/call, tasks/get, tasks/result, tasks/list, tasks/cancel ------------
+# That era's answer to a task-augmented tools/call is not a CallToolResult, which the Python client refuses to
+# read, so these speak JSON-RPC over the server's streamable HTTP themselves, as any 2025-11-25 client does.
+
+
+class Session:
+    """A 2025-11-25 streamable HTTP session, request by request."""
+
+    def __init__(self, http: httpx2.AsyncClient, url: str) -> None:
+        self.http, self.url, self.id, self.headers = http, url, 0, dict(HEADERS)
+
+    async def __call__(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        self.id += 1
+        message = {"jsonrpc": "2.0", "id": self.id, "method": method, "params": params or {}}
+        response = await self.http.post(self.url, json=message, headers=self.headers)
+        if "mcp-session-id" in response.headers:
+            self.headers |= {"Mcp-Session-Id": response.headers["mcp-session-id"], "MCP-Protocol-Version": LEGACY}
+        lines = response.text.splitlines()
+        bodies = [json.loads(line[5:]) for line in lines if line.startswith("data:") and line[5:].strip()]
+        answer: dict[str, Any] = next(b for b in bodies or [response.json()] if b.get("id") == self.id)
+        return answer
+
+    async def start(self) -> dict[str, Any]:
+        hello = await self("initialize", {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": CLIENT})
+        await self.http.post(
+            self.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=self.headers
+        )
+        result: dict[str, Any] = hello["result"]
+        return result
+
+
+@asynccontextmanager
+async def legacy_session(fake: FakeFal, folder: Path) -> AsyncIterator[Session]:
+    process, port = start(fake, folder)
+    try:
+        assert process.poll() is None, (folder / "stderr.log").read_text()
+        async with httpx2.AsyncClient(timeout=60) as http:
+            yield Session(http, f"http://127.0.0.1:{port}/mcp")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.mark.slow  # a server in its own process
+async def test_on_2025_11_25_a_task_param_gets_a_task_whose_result_is_the_plain_calls(
+    fake_fal: FakeFal, tmp_path: Path
+):
+    fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=1)]
+    async with legacy_session(fake_fal, tmp_path) as rpc:
+        hello = await rpc.start()
+        listed = {tool["name"]: tool for tool in (await rpc("tools/list"))["result"]["tools"]}
+        call = {"name": "generate_text_video", "arguments": CALL, "task": {"ttl": 60_000}}
+        created = (await rpc("tools/call", call))["result"]["task"]
+        task = {"taskId": created["taskId"]}
+        status = (await rpc("tasks/get", task))["result"]
+        job = fake_fal.only_job()
+        fake_fal.advance(job.request_id)
+        result = (await rpc("tasks/result", task))["result"]
+        tasks = (await rpc("tasks/list"))["result"]["tasks"]
+        plain = (await rpc("tools/call", {"name": "get_job", "arguments": {"request_id": job.request_id}}))["result"]
+        unknown = await rpc("tasks/get", {"taskId": "no-such-task"})
+    assert hello["capabilities"]["tasks"] == {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+    assert listed["generate_text_video"]["execution"] == {"taskSupport": "optional"}
+    assert "execution" not in listed["get_job"]
+    assert created["status"] == "working" and created["ttl"] == 86_400_000 and created["pollInterval"] > 0
+    assert status["status"] == "working" and status["statusMessage"].startswith("queued")
+    assert result["structuredContent"] == plain["structuredContent"]
+    assert result["_meta"]["io.modelcontextprotocol/related-task"] == task
+    assert [(t["taskId"], t["status"]) for t in tasks] == [(created["taskId"], "completed")]
+    assert unknown["error"]["code"] == -32602
+    assert fake_fal.count("submit") == 1
+
+
+@pytest.mark.slow  # a server in its own process
+async def test_on_2025_11_25_a_cancelled_task_is_cancelled_when_the_answer_comes(fake_fal: FakeFal, tmp_path: Path):
+    fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=1)]
+    async with legacy_session(fake_fal, tmp_path) as rpc:
+        await rpc.start()
+        call = {"name": "generate_text_video", "arguments": CALL, "task": {}}
+        task = {"taskId": (await rpc("tools/call", call))["result"]["task"]["taskId"]}
+        cancelled = (await rpc("tasks/cancel", task))["result"]
+        again = await rpc("tasks/cancel", task)
+        arguments = {**CALL, "prompt": "no task asked", "wait_seconds": 0}
+        plain = await rpc("tools/call", {"name": "generate_text_video", "arguments": arguments})
+    assert cancelled["status"] == "cancelled" and fake_fal.count("cancel") == 1
+    assert again["error"]["code"] == -32602  # a task that has ended cannot be cancelled
+    assert plain["result"]["structuredContent"]["status"] == "queued"  # no task asked: today's answer

@@ -26,7 +26,7 @@ from server.media.uploads import stage
 from server.money import pricing
 from server.money.budget import check_limits, daily_budget
 from server.state import app_state
-from server.tasks import as_task
+from server.tasks.store import as_task
 from tools.cost_approval import AnswerNeeded, ApprovedBy, approve, question
 from tools.errors import tool_errors
 

@@ -279,6 +279,15 @@ class Ledger(ABC):
         row = await self._one("SELECT * FROM jobs WHERE task_id = ?", (task_id,))
         return JobRecord.from_row(row) if row else None
 
+    async def tasks(self, owner: str | None, limit: int, offset: int = 0) -> list[JobRecord]:
+        """The jobs followed as tasks, newest first: `owner`'s only, or everyone's when it is None."""
+        mine, params = ("AND owner = ?", (owner,)) if owner is not None else ("", ())
+        rows = await self._all(
+            f"SELECT * FROM jobs WHERE task_id IS NOT NULL {mine} ORDER BY created_at DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [JobRecord.from_row(row) for row in rows]
+
     async def forget_tasks(self, now: float) -> None:
         """Tasks past their time to live are removed: the jobs stay, for get_job."""
         async with self.transaction() as db:
