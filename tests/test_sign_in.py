@@ -11,19 +11,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx2
 import jwt
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 from mcp.types import ResourceTemplateReference
 
 from tests.conftest import text_of
-from tests.fake_fal import FakeFal
+from tests.fake_fal import FakeFal, Phase
 from tests.http_servers import free_port, mcp_over_http, port_was_taken, start, start_on, wait_until
 from tests.identity_provider import IdentityProvider, identity_provider
 from tests.media import picture
 from tests.postgres import PostgresServer
 from tests.test_http import INITIALIZE
+from tests.test_tasks import Following, first_answer, get
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server and an identity provider in their own processes
 
@@ -371,3 +374,24 @@ async def test_across_replicas_on_postgresql_each_person_still_has_only_their_ow
     assert job not in text_of(listed)
     assert used.is_error and f"no job {job!r}" in text_of(used)
     assert len(fake_fal.requests) == before
+
+
+async def test_a_task_is_its_owners_alone(served: Served, fake_fal: FakeFal):
+    """Alice's task answers her; to Bob, with the id in hand, it is no task at all, as the spec's -32602."""
+    fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=1)]
+    alice, bob = served.idp.token("alice"), served.idp.token("bob")
+    tasks = Following()
+    hers_client = mcp_over_http(served.url, token=alice, timeout=60, extensions=[tasks])
+    async with hers_client as client, anyio.create_task_group() as tg:
+        tg.start_soon(client.call_tool, "generate_text_video", {"prompt": "hers", **CHEAP})
+        task_id = str((await first_answer(tasks)).field("taskId"))
+        hers = await get(client.session, task_id)
+        tg.cancel_scope.cancel()
+    async with mcp_over_http(served.url, token=bob, timeout=60, extensions=[Following()]) as client:
+        with pytest.raises(MCPError) as foreign:
+            await get(client.session, task_id)
+        with pytest.raises(MCPError) as cancel:
+            await get(client.session, task_id, "tasks/cancel")
+    assert hers.field("status") == "working"
+    assert foreign.value.error.code == cancel.value.error.code == -32602
+    assert fake_fal.count("cancel") == 0

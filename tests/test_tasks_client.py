@@ -21,7 +21,8 @@ import pytest
 
 from tests.conftest import CANARY_KEY, npm_ci, subprocess_env
 from tests.fake_fal import FakeFal, Phase, quick_plan
-from tests.http_servers import start
+from tests.http_servers import replicas, start
+from tests.postgres import PostgresServer
 from tests.test_stdio import command
 
 pytestmark = pytest.mark.slow  # a server and a Node.js client in processes of their own
@@ -64,6 +65,12 @@ class Driver:
         self.process.stdin.flush()
         answer: dict[str, Any] = json.loads(self._answers.get(timeout=ANSWER_SECONDS))
         return answer
+
+    def __enter__(self) -> Driver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         if self.process.stdin is not None:
@@ -165,3 +172,20 @@ def test_a_task_survives_its_server_being_killed_and_ends_on_the_next_one_with_o
     assert started["kind"] == "task", started
     assert resumed["result"]["structuredContent"]["request_id"] == job.request_id, resumed
     assert fake_fal.count("submit") == 1
+
+
+@pytest.mark.parametrize("era", ["modern", "legacy"])
+def test_on_postgresql_a_task_started_on_one_replica_is_read_and_cancelled_on_another(
+    era: str, fake_fal: FakeFal, tmp_path: Path, postgres: PostgresServer
+):
+    fake_fal.plan = list(HELD)
+    with replicas(fake_fal, tmp_path, postgres.fresh_database(), count=2) as (first, second):
+        with Driver({"era": era, "url": first.url}, tmp_path / "first.log", None) as one:
+            task_ref = {"taskId": one(do="call", arguments=CALL)["task"]["taskId"]}
+        with Driver({"era": era, "url": second.url}, tmp_path / "second.log", None) as other:
+            read = other(do="raw", request={"method": "tasks/get", "params": task_ref})
+            other(do="raw", request={"method": "tasks/cancel", "params": task_ref})
+            after = other(do="raw", request={"method": "tasks/get", "params": task_ref})
+    assert read["result"]["status"] == "working", read
+    assert after["result"]["status"] == "cancelled", after
+    assert fake_fal.count("cancel") == 1 and fake_fal.count("submit") == 1
