@@ -4,6 +4,7 @@ the HTTP client and the background job watchers."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -95,6 +96,7 @@ def build_server(settings: Settings, trust: Trust | None = None) -> MCPServer[Ap
             LazyClient(limits=HTTP_LIMITS) as http,
             anyio.create_task_group() as tg,
         ):
+            await ledger.forget_tasks(time.time())  # tasks past their time to live, from before this start
             providers = create_providers(settings, http, callers_http, tg)
             keeper = Keeper(http, settings.output_dir, settings.posters_dir, settings.fal_timeout, settings.retry)
             tracker = JobTracker(

@@ -82,7 +82,8 @@ async def test_two_takes_of_one_prompt_and_two_films_of_one_title_keep_every_fil
     assert videos is not None
     prompt = "A lighthouse at dusk"
     taken = _take_names(videos, prompt, "video") | _take_names(videos, "film dusk", "film")
-    call = {"prompt": prompt, "duration": "4", "force_new": True}
+    # Each call returns when its job has ended: 600 s bounds a busy machine, it is not a wait.
+    call = {"prompt": prompt, "duration": "4", "force_new": True, "wait_seconds": 600}
     async with connect(ledger_settings) as client:
         takes: list[object] = [None, None]
 

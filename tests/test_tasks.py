@@ -8,6 +8,7 @@ until the task ends. Every wait is for a state of the job at the fake, never for
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from mcp_types import (
 )
 from pydantic import ConfigDict, Field
 
+from server.jobs.ledger.sqlite import SqliteLedger
 from server.settings import Settings
 from server.tasks import TASKS
 from tests.conftest import connect, text_of
@@ -267,3 +269,47 @@ async def test_on_2025_11_25_a_cancelled_task_is_cancelled_when_the_answer_comes
     assert cancelled["status"] == "cancelled" and fake_fal.count("cancel") == 1
     assert again["error"]["code"] == -32602  # a task that has ended cannot be cancelled
     assert plain["result"]["structuredContent"]["status"] == "queued"  # no task asked: today's answer
+
+
+async def test_a_failed_job_is_a_completed_task_carrying_the_tools_error(settings: Settings, fake_fal: FakeFal):
+    """On 2026-07-28 `failed` is for a JSON-RPC error; a job that failed is the plain call's error result."""
+    fake_fal.outcome = "invalid"
+    tasks = Following()
+    tasks.released.set()
+    async with connect(settings, extensions=[tasks]) as client:
+        result = await client.call_tool("generate_text_video", CALL)
+    assert tasks.seen[-1].field("status") == "completed"
+    assert result.is_error and "Unsupported image format" in text_of(result)
+
+
+async def test_a_task_past_its_time_to_live_is_removed_and_not_found(settings: Settings, fake_fal: FakeFal):
+    fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=1)]
+    tasks = Following()
+    async with connect(settings, extensions=[tasks]) as client, anyio.create_task_group() as tg:
+        tg.start_soon(client.call_tool, "generate_text_video", CALL)
+        task_id = str((await first_answer(tasks)).field("taskId"))
+        ledger = SqliteLedger(settings.ledger_path)
+        job = fake_fal.only_job().request_id
+        await ledger.update(job, task_expires_at=time.time() - 1)
+        with pytest.raises(MCPError) as expired:
+            await get(client.session, task_id)
+        forgotten = await ledger.require(job)
+        await ledger.close()
+        tg.cancel_scope.cancel()
+    assert expired.value.error.code == -32602
+    assert forgotten.task_id is None and forgotten.status == "queued"  # the task is gone; its job is not
+
+
+@pytest.mark.slow  # a server in its own process
+async def test_on_2025_11_25_a_failed_job_is_a_failed_task_whose_result_is_the_error(fake_fal: FakeFal, tmp_path: Path):
+    fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=1)]
+    fake_fal.outcome = "invalid"
+    async with legacy_session(fake_fal, tmp_path) as rpc:
+        await rpc.start()
+        call = {"name": "generate_text_video", "arguments": CALL, "task": {}}
+        task = {"taskId": (await rpc("tools/call", call))["result"]["task"]["taskId"]}
+        fake_fal.advance(fake_fal.only_job().request_id)
+        result = (await rpc("tasks/result", task))["result"]
+        status = (await rpc("tasks/get", task))["result"]
+    assert result["isError"] is True and "Unsupported image format" in result["content"][0]["text"]
+    assert status["status"] == "failed"
