@@ -153,6 +153,17 @@ async def test_a_task_is_cancelled_at_the_host_and_unknown_tasks_are_not_found(s
     assert unknown.value.error.code == -32602
 
 
+async def test_a_call_that_asks_not_to_wait_gets_its_answer_at_once_as_the_job_card_reads_it(
+    settings: Settings, fake_fal: FakeFal
+):
+    """The job card calls with wait_seconds=0 and reads the job from the answer, whether its host speaks tasks."""
+    fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=1)]
+    tasks = Following()
+    async with connect(settings, extensions=[tasks]) as client:
+        result = await client.call_tool("generate_text_video", {**CALL, "wait_seconds": 0})
+    assert tasks.seen == [] and result.structured_content and result.structured_content["status"] == "queued"
+
+
 async def test_a_client_that_does_not_declare_tasks_gets_todays_answer_and_no_task(
     settings: Settings, fake_fal: FakeFal
 ):

@@ -90,8 +90,8 @@ class Tasks(Extension):
     async def intercept_tool_call(
         self, params: CallToolRequestParams, ctx: ServerRequestContext[Any, Any], call_next: CallNext
     ) -> HandlerResult:
-        if params.name not in self._tools or not declares(ctx):
-            return await call_next(ctx)
+        if params.name not in self._tools or not declares(ctx) or (params.arguments or {}).get("wait_seconds") == 0:
+            return await call_next(ctx)  # wait_seconds=0 already answers at once, in the shape the job card reads
         result, job = await _run_as_task(ctx, call_next)
         if job is None:
             return result
