@@ -24,6 +24,7 @@ from mcp_types import GetTaskRequestParams, RequestParams
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel
 
+from server.jobs.ledger import JobRecord
 from server.jobs.owners import current_person
 from server.state import AppState
 from server.tasks import views
@@ -98,7 +99,7 @@ class Tasks(Extension):
         record = await open_task(self._state().ledger, job)
         return {"resultType": "task", **views.modern(record, with_result=False)}
 
-    async def _find(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> Any:
+    async def _find(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> JobRecord:
         if modern(ctx):
             require_client_extension(ctx, TASKS)
         return await find_task(self._state().ledger, task_id)
@@ -147,7 +148,7 @@ class Tasks(Extension):
         return {**page, "nextCursor": str(start + PAGE)} if len(records) > PAGE else page
 
 
-async def _ignore(record: Any) -> None:
+async def _ignore(record: JobRecord) -> None:
     return None
 
 
