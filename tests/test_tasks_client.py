@@ -12,6 +12,7 @@ import queue
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,6 +87,15 @@ class Driver:
         self._log.close()
 
 
+def until(client: Driver, task_id: str, wanted: Any) -> dict[str, Any]:
+    """The task as tasks/get answers it, asked again until the answer is the one wanted (within ANSWER_SECONDS)."""
+    deadline = time.monotonic() + ANSWER_SECONDS
+    while not wanted(seen := client(do="snapshot", taskId=task_id)):
+        assert time.monotonic() < deadline, f"the task never became what was wanted: {seen}"
+        time.sleep(0.05)
+    return seen
+
+
 @contextmanager
 def tasks_client(era: str, transport: str, fake: FakeFal, folder: Path) -> Iterator[Driver]:
     """The client in `era`, connected to a server over `transport` (a process of its own either way)."""
@@ -112,16 +122,21 @@ def tasks_client(era: str, transport: str, fake: FakeFal, folder: Path) -> Itera
 def test_the_tasks_client_follows_cancels_and_is_refused_as_the_spec_says(
     era: str, transport: str, fake_fal: FakeFal, tmp_path: Path
 ):
-    fake_fal.plan = list(HELD)
+    fake_fal.plan = [*HELD, Phase("IN_PROGRESS", None, log="generating frames")]
     with tasks_client(era, transport, fake_fal, tmp_path) as client:
         started = client(do="call", arguments=CALL)
         assert started.get("kind") == "task", started
         job = fake_fal.only_job()
         task = started["task"]
+        task_ref = {"taskId": task["taskId"]}
+        fake_fal.advance(job.request_id)  # now generating: the task says so
+        generating = until(client, task["taskId"], lambda seen: seen["statusMessage"].startswith("generating"))
         fake_fal.advance(job.request_id)
         settled = client(do="settle")
         ended = client(do="snapshot", taskId=task["taskId"])
-        task_ref = {"taskId": task["taskId"]}
+        get_job = {"name": "get_job", "arguments": {"request_id": job.request_id}}
+        plain_view = client(do="raw", request={"method": "tools/call", "params": get_job}, bare=True)
+        fake_fal.plan = list(HELD)
 
         second = client(do="call", arguments={**CALL, "prompt": "a second storm"})
         cancelled = client(do="cancel", taskId=second["task"]["taskId"])
@@ -136,7 +151,9 @@ def test_the_tasks_client_follows_cancels_and_is_refused_as_the_spec_says(
     assert started["kind"] == "task", started
     assert task["status"] == "working" and len(task["taskId"]) >= 16, task
     assert task["statusMessage"].startswith("queued"), task
+    assert "generating frames" in generating["statusMessage"], generating
     result = settled["result"]
+    assert result["structuredContent"] == plain_view["result"]["structuredContent"]  # the plain call's result
     assert result["structuredContent"]["request_id"] == job.request_id, settled
     assert result["structuredContent"]["status"] == "completed"
     assert any(block.get("type") == "resource_link" for block in result["content"])
