@@ -144,11 +144,13 @@ async def test_a_task_is_cancelled_at_the_host_and_unknown_tasks_are_not_found(s
         async with anyio.create_task_group() as tg:
             tg.start_soon(client.call_tool, "generate_text_video", CALL)
             task_id = str((await first_answer(tasks)).field("taskId"))
+            updated = await get(client.session, task_id, "tasks/update")  # no input to give: an ack
             await get(client.session, task_id, "tasks/cancel")
             tasks.released.set()
         with pytest.raises(MCPError) as unknown:
             await get(client.session, "no-such-task")
     assert tasks.seen[-1].field("status") == "cancelled"
+    assert updated.model_extra == {"resultType": "complete"}  # an empty acknowledgement, as the spec shows it
     assert fake_fal.count("cancel") == 1 and fake_fal.only_job().cancelled
     assert unknown.value.error.code == -32602
 
