@@ -169,6 +169,7 @@ async def test_finishing_a_draft_asks_the_user_its_price_and_a_no_costs_nothing(
         made = content(await client.call_tool("generate_text_video", {**DRAFT, "aspect_ratio": "16:9"}))
         declined = await client.call_tool("complete_draft", {"request_id": made["request_id"]})
     assert declined.is_error and fake_fal.count("submit") == 1  # the draft alone
+    assert "the draft itself is already made" in text_of(declined) and "mini" not in text_of(declined)
     async with connect(asking, mode=mode, elicitation_callback=yes) as client:
         finished = content(await client.call_tool("complete_draft", {"request_id": made["request_id"]}))
     price = f"${usd(1920, 1080, 4, '0.0234'):.2f}"

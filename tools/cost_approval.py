@@ -66,8 +66,15 @@ def can_elicit(ctx: Context[Any]) -> bool:
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
+def cheaper(mode: str) -> str:
+    """What would cost less, for the model to offer the person."""
+    if mode == DRAFT_COMPLETION:
+        return "the draft itself is already made, and a shorter draft costs less to finish"
+    return 'a fixed duration such as "5", a shorter clip, 480p, or model seedance-2.0-mini cost less'
+
+
 async def approve(
-    ctx: Context[Any], estimate: Estimate, asked: str, *, threshold: float, confirm_cost: bool
+    ctx: Context[Any], estimate: Estimate, asked: str, *, threshold: float, confirm_cost: bool, mode: str
 ) -> ApprovedBy:
     """Return who approved a job above the threshold, or raise: `CostNotApproved`, or `AnswerNeeded`."""
     cost = dollars(estimate.min_usd, estimate.max_usd)
@@ -76,8 +83,7 @@ async def approve(
         if not accepted:
             raise CostNotApproved(
                 f"The user did not approve the cost of this video ({cost}), so nothing was submitted or charged. "
-                "Do not retry the same call; ask the user what they want instead (a shorter clip, 480p or "
-                "seedance-2.0-mini cost less)."
+                f"Do not retry the same call; ask the user what they want instead ({cheaper(mode)})."
             )
         return "user"
     if confirm_cost:
@@ -86,7 +92,7 @@ async def approve(
         f"This job may cost {cost}, above this server's confirmation threshold of ${threshold:.2f} "
         "(SEEDANCE_CONFIRM_ABOVE_USD), and this client cannot ask the user itself. Nothing was submitted or "
         f"charged. Tell the user the price ({cost}) and, only if they agree, call again with the same arguments "
-        'and confirm_cost=true; or ask for less (a fixed duration such as "5", 480p, or model seedance-2.0-mini).'
+        f"and confirm_cost=true; or ask for less ({cheaper(mode)})."
     )
 
 

@@ -85,7 +85,9 @@ async def generate(
         if estimate.max_usd > settings.confirm_above_usd:
             asked = question(estimate, mode, resolution, model)
             approved.append(
-                await approve(ctx, estimate, asked, threshold=settings.confirm_above_usd, confirm_cost=confirm_cost)
+                await approve(
+                    ctx, estimate, asked, threshold=settings.confirm_above_usd, confirm_cost=confirm_cost, mode=mode
+                )
             )
 
     try:
