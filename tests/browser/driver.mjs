@@ -132,7 +132,19 @@ const commands = {
         }),
       url,
     ),
-  click: async ({ selector }) => (await cardFrame()).click(selector),
+  click: async ({ selector }) => {
+    // The card resizes its frame as a panel opens: a click aimed while the element still moves can land on
+    // another one, so it waits until two looks at the element agree on where it is (at most 5 s).
+    const element = await (await cardFrame()).waitForSelector(selector, { visible: true });
+    let last = null;
+    for (let look = 0; look < 100; look++) {
+      const box = await element.boundingBox();
+      if (box && last && ["x", "y", "width", "height"].every((side) => box[side] === last[side])) break;
+      last = box;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await element.click();
+  },
   press: async ({ key }) => page.keyboard.press(key),
   host: ({ context }) => page.evaluate((next) => window.changeHost(next), context),
   screenshot: async ({ path }) => {
