@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -69,7 +70,7 @@ def _refusal(draft: JobRecord, host: str) -> InvalidArguments | None:
         why = draft.status if draft.status != "completed" else "completed without a draft id from its host"
         return InvalidArguments("request_id", f"the draft {rid} {why}: there is no take to finish", NEW_DRAFT)
     until = drafts.expires_at(draft)
-    if until is not None and drafts.expired(draft):
+    if until is not None and until <= time.time():
         return InvalidArguments(
             "request_id",
             f"the draft {rid} expired on {drafts.day_of(until)}: hosts keep a draft {DRAFT_DAYS} days",

@@ -58,6 +58,11 @@ def _price(rate: str, with_video: str | None = None, *, confirmed: bool = True) 
     return Price(value, Decimal(with_video) if with_video else value * Decimal("0.6"), confirmed)
 
 
+def _full(rate: str, *, confirmed: bool = True) -> Price:
+    """A rate no source confirms fal's 0.6x for: reference videos are priced at the full rate, the higher one."""
+    return Price(Decimal(rate), Decimal(rate), confirmed, video_confirmed=False)
+
+
 def _every(fields: set[str], **extra: set[str]) -> dict[Mode, frozenset[str]]:
     return {mode: frozenset(fields | extra.get(mode.replace("-", "_"), set())) for mode in MODES}
 
@@ -68,9 +73,9 @@ def _fal(path: str) -> dict[Mode, str]:
 
 FAL_20 = _price("0.014")
 FAL_20_1080P = _price("0.0154", confirmed=False)
-FAL_MINI = Price(Decimal("0.007"), Decimal("0.007"), video_confirmed=False)
-FAL_25 = Price(Decimal("0.0214"), Decimal("0.0214"), video_confirmed=False)
-FAL_25_1080P = Price(Decimal("0.0234"), Decimal("0.0234"), confirmed=False, video_confirmed=False)
+FAL_MINI = _full("0.007")
+FAL_25 = _full("0.0214")
+FAL_25_1080P = _full("0.0234", confirmed=False)
 
 FAL: dict[Model, Offer] = {
     "seedance-2.0": Offer(
@@ -126,9 +131,9 @@ FAL_US: dict[Model, Offer] = {
         "seedance-2.5",
         _fal("bytedance/seedance-2.5/us"),
         {
-            "480p": Price(Decimal("0.02568"), Decimal("0.02568"), video_confirmed=False),
-            "720p": Price(Decimal("0.02568"), Decimal("0.02568"), video_confirmed=False),
-            "1080p": Price(Decimal("0.02808"), Decimal("0.02808"), confirmed=False, video_confirmed=False),
+            "480p": _full("0.02568"),
+            "720p": _full("0.02568"),
+            "1080p": _full("0.02808", confirmed=False),
         },
         _every({"codec", "bitrate_mode"}, reference_to_video={"seed", "task"}),
     ),

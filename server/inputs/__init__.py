@@ -118,9 +118,9 @@ async def _inspect(
                 "pass shorter clips",
             )
         )
-    model = arguments.get("model")
-    problems += _clip_problems(judged, reference_bounds(model), str(model or DEFAULT_MODEL))
-    problems += _total_problems(judged, _referenced_seconds(arguments, find, skip), reference_bounds(model))
+    model, bounds = arguments.get("model"), reference_bounds(arguments.get("model"))
+    problems += _clip_problems(judged, bounds, str(model or DEFAULT_MODEL))
+    problems += _total_problems(judged, _referenced_seconds(arguments, find, skip), bounds)
     problems += prompt_problems(arguments, skip)
     return files, problems
 

@@ -7,7 +7,6 @@ the draft's length and shape, and recorded with a link back to the draft.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 from server.catalog import DRAFT_COMPLETION, DRAFT_DAYS, DURATIONS, FINAL_RESOLUTION, Duration, nearest_ratio
@@ -28,11 +27,6 @@ def expires_at(record: JobRecord) -> float | None:
     if draft_id(record) is None or record.finished_at is None:
         return None
     return record.finished_at + DRAFT_DAYS * DAY
-
-
-def expired(record: JobRecord, now: float | None = None) -> bool:
-    until = expires_at(record)
-    return until is not None and (time.time() if now is None else now) >= until
 
 
 def day_of(timestamp: float) -> str:

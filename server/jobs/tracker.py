@@ -56,7 +56,8 @@ OnFinished = Callable[[JobRecord], Awaitable[None]]
 Keep = Callable[[JobRecord, dict[str, Any]], Awaitable["Kept"]]
 
 
-async def _ignore(record: JobRecord) -> None:
+async def ignore(record: JobRecord) -> None:
+    """An `OnUpdate` for a wait that reports to nobody."""
     return None
 
 
@@ -484,7 +485,7 @@ class JobTracker:
             return await self._ledger.require(request_id), "Cancelled before it started: nothing is billed."
         await self._ledger.record_event(request_id, "cancel_requested", "cancel_job while generating")
         self.watch(record)
-        settled = await self.wait(request_id, settle_seconds, _ignore, heartbeat=settle_seconds)
+        settled = await self.wait(request_id, settle_seconds, ignore, heartbeat=settle_seconds)
         if settled.status == "cancelled":
             return settled, "Cancelled while generating."
         return settled, (

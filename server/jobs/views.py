@@ -137,7 +137,7 @@ def job_view(record: JobRecord, now: float | None = None) -> JobView:
         next_step = f'Call get_job with request_id="{record.request_id}" to wait for the video.'
     until = drafts.expires_at(record)
     finish = None
-    if until is not None and not drafts.expired(record, now):
+    if until is not None and now < until:
         final = drafts.completion_estimate(record)
         finish = CostRange(min=final.min_usd, max=final.max_usd)
         cost = "free, as an offline preview" if record.preview else f"for {dollars(finish.min, finish.max)}"

@@ -48,6 +48,11 @@ def _usd(tokens: Decimal, rate: Decimal) -> Decimal:
     return tokens * rate / 1000
 
 
+def _tokens(area: Decimal, seconds: Decimal | int) -> Decimal:
+    """The hosts' formula: width x height x seconds x 24 / 1024."""
+    return area * seconds * FRAMES_PER_SECOND / TOKEN_DIVISOR
+
+
 BASIS = {
     "fal": "fal.ai token pricing",
     "fal-us": "fal.ai token pricing for its US endpoints",
@@ -98,9 +103,8 @@ def estimate(
     if reference_video_seconds is not None:
         rate = price.with_video
         extra_low, extra_high = (Decimal(str(s)) for s in reference_video_seconds)
-    per_second = Decimal(FRAMES_PER_SECOND) / TOKEN_DIVISOR
-    low_tokens = low_area * (low_s + extra_low) * per_second
-    high_tokens = high_area * (high_s + extra_high) * per_second
+    low_tokens = _tokens(low_area, low_s + extra_low)
+    high_tokens = _tokens(high_area, high_s + extra_high)
     return Estimate(
         min_usd=float(round(_usd(low_tokens, rate), 6)),
         max_usd=float(round(_usd(high_tokens, rate), 6)),
@@ -108,8 +112,8 @@ def estimate(
         max_seconds=high_s,
         min_tokens=int(low_tokens),
         max_tokens=int(high_tokens),
-        usd_per_second_min=float(round(_usd(low_area * per_second, rate), 6)),
-        usd_per_second_max=float(round(_usd(high_area * per_second, rate), 6)),
+        usd_per_second_min=float(round(_usd(_tokens(low_area, 1), rate), 6)),
+        usd_per_second_max=float(round(_usd(_tokens(high_area, 1), rate), 6)),
         rate_usd_per_1000_tokens=float(rate),
         reference_video_seconds=reference_video_seconds,
         price_confirmed=price.confirmed and (reference_video_seconds is None or price.video_confirmed),
@@ -124,8 +128,7 @@ def billed(host: str, model: Model, resolution: Resolution, made: Mapping[str, A
     if found is None or resolution not in found.prices or not all(isinstance(v, int | float) and v > 0 for v in size):
         return None
     width, height, seconds = (Decimal(str(v)) for v in size)
-    tokens = width * height * round(seconds) * FRAMES_PER_SECOND / TOKEN_DIVISOR
-    return float(round(_usd(tokens, found.prices[resolution].rate), 6))
+    return float(round(_usd(_tokens(width * height, round(seconds)), found.prices[resolution].rate), 6))
 
 
 def unknown_reference_seconds(video_count: int, model: Model = "seedance-2.0") -> tuple[float, float] | None:

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from server.jobs.ledger import JobRecord
 from server.jobs.owners import current_person
+from server.jobs.tracker import ignore
 from server.state import AppState
 from server.tasks import views
 from server.tasks.store import as_task, find_task, open_task
@@ -133,7 +134,7 @@ class Tasks(Extension):
         record = await self._find(ctx, params.task_id)
         tracker, settings = self._state().tracker, self._state().settings
         while not record.finished:
-            record = await tracker.wait(record.request_id, settings.wait_seconds or 1.0, _ignore, 60.0)
+            record = await tracker.wait(record.request_id, settings.wait_seconds or 1.0, ignore, 60.0)
         result = views.result_of(record)
         result["_meta"] = {**result.get("_meta", {}), views.RELATED_TASK: {"taskId": params.task_id}}
         return result
@@ -146,10 +147,6 @@ class Tasks(Extension):
         records = await self._state().ledger.tasks(current_person().only, PAGE + 1, start)
         page = {"tasks": [views.legacy(record) for record in records[:PAGE]]}
         return {**page, "nextCursor": str(start + PAGE)} if len(records) > PAGE else page
-
-
-async def _ignore(record: JobRecord) -> None:
-    return None
 
 
 def legacy_tasks(tools: Sequence[str], state: Callable[[], AppState]) -> Any:
