@@ -68,6 +68,8 @@ async def test_a_job_outlives_the_replica_that_followed_it(held: FakeFal, three:
         assert started.structured_content, text_of(started)
         request_id = started.structured_content["request_id"]
         wait_until(lambda: "stream" in requests_for(held, request_id) and held.job(request_id).started, "the stream")
+        # The follower hears that fal started it a moment after fal did: kill it once the ledger says so.
+        wait_until(lambda: column(database, request_id, "status") == "in_progress", "the ledger to say it generates")
         killed = follower_of(three, database, request_id)
         killed.kill()
 
