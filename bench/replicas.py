@@ -27,7 +27,7 @@ from mcp import Client
 from bench.fake import job_plan, settings_for
 from bench.proc import peak_mb
 from server.app import build_server
-from server.jobs.ledger.postgres import PostgresLedger
+from server.ledger.postgres import PostgresLedger
 from tests.fake_fal import FakeFal, Phase
 from tests.http_servers import Replica, column, follower_of, replica, requests_for, wait_until
 from tests.postgres import postgres_server

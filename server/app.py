@@ -21,10 +21,9 @@ from server.card import card_resource
 from server.card.visibility import hide_app_only_tools
 from server.completions import register_completions
 from server.inputs.arguments import argument_checker
-from server.jobs.ledger import JobRecord, open_ledger
-from server.jobs.owners import people
 from server.jobs.tracker import JobTracker
 from server.jobs.views import JOB_URI
+from server.ledger import JobRecord, open_ledger
 from server.media.saving import Keeper
 from server.prompts import PROMPTS
 from server.providers.registry import create_providers, media_origins
@@ -37,6 +36,7 @@ from server.transport.legacy_subscriptions import LegacySubscriptions
 from server.transport.sign_in import protected_resource, publish_bare_metadata
 from server.trust import Trust, callers
 from server.trust.network import CallerHttp
+from server.trust.owners import people
 
 logger = logging.getLogger(__name__)
 

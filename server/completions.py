@@ -14,11 +14,11 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.prompts import Prompt
 from mcp.types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
-from server.jobs.owners import current_person
-from server.media.films import FILMS_URI
+from server.films import FILMS_URI
 from server.prompts import choices
 from server.resources import JOBS_URI, RECENT_LIMIT
 from server.state import AppState
+from server.trust.owners import current_person
 
 MOST = 100  # the protocol's limit on the values of one answer
 

@@ -13,12 +13,12 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from server.errors import echo
-from server.jobs.ledger import JobRecord, Ledger
-from server.jobs.owners import current_person
+from server.films import FILMS_URI, film_view
 from server.jobs.views import job_detail, job_view
+from server.ledger import JobRecord, Ledger
 from server.media.file_urls import stored_video
-from server.media.films import FILMS_URI, film_view
 from server.state import AppState
+from server.trust.owners import current_person
 
 JOBS_URI = "seedance://jobs"
 RECENT_LIMIT = 50

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-
-from server.media.saving import default_output_dir
-from server.providers.retry import RetryPolicy
 
 ProviderName = Literal["fal", "runflow", "ark", "local"]
 PROVIDERS: tuple[ProviderName, ...] = ("fal", "runflow", "ark", "local")  # also the order keys are looked for
@@ -147,6 +145,37 @@ def _hosts(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return (env.get(name, "").strip() or default).rstrip("/")
+
+
+MAX_RETRY_AFTER = 30.0  # seconds: a longer `Retry-After` is waited this long, then asked again
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to sleep before attempt `attempt + 1` (attempts count from 1)."""
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER)
+        base = min(self.initial_delay * 2.0 ** (attempt - 1), self.max_delay)
+        return base * random.uniform(0.75, 1.25)
+
+
+def default_output_dir() -> Path:
+    """The platform's videos folder, under Seedance."""
+    home = Path.home()
+    if sys.platform == "darwin":
+        return home / "Movies" / "Seedance"
+    if sys.platform.startswith("linux"):
+        dirs = home / ".config" / "user-dirs.dirs"
+        if dirs.is_file():
+            match = re.search(r'^XDG_VIDEOS_DIR="(.+)"$', dirs.read_text(encoding="utf-8"), re.MULTILINE)
+            if match:
+                return Path(match.group(1).replace("$HOME", str(home))) / "Seedance"
+    return home / "Videos" / "Seedance"
 
 
 @dataclass(frozen=True)

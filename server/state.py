@@ -9,8 +9,8 @@ from typing import Any
 import httpx2
 from mcp.server.mcpserver import Context
 
-from server.jobs.ledger import JobRecord, Ledger
 from server.jobs.tracker import JobTracker
+from server.ledger import JobRecord, Ledger
 from server.media.saving import Keeper
 from server.settings import Settings
 from server.trust import Trust

@@ -17,10 +17,9 @@ from mcp.shared.dispatcher import ProgressFnT
 from mcp.types import CallToolResult, ReadResourceResult, TextContent
 
 from server.app import build_server
-from server.jobs.ledger.sqlite import SqliteLedger
+from server.ledger.sqlite import SqliteLedger
 from server.preview.render import RenderSpec, render
-from server.providers.retry import RetryPolicy
-from server.settings import Settings
+from server.settings import RetryPolicy, Settings
 from server.trust import Trust
 from tests.fake_fal import FakeFal
 from tests.fake_hosts import FakeArk, FakeRunflow

@@ -10,7 +10,7 @@ from typing import Protocol
 import anyio
 from mcp.types import CallToolResult
 
-from server.jobs.ledger.sqlite import SqliteLedger
+from server.ledger.sqlite import SqliteLedger
 from server.settings import Settings
 from tests.conftest import connect
 

@@ -83,3 +83,71 @@ def circles(edges: dict[str, set[str]]) -> list[list[str]]:
         if module not in index:
             visit(module)
     return found
+
+
+# The layers of the house, lowest first. A module belongs to the longest name that holds it; it may import
+# from its own layer and any below. docs/architecture.md draws these (scripts/reference.py writes it).
+LAYERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("leaves", ("server", "server.errors", "server.settings"), "the version, the errors, the settings"),
+    ("the API's words", ("server.catalog",), "models, enums, endpoints, what each host takes"),
+    ("the ledger", ("server.ledger",), "jobs, films and budgets on SQLite or PostgreSQL"),
+    ("trust", ("server.trust",), "who is asking, which files and addresses they may name"),
+    ("inputs", ("server.inputs",), "checking arguments and media before anything is sent"),
+    ("video", ("server.preview", "server.video"), "drawing previews, reading and joining MP4s"),
+    ("providers", ("server.providers",), "fal, Runflow, ModelArk and the offline preview, behind one interface"),
+    ("money", ("server.money",), "prices and spending limits"),
+    ("media", ("server.media",), "uploads, saved videos, earlier jobs turned into files"),
+    ("jobs", ("server.jobs",), "following, waiting on and taking over jobs; how a job looks"),
+    ("state", ("server.state",), "what one running server holds"),
+    (
+        "features",
+        ("server.card", "server.tasks", "server.films", "server.resources", "server.completions", "server.prompts"),
+        "the job card, MCP tasks, films, resources, completion, prompts",
+    ),
+    ("tools", ("tools",), "one tool a module"),
+    (
+        "serving",
+        ("server.transport", "server.app", "server.cli", "server.demo", "server.__main__"),
+        "assembly, the command, stdio and streamable HTTP, sign-in, the demo",
+    ),
+)
+# The imports allowed to point up, each with its reason (the README's layout section names them too).
+UPWARD = {
+    ("server.settings", "server.trust.addresses"): "hosts in settings are spelled as the trust guard compares them, "
+    "by its one parser, imported when such a setting is read",
+}
+
+
+def layer(module: str) -> int:
+    """The index in LAYERS of the layer that holds the module."""
+    found = [
+        (len(prefix), index)
+        for index, (_, prefixes, _) in enumerate(LAYERS)
+        for prefix in prefixes
+        if module == prefix or module.startswith(prefix + ".")
+    ]
+    if not found:
+        raise LookupError(f"{module} is in no layer; add it to tests/imports.py LAYERS")
+    return max(found)[1]
+
+
+def every_import(root: Path, packages: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    """Each module and each module of the house it names in any import: at the top, inside a function, or
+    for types only. A layer is about what a module knows of, not only what it loads at start."""
+    found = modules(root, packages)
+    for name, path in found.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                targets = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            for target in targets:
+                if target in found and target != name:
+                    yield name, target
+
+
+def upward(root: Path, packages: tuple[str, ...]) -> set[tuple[str, str]]:
+    """The imports that point from a layer up to a higher one."""
+    return {(source, target) for source, target in every_import(root, packages) if layer(target) > layer(source)}

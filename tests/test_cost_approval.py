@@ -9,7 +9,7 @@ import pytest
 from mcp.client.session import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
 
-from server.jobs.ledger.sqlite import SqliteLedger
+from server.ledger.sqlite import SqliteLedger
 from server.settings import Settings
 from tests.conftest import connect, text_of
 from tests.fake_fal import FakeFal

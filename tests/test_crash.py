@@ -23,7 +23,7 @@ import pytest
 from mcp import StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from server.jobs.ledger.sqlite import SqliteLedger
+from server.ledger.sqlite import SqliteLedger
 from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env
 from tests.fake_fal import FakeFal, Phase
 from tests.fake_hosts import FakeHost, Step

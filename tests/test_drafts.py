@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from server.jobs.ledger.sqlite import SqliteLedger
+from server.ledger.sqlite import SqliteLedger
 from server.settings import Settings
 from tests.conftest import connect, text_of
 from tests.fake_fal import FakeFal, Phase, quick_plan

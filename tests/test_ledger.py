@@ -14,10 +14,10 @@ import anyio
 import psycopg
 import pytest
 
-from server.jobs.ledger import FilmRecord, Ledger
-from server.jobs.ledger.migrations import MIGRATIONS
-from server.jobs.ledger.postgres import PostgresLedger, safe_description
-from server.jobs.ledger.sqlite import SqliteLedger
+from server.ledger import FilmRecord, Ledger
+from server.ledger.migrations import MIGRATIONS
+from server.ledger.postgres import PostgresLedger, safe_description
+from server.ledger.sqlite import SqliteLedger
 from tests.postgres import PostgresServer
 
 pytestmark = pytest.mark.anyio

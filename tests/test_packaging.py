@@ -94,6 +94,43 @@ def test_no_modules_import_one_another_in_a_circle():
     assert len(edges) > 80 and imports.circles(edges) == []
 
 
+def test_every_import_points_down_a_layer_but_the_named_exceptions():
+    """Counted over every import, lazy and type-only ones too; each exception is named in the README."""
+    assert imports.upward(REPO, ("server", "tools")) == set(imports.UPWARD)
+    assert len(imports.UPWARD) <= 2
+    layout = (REPO / "README.md").read_text(encoding="utf-8").split("## Layout")[1]
+    for source, target in imports.UPWARD:
+        assert f"`{source}` imports `{target}`" in layout
+
+
+def test_no_module_of_the_house_is_over_350_lines():
+    """A module holds one idea; past a few hundred lines it holds several (the tracker once held five)."""
+    long = {
+        str(path.relative_to(REPO)): lines
+        for package in ("server", "tools", "bench", "scripts")
+        for path in (REPO / package).rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 350
+    }
+    assert long == {}
+
+
+def test_the_layer_check_sees_imports_inside_functions_and_for_types(tmp_path: Path):
+    files = {
+        "server/__init__.py": "",
+        "server/settings.py": "def f():\n    from server.ledger.base import Ledger\n",
+        "server/ledger/__init__.py": "",
+        "server/ledger/base.py": "import typing\nif typing.TYPE_CHECKING:\n    from server.inputs import x\n",
+        "server/inputs/__init__.py": "from server.ledger import base\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert imports.upward(tmp_path, ("server",)) == {
+        ("server.settings", "server.ledger.base"),
+        ("server.ledger.base", "server.inputs"),
+    }
+
+
 def test_the_import_graph_finds_a_circle_that_runs_through_a_package(tmp_path: Path):
     """The shape of the circle that broke `import server.settings`: a module imports a sibling's submodule,
     which loads the sibling package first, whose `__init__` imports back."""

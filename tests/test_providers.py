@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from mcp.types import ImageContent, ResourceLink
 
-from server.jobs.ledger.sqlite import SqliteLedger
 from server.jobs.views import JobView
+from server.ledger.sqlite import SqliteLedger
 from server.settings import Settings
 from tests.conftest import CANARY_KEY, ProgressLog, connect, read_json, text_of
 from tests.fake_hosts import FakeArk, FakeRunflow

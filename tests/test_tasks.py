@@ -27,7 +27,7 @@ from mcp_types import (
 )
 from pydantic import ConfigDict, Field
 
-from server.jobs.ledger.sqlite import SqliteLedger
+from server.ledger.sqlite import SqliteLedger
 from server.settings import Settings
 from server.tasks import TASKS
 from tests.conftest import connect, text_of

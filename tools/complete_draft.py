@@ -15,9 +15,9 @@ from server.catalog import DRAFT_COMPLETION, DRAFT_DAYS, FINAL_RESOLUTION
 from server.catalog.offers import HOST_NAMES
 from server.errors import InvalidArguments
 from server.jobs import drafts
-from server.jobs.ledger import JobRecord
-from server.jobs.tracker import find_job
 from server.jobs.views import JobView, job_result
+from server.jobs.waiting import find_job
+from server.ledger import JobRecord
 from server.state import app_state
 from tools.define import define
 from tools.errors import tool_errors

@@ -23,8 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from server.catalog import DRAFT_COMPLETION, MODEL_SPECS, Model
 from server.errors import SeedanceError
-from server.jobs.views import dollars
-from server.money.pricing import Estimate
+from server.money.pricing import Estimate, dollars
 
 ApprovedBy = Literal["user", "confirm_cost"]
 QUESTION_KEY = "approve_cost"

@@ -13,8 +13,8 @@ from server.catalog import MIN_SECONDS, MODEL_SPECS, GenerationMode, Model
 from server.catalog.checks import endpoint, problems
 from server.catalog.offers import HOST_NAMES
 from server.errors import InvalidArguments
-from server.jobs.views import dollars
 from server.money import pricing
+from server.money.pricing import dollars
 from server.state import app_state
 from tools.define import define
 from tools.errors import tool_errors

@@ -18,15 +18,15 @@ from server.catalog import DRAFT_RESOLUTION, AspectRatio, Duration, Mode, Model,
 from server.catalog.checks import problems
 from server.errors import InvalidArguments
 from server.inputs import check_media, jobs_named
-from server.inputs.earlier_jobs import resolve
-from server.jobs.owners import current_person
 from server.jobs.progress import ProgressReporter
 from server.jobs.views import job_result
+from server.media.earlier_jobs import resolve
 from server.media.uploads import stage
 from server.money import pricing
 from server.money.budget import check_limits, daily_budget
 from server.state import app_state
 from server.tasks.store import as_task
+from server.trust.owners import current_person
 from tools.cost_approval import AnswerNeeded, ApprovedBy, approve, question
 from tools.errors import tool_errors
 

@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 
 from server.errors import InvalidArguments, VideoUnavailable
 from server.inputs.references import JobReference, check, find_jobs
-from server.jobs.owners import current_person
 from server.state import AppState, app_state
+from server.trust.owners import current_person
 from server.video import Blank
 from server.video.facts import VideoFacts, read_facts
 from tools.define import define

@@ -8,10 +8,10 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from server.jobs.owners import current_person
-from server.jobs.views import dollars
-from server.media.films import FilmView, film_view
+from server.films import FilmView, film_view
+from server.money.pricing import dollars
 from server.state import app_state
+from server.trust.owners import current_person
 from tools.define import define
 
 

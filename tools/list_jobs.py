@@ -9,9 +9,10 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from server.catalog import JobStatus
-from server.jobs.owners import current_person
-from server.jobs.views import JobList, dollars, job_view
+from server.jobs.views import JobList, job_view
+from server.money.pricing import dollars
 from server.state import app_state
+from server.trust.owners import current_person
 from tools.define import define
 
 

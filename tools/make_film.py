@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
-from server.media.films import FilmMaker, FilmView, film_result
+from server.films import FilmMaker, FilmView, film_result
 from server.state import app_state
 from server.video import Transition
 from tools.define import define

@@ -14,7 +14,7 @@ import anyio
 import httpx2
 
 from server.errors import VideoUnavailable
-from server.jobs.ledger import JobRecord
+from server.ledger import JobRecord
 from server.media.file_urls import stored_video
 
 CHUNK_BYTES = 576 * 1024  # a multiple of 3, so the pieces' base64 joins into one; 768 KiB of base64 a piece

@@ -29,7 +29,7 @@ from server.trust.network import CallerHttp
 from server.trust.paths import INSTEAD
 
 if TYPE_CHECKING:
-    from server.jobs.ledger import Ledger
+    from server.ledger import Ledger
 
 __all__ = ["SLOTS", "LocalFile", "check_media", "jobs_named", "local_path", "media_problems", "sniff"]
 

@@ -14,7 +14,7 @@ import difflib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.mcpserver.prompts import Prompt
@@ -27,7 +27,18 @@ from pydantic_core import ErrorDetails
 
 from server.errors import Problem, echo, refusal, refusals
 from server.inputs import SLOTS, jobs_named, media_problems
-from server.state import AppState
+
+if TYPE_CHECKING:
+    from server.ledger import Ledger
+    from server.trust import Trust
+
+
+@runtime_checkable
+class Holdings(Protocol):
+    """What the media checks need of the app's state, which sits above the inputs and is handed in."""
+
+    ledger: Ledger
+    trust: Trust
 
 
 @dataclass(frozen=True)
@@ -181,7 +192,7 @@ def problems(signature: Signature, arguments: Mapping[str, Any]) -> tuple[list[s
 async def _tool_error(ctx: ServerRequestContext[Any, Any], tool: Signature, arguments: Mapping[str, Any]) -> str | None:
     found, bad = problems(tool, arguments)
     state = ctx.lifespan_context
-    if isinstance(state, AppState):
+    if isinstance(state, Holdings):
         skip = bad | {slot for slot in SLOTS if slot not in tool.schema.get("properties", {})}
         find = await jobs_named(state.ledger, arguments)
         found += [problem.line() for problem in await media_problems(arguments, state.trust, find, skip)]

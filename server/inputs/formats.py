@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+Which = Literal["first", "last"] | float  # a frame: the first, the last, or the one on screen at a time
+
 Kind = Literal["image", "video", "audio"]
 MB = 1024 * 1024
 MAX_BYTES: dict[Kind, int] = {"image": 30 * MB, "video": 50 * MB, "audio": 15 * MB}

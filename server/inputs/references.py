@@ -11,23 +11,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from server.errors import InvalidArguments, Problem, echo
-from server.inputs.formats import slot_kind
-from server.jobs.ledger import JobRecord
-from server.jobs.owners import current_person
+from server.inputs.formats import Which, slot_kind
+from server.trust.owners import current_person
 
 if TYPE_CHECKING:
-    from server.jobs.ledger import Ledger
+    from server.ledger import JobRecord, Ledger
 
 PREFIX = "seedance://"
 PATTERN = re.compile(r"^seedance://jobs/(?P<id>[A-Za-z0-9._-]+)(?:/frames/(?P<frame>first|last|\d+(?:\.\d+)?))?$")
 IMAGE_EXAMPLE = "seedance://jobs/{request_id}/frames/last (or /frames/first, or /frames/2.5 for a time in seconds)"
 VIDEO_EXAMPLE = "seedance://jobs/{request_id}"
 
-Which = Literal["first", "last"] | float  # a frame: the first, the last, or the one on screen at a time
-FindJob = Callable[[str], JobRecord | None]
+FindJob = Callable[[str], "JobRecord | None"]  # the ledger is handed in, never imported
 
 
 async def find_jobs(ledger: Ledger, request_ids: Iterable[str]) -> FindJob:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from server.catalog import DRAFT_COMPLETION, DRAFT_DAYS, DURATIONS, FINAL_RESOLUTION, Duration, nearest_ratio
-from server.jobs.ledger import JobRecord
+from server.ledger import JobRecord
 from server.money import pricing
 
 DAY = 86_400.0

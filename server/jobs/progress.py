@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
-from server.jobs.ledger import JobRecord
+from server.ledger import JobRecord
 
 TOTAL = 100.0
 TYPICAL_GENERATION_SECONDS = 90.0

@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field
 
 from server.catalog import JobStatus, Mode, Model, ratio_of
 from server.jobs import drafts
-from server.jobs.ledger import JobEvent, JobRecord
 from server.jobs.progress import describe
+from server.ledger import JobEvent, JobRecord
 from server.money import pricing
+from server.money.pricing import dollars
 from server.trust import current_caller
 
 JOB_URI = "seedance://jobs/{request_id}"
@@ -106,10 +107,6 @@ class CardJob(JobView):
 
 def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
-
-
-def dollars(low: float, high: float) -> str:
-    return f"${low:.2f}" if round(low, 2) == round(high, 2) else f"${low:.2f}-${high:.2f}"
 
 
 def _video(record: JobRecord) -> VideoFile | None:

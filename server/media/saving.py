@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,30 +21,17 @@ import anyio.to_thread
 import httpx2
 
 from server.errors import VideoUnavailable
-from server.jobs.ledger import JobRecord
+from server.ledger import JobRecord
 from server.media.exclusive import place, temporary, write_new
 from server.media.file_urls import local_path, stored_video
-from server.providers.retry import RETRYABLE_STATUS, RetryPolicy
+from server.providers.retry import RETRYABLE_STATUS
+from server.settings import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
 MAX_VIDEO_BYTES = 2 * 1024**3
 DOWNLOADS_AT_ONCE = 8
 POSTERS_AT_ONCE = 2  # decoding is CPU and memory: with many jobs finishing together, take turns
-
-
-def default_output_dir() -> Path:
-    """The platform's videos folder, under Seedance."""
-    home = Path.home()
-    if sys.platform == "darwin":
-        return home / "Movies" / "Seedance"
-    if sys.platform.startswith("linux"):
-        dirs = home / ".config" / "user-dirs.dirs"
-        if dirs.is_file():
-            match = re.search(r'^XDG_VIDEOS_DIR="(.+)"$', dirs.read_text(encoding="utf-8"), re.MULTILINE)
-            if match:
-                return Path(match.group(1).replace("$HOME", str(home))) / "Seedance"
-    return home / "Videos" / "Seedance"
 
 
 def dated_name(created_at: float, words: str, fallback: str) -> str:

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from server.inputs import LocalFile
-from server.jobs.ledger import Ledger
+from server.ledger import Ledger
 from server.providers.base import Provider
 
 logger = logging.getLogger(__name__)

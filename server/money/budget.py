@@ -10,9 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from server.errors import InvalidArguments
-from server.jobs.ledger import Budget, Ledger
-from server.jobs.views import dollars
-from server.money.pricing import Estimate
+from server.ledger import Budget, Ledger
+from server.money.pricing import Estimate, dollars
 from server.settings import Settings
 
 

@@ -137,3 +137,7 @@ def unknown_reference_seconds(video_count: int, model: Model = "seedance-2.0") -
         return None
     refs = MODEL_SPECS[model].references
     return refs.clip_seconds[0], refs.total_seconds
+
+
+def dollars(low: float, high: float) -> str:
+    return f"${low:.2f}" if round(low, 2) == round(high, 2) else f"${low:.2f}-${high:.2f}"

@@ -28,8 +28,8 @@ from server.errors import (
     RequestRejected,
 )
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
-from server.providers.retry import RetryPolicy
 from server.providers.task_api import PolledHost, number
+from server.settings import RetryPolicy
 
 logger = logging.getLogger(__name__)
 

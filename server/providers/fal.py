@@ -23,7 +23,8 @@ from server.inputs import LocalFile
 from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
 from server.providers.fal_errors import error_from_response, explain, result_error
 from server.providers.fal_storage import FalStorage
-from server.providers.retry import NEVER_SENT, RetryPolicy, send_with_retries
+from server.providers.retry import NEVER_SENT, send_with_retries
+from server.settings import RetryPolicy
 
 logger = logging.getLogger(__name__)
 

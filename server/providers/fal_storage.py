@@ -17,7 +17,8 @@ import httpx2
 from server.errors import ProviderError, ProviderUnavailable
 from server.inputs import LocalFile
 from server.providers.fal_errors import error_from_response
-from server.providers.retry import RetryPolicy, send_with_retries
+from server.providers.retry import send_with_retries
+from server.settings import RetryPolicy
 
 CHUNK = 1024 * 1024
 TOKEN_MARGIN_SECONDS = 60.0

@@ -10,33 +10,18 @@ from __future__ import annotations
 
 import email.utils
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import anyio
 import httpx2
+
+from server.settings import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 NEVER_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout)
-MAX_RETRY_AFTER = 30.0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    initial_delay: float = 0.5
-    max_delay: float = 8.0
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to sleep before attempt `attempt + 1` (attempts count from 1)."""
-        if retry_after is not None:
-            return min(retry_after, MAX_RETRY_AFTER)
-        base = min(self.initial_delay * 2.0 ** (attempt - 1), self.max_delay)
-        return base * random.uniform(0.75, 1.25)
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -19,7 +19,8 @@ from server import __version__
 from server.errors import JobFailed, ProviderError, ProviderUnavailable, SubmitUncertain
 from server.inputs import LocalFile
 from server.providers.base import StatusUpdate
-from server.providers.retry import NEVER_SENT, RetryPolicy, send_with_retries
+from server.providers.retry import NEVER_SENT, send_with_retries
+from server.settings import RetryPolicy
 
 ErrorFrom = Callable[[httpx2.Response, Any, str], ProviderError]
 

@@ -24,12 +24,12 @@ from mcp_types import GetTaskRequestParams, RequestParams
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel
 
-from server.jobs.ledger import JobRecord
-from server.jobs.owners import current_person
-from server.jobs.tracker import ignore
+from server.jobs.waiting import ignore
+from server.ledger import JobRecord
 from server.state import AppState
 from server.tasks import views
 from server.tasks.store import as_task, find_task, open_task
+from server.trust.owners import current_person
 
 TASKS = "io.modelcontextprotocol/tasks"
 LEGACY = frozenset({"2025-11-25"})

@@ -9,8 +9,8 @@ from contextvars import ContextVar
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
-from server.jobs.ledger import JobRecord, Ledger
-from server.jobs.owners import current_person
+from server.ledger import JobRecord, Ledger
+from server.trust.owners import current_person
 
 TTL_MS = 24 * 3600 * 1000  # a day to come back for the video; the job itself stays in the ledger after
 POLL_MS = 2000

@@ -11,9 +11,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from server.jobs.ledger import JobRecord
 from server.jobs.progress import describe
 from server.jobs.views import job_result
+from server.ledger import JobRecord
 from server.tasks.store import POLL_MS, TTL_MS, created_at
 
 RELATED_TASK = "io.modelcontextprotocol/related-task"

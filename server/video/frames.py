@@ -13,7 +13,7 @@ import av
 from av.video.reformatter import Interpolation
 from PIL import Image
 
-from server.inputs.references import Which
+from server.inputs.formats import Which
 
 TOLERANCE = 1e-3  # seconds: a time written to the millisecond still names its frame
 

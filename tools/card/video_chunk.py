@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from server.card import app_only_meta
 from server.card.video import CHUNK_BYTES, read_chunk
-from server.jobs.tracker import find_job
+from server.jobs.waiting import find_job
 from server.state import app_state
 from tools.card import READS
 from tools.define import define

@@ -18,7 +18,7 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 
 if TYPE_CHECKING:
-    from server.jobs.ledger import FilmRecord, JobRecord, Ledger
+    from server.ledger import FilmRecord, JobRecord, Ledger
 
 logger = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
@@ -17,10 +18,12 @@ from server.errors import InvalidArguments, VideoUnavailable
 from server.inputs.files import LocalFile
 from server.inputs.formats import MAX_BYTES, MB, SLOTS
 from server.inputs.references import PREFIX, FindJob, JobReference, check, check_time, parse
-from server.jobs.ledger import JobRecord
 
-LocalCopy = Callable[[JobRecord], Awaitable[Path]]
-HostFrame = Callable[[JobRecord, Path], Awaitable[bool]]  # the host's own last frame written to a path, if it has one
+if TYPE_CHECKING:
+    from server.ledger import JobRecord  # the ledger is handed in, never imported
+
+LocalCopy = Callable[["JobRecord"], Awaitable[Path]]
+HostFrame = Callable[["JobRecord", Path], Awaitable[bool]]  # the host's own last frame written to a path, if it has one
 
 
 def references(arguments: Mapping[str, object]) -> list[JobReference]:

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from server.jobs.ledger.base import Budget, Ledger
-from server.jobs.ledger.records import FilmRecord, JobEvent, JobRecord, Submission
+from server.ledger.base import Budget, Ledger
+from server.ledger.records import FilmRecord, JobEvent, JobRecord, Submission
 
 if TYPE_CHECKING:
     from server.settings import Settings
@@ -20,11 +20,11 @@ async def open_ledger(settings: Settings) -> AsyncIterator[Ledger]:
     """The ledger the settings name, migrated and ready; closed on the way out."""
     ledger: Ledger
     if settings.database_url:
-        from server.jobs.ledger.postgres import PostgresLedger  # psycopg is the `postgres` extra
+        from server.ledger.postgres import PostgresLedger  # psycopg is the `postgres` extra
 
         ledger = await PostgresLedger.open(settings.database_url)
     else:
-        from server.jobs.ledger.sqlite import SqliteLedger
+        from server.ledger.sqlite import SqliteLedger
 
         ledger = SqliteLedger(settings.ledger_path)
     try:

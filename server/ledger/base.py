@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import json
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from server.catalog import TERMINAL_STATUSES, Mode, Model
-from server.jobs.ledger.records import FilmRecord, JobEvent, JobRecord, Row, Submission
-
-Params = Sequence[Any]
+from server.ledger.records import FilmRecord, JobEvent, JobRecord, Row, Submission
+from server.ledger.store import Params, Store, Transaction
 
 SUBMISSION_COLUMNS = "id, fingerprint, provider, endpoint, started_at, outcome, request_id, detail"
 UNFINISHED = "status IN ('queued', 'in_progress')"
@@ -31,49 +28,10 @@ _SPENT_BY = """(SELECT COALESCE(SUM(COALESCE(cost_usd, estimate_max_usd)), 0) FR
 SPENT = f"SELECT {_SPENT_BY.format(mine='')} AS team, {_SPENT_BY.format(mine='AND owner = ?')} AS own"
 BUDGET_LOCK = "budget"  # the key every budget-checked submit takes in turn
 Budget = tuple[float, Callable[[float, float], None]]  # (since, check(team's, owner's spent)): begin_submission
-Changed = Callable[[str, bool], None]  # (request_id, finished by another replica): see listen
 
 
-class Transaction(Protocol):
-    async def execute(self, sql: str, params: Params = ()) -> None: ...
-
-    async def one(self, sql: str, params: Params = ()) -> Row | None: ...
-
-
-class Ledger(ABC):
+class Ledger(Store):
     """The source of truth for jobs: SQLite in one process, PostgreSQL when replicas share it."""
-
-    description: str  # where it is, for the start-up log line: never a password
-
-    @abstractmethod
-    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
-        """All or nothing: what is written inside is seen by others only once it returns."""
-
-    @abstractmethod
-    async def _one(self, sql: str, params: Params = ()) -> Row | None: ...
-
-    @abstractmethod
-    async def _all(self, sql: str, params: Params = ()) -> list[Row]: ...
-
-    @abstractmethod
-    async def close(self) -> None: ...
-
-    @abstractmethod
-    def claim(self, key: str) -> AbstractAsyncContextManager[None]:
-        """Hold `key` against every other caller of this ledger, in any replica, until the block ends."""
-
-    @abstractmethod
-    async def listen(self, changed: Changed) -> None:
-        """Call `changed(request_id, finished_elsewhere)` whenever any replica changes a job, the second
-        true when another replica has just finished it; runs until cancelled."""
-
-    async def _announce(self, db: Transaction, request_id: str, finished: bool) -> None:
-        """Tell other replicas a job changed, on commit. Nothing to do where there are none to tell."""
-        return None
-
-    async def _serialize(self, db: Transaction, key: str) -> None:
-        """Within a transaction, wait for any other holding `key`; SQLite's write lock already does."""
-        return None
 
     async def add(
         self,

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import anyio
 
-from server.jobs.ledger.base import Changed, Ledger, Params, Transaction
-from server.jobs.ledger.migrations import MIGRATIONS
-from server.jobs.ledger.records import Row
+from server.ledger.base import Ledger
+from server.ledger.migrations import MIGRATIONS
+from server.ledger.records import Row
+from server.ledger.store import Changed, Params, Transaction
 
 BUSY_SECONDS = 5.0  # how long a statement waits for another process's lock on the file
 WAL_RETRY_SECONDS = 0.01

@@ -20,10 +20,11 @@ from pydantic import BaseModel, Field
 
 from server.errors import InvalidArguments, Problem, VideoUnavailable
 from server.inputs.references import JobReference, check, find_jobs
-from server.jobs.ledger import FilmRecord, JobRecord
-from server.jobs.views import CostRange, dollars, job_view, on_this_computer
+from server.jobs.views import CostRange, job_view, on_this_computer
+from server.ledger import FilmRecord, JobRecord
 from server.media.exclusive import place, temporary, write_new
 from server.media.saving import dated_name
+from server.money.pricing import dollars
 from server.state import AppState
 from server.trust import current_caller
 from server.video import Transition

@@ -22,9 +22,10 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from server.jobs.ledger.base import Changed, Ledger, Params, Transaction
-from server.jobs.ledger.migrations import MIGRATIONS
-from server.jobs.ledger.records import Row
+from server.ledger.base import Ledger
+from server.ledger.migrations import MIGRATIONS
+from server.ledger.records import Row
+from server.ledger.store import Changed, Params, Transaction
 
 logger = logging.getLogger(__name__)
 

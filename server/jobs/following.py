@@ -1,0 +1,197 @@
+"""Following jobs: one background watcher per unfinished job, shared by every caller waiting on it.
+
+A generation call, a later `get_job`, and a call after a restart all wait on the same watcher, so
+however many times the model asks, the host sees one status stream and one result fetch per job. The
+watcher writes each change to the ledger first and then wakes the waiters, who read the ledger: the
+ledger stays the single source of truth.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import aclosing
+from dataclasses import asdict
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from server.catalog import JobStatus
+from server.errors import JobCancelled, JobFailed, SeedanceError
+from server.jobs.replicas import gone, replica_name
+from server.ledger import JobRecord, Ledger
+from server.media.saving import Kept
+from server.money import pricing
+from server.providers.base import StatusUpdate
+from server.providers.registry import Providers
+from server.settings import DEFAULT_LEASE_SECONDS
+
+logger = logging.getLogger(__name__)
+
+FOLLOW_LIMIT_SECONDS = 3600.0  # a watcher gives up after an hour; get_job starts a new one
+
+OnFinished = Callable[[JobRecord], Awaitable[None]]
+Keep = Callable[[JobRecord, dict[str, Any]], Awaitable["Kept"]]
+
+
+def _billed(record: JobRecord, result: Mapping[str, Any]) -> float | None:
+    """A paid job's cost by what it made; jobs with reference videos keep their estimate, since the seconds
+    of those videos, billed too, are not read here."""
+    if record.preview or record.arguments.get("video_urls"):
+        return None
+    return pricing.billed(record.provider, record.model, record.arguments.get("resolution", "720p"), result)
+
+
+class Follower:
+    """Starts and runs the watchers; the ledger hears every change first."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        providers: Providers,
+        task_group: TaskGroup,
+        *,
+        on_finished: OnFinished | None = None,
+        follow_limit: float = FOLLOW_LIMIT_SECONDS,
+        dedup_seconds: float = 0.0,
+        keep: Keep | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> None:
+        self._ledger = ledger
+        self._providers = providers
+        self._tg = task_group
+        self._on_finished = on_finished
+        self._follow_limit = follow_limit
+        self._watching: set[str] = set()
+        self._changed: dict[str, anyio.Event] = {}
+        self._dedup_seconds = dedup_seconds
+        self._keep = keep
+        self._lease = lease_seconds
+        self.replica = replica_name()
+
+    def watch(self, record: JobRecord) -> bool:
+        """Follow the job in the background unless it is finished or already followed; True if this starts it."""
+        if record.finished or record.request_id in self._watching or record.provider not in self._providers.available:
+            return False
+        self._watching.add(record.request_id)
+        self._tg.start_soon(self._follow, record.request_id, name=f"follow {record.request_id}")
+        return True
+
+    def _signal(self, request_id: str) -> None:
+        event = self._changed.pop(request_id, None)
+        if event is not None:
+            event.set()
+
+    async def _follow(self, request_id: str) -> None:
+        record = await self._ledger.require(request_id)
+        dead = record.follower if gone(record.follower) else None
+        if not await self._ledger.take_lease(request_id, self.replica, self._lease, dead=dead):
+            self._watching.discard(request_id)  # another replica follows it; its changes are announced
+            self._signal(request_id)
+            return
+        provider = self._providers.available[record.provider]
+        hand_over = False  # True when this replica stops: another takes the job over at once
+        try:
+            async with anyio.create_task_group() as following:
+                following.start_soon(self._keep_lease, request_id, following.cancel_scope)
+                with anyio.move_on_after(self._follow_limit) as scope:
+                    async with aclosing(provider.follow(record.handle)) as updates:
+                        async for update in updates:
+                            if update.state == "completed":
+                                await self._complete(request_id, update)
+                                break
+                            await self._apply(request_id, update)
+                following.cancel_scope.cancel()
+            if scope.cancelled_caught:
+                await self._ledger.record_event(
+                    request_id, "follow_paused", f"not finished after {self._follow_limit:.0f} s"
+                )
+        except anyio.get_cancelled_exc_class():
+            hand_over = True
+            raise
+        except SeedanceError as exc:
+            logger.warning("job %s: lost track at the provider: %s", request_id, exc)
+            await self._ledger.update(request_id, error=str(exc), event=("follow_failed", str(exc)))
+        except Exception:
+            logger.exception("job %s: watcher crashed", request_id)
+            await self._ledger.update(
+                request_id, error="internal error while following the job", event=("follow_failed", None)
+            )
+        finally:
+            self._watching.discard(request_id)
+            with anyio.CancelScope(shield=True):
+                await self._ledger.end_lease(request_id, self.replica, hand_over=hand_over)
+            self._signal(request_id)
+
+    async def _keep_lease(self, request_id: str, following: anyio.CancelScope) -> None:
+        while True:
+            await anyio.sleep(self._lease / 3)
+            if not await self._ledger.renew_lease(request_id, self.replica, self._lease):
+                logger.warning("job %s: another replica took it over; no longer following it here", request_id)
+                following.cancel()
+                return
+
+    async def _apply(self, request_id: str, update: StatusUpdate) -> None:
+        record = await self._ledger.require(request_id)
+        fields: dict[str, Any] = {}
+        event: tuple[str, str | None] | None = None
+        if record.status != update.state and not record.finished:
+            fields["status"] = update.state
+            if update.state == "in_progress" and record.started_at is None:
+                fields["started_at"] = time.time()
+                event = ("started", None)
+        if update.queue_position != record.queue_position:
+            fields["queue_position"] = update.queue_position
+        if update.logs and update.logs[-1] != record.last_log:
+            fields["last_log"] = update.logs[-1]
+        if update.fraction is not None and update.fraction != record.progress:
+            fields["progress"] = update.fraction
+        if fields:
+            if record.error:
+                fields["error"] = None
+            await self._ledger.update(request_id, event=event, **fields)
+            self._signal(request_id)
+
+    async def _complete(self, request_id: str, update: StatusUpdate) -> None:
+        if not await self._ledger.renew_lease(request_id, self.replica, self._lease):
+            # This replica stalled (paused, cut off) past its lease and another took the job over: that one
+            # fetches the result, so the host is not asked twice and the job is not finished twice.
+            logger.warning("job %s: another replica took it over while this one was stalled", request_id)
+            return
+        record = await self._ledger.require(request_id)
+        if update.error:
+            await self._finish(request_id, "failed", error=update.error)
+        else:
+            try:
+                output = await self._providers.available[record.provider].result(record.handle)
+            except JobCancelled as exc:
+                await self._finish(request_id, "cancelled", detail=str(exc))
+            except JobFailed as exc:  # anything else leaves the job unfinished, for get_job to fetch later
+                await self._finish(request_id, "failed", error=str(exc))
+            else:
+                result = {k: v for k, v in asdict(output).items() if k != "raw"}
+                if self._keep is not None:
+                    kept = await self._keep(record, result)
+                    result |= {"saved_path": kept.saved_path, "poster_path": kept.poster_path}
+                    result |= kept.facts  # what the file is, over what the host said of it
+                    if kept.problem:
+                        await self._ledger.record_event(request_id, "not_saved", kept.problem)
+                await self._finish(request_id, "completed", result=result, error=None, cost_usd=_billed(record, result))
+        if self._on_finished is not None:
+            await self._on_finished(await self._ledger.require(request_id))
+
+    async def _finish(self, request_id: str, status: JobStatus, *, detail: str | None = None, **fields: Any) -> None:
+        """Record the end of a job, read afresh: a caller may have recorded its cancel meanwhile."""
+        record = await self._ledger.require(request_id)
+        if record.status == "cancelled" and status != "completed":
+            await self._ledger.record_event(request_id, "cancel_confirmed", detail or fields.get("error"))
+            return
+        if record.status == "cancelled":
+            detail = "completed although its cancel had been accepted"
+        await self._ledger.update(
+            request_id, status=status, queue_position=None, finished_at=time.time(), event=(status, detail), **fields
+        )
+        logger.info("job %s %s", request_id, status)
+        self._signal(request_id)

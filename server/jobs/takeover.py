@@ -1,0 +1,39 @@
+"""Taking jobs over: every replica hears of changes made elsewhere, and follows the jobs of replicas that died."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+
+from server.jobs.waiting import Waiter
+
+logger = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 0.5  # how often each replica looks for jobs whose follower died: within the lease + 1 s
+
+
+class Replica(Waiter):
+    async def run(self) -> None:
+        """What every replica does while it serves: wake waiters on changes made anywhere, and take over
+        the jobs of replicas that died."""
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._ledger.listen, self._changed_elsewhere)
+            while True:
+                for record in await self._ledger.orphans():
+                    if self.watch(record):
+                        logger.info(
+                            "job %s: %s stopped following it; taking it over", record.request_id, record.follower
+                        )
+                await anyio.sleep(min(SWEEP_SECONDS, self._lease / 3))
+
+    def _changed_elsewhere(self, request_id: str, finished: bool) -> None:
+        """A change announced through the ledger: wake this replica's waiters, and when another replica
+        finished the job, tell this replica's subscribers too (as `on_finished` does where it finished)."""
+        self._signal(request_id)
+        if finished and self._on_finished is not None:
+            self._tg.start_soon(self._finished_elsewhere, request_id)
+
+    async def _finished_elsewhere(self, request_id: str) -> None:
+        assert self._on_finished is not None
+        await self._on_finished(await self._ledger.require(request_id))
