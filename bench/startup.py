@@ -26,7 +26,7 @@ from mcp.client.stdio import stdio_client
 
 RUNS = 11
 HANDSHAKES = {"initialize": "legacy", "server/discover": "auto"}  # Client mode: auto asks server/discover first
-GOAL = 1.15
+GOAL = 1.10
 MINIMAL = """
 from mcp.server import MCPServer
 server = MCPServer("minimal")

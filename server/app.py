@@ -33,7 +33,6 @@ from server.state import AppState
 from server.tasks import Tasks, legacy_tasks
 from server.transport.http_client import LazyClient
 from server.transport.legacy_subscriptions import LegacySubscriptions
-from server.transport.sign_in import protected_resource, publish_bare_metadata
 from server.trust import Trust, callers
 from server.trust.network import CallerHttp
 from server.trust.owners import people
@@ -141,7 +140,11 @@ def build_server(settings: Settings, trust: Trust | None = None) -> MCPServer[Ap
                     await verifier.aclose()
 
     callers_http = CallerHttp(trust.guard)
-    auth, verifier = protected_resource(settings) if settings.oauth_issuer else (None, None)
+    auth, verifier = None, None
+    if settings.oauth_issuer:
+        from server.transport.sign_in import protected_resource  # jwt and its keys only where sign-in is set up
+
+        auth, verifier = protected_resource(settings)
     mcp: MCPServer[AppState] = MCPServer(
         "seedance-mcp",
         title="Seedance video",
@@ -167,6 +170,8 @@ def build_server(settings: Settings, trust: Trust | None = None) -> MCPServer[Ap
         token_verifier=verifier,
     )
     if auth is not None:
+        from server.transport.sign_in import publish_bare_metadata
+
         publish_bare_metadata(mcp, auth)
     register_resources(mcp, ref)
     register_film_resources(mcp, ref)

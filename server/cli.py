@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import argparse
+import importlib.abc
+import importlib.machinery
 import logging
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from types import ModuleType
 
 from server import __version__
-from server.app import build_server
 from server.settings import Settings
+
+
+class _Unwanted(importlib.abc.MetaPathFinder):
+    """Refuses to load `uvicorn` while the SDK is imported for stdio. The SDK's server imports sse-starlette,
+    which imports uvicorn (tens of milliseconds at every start) only to hook uvicorn's shutdown, and goes on
+    without it when it is missing. Over stdio no uvicorn runs, so nothing is lost."""
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if name == "uvicorn" or name.startswith("uvicorn."):
+            raise ModuleNotFoundError(f"{name} is not loaded for a stdio server", name=name)
+        return None
+
+
+@contextmanager
+def _without_uvicorn() -> Iterator[None]:
+    finder = _Unwanted()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -31,6 +58,21 @@ def main(argv: list[str] | None = None) -> None:
 
         raise SystemExit(demo(argv[1:]))
     args = parse_args(argv)
+    stdio = not args.http and "uvicorn" not in sys.modules  # already there in a test's own process
+    with _without_uvicorn() if stdio else nullcontext():
+        settings = _settings()  # a setting's host may load the SDK, through the trust package
+        from server.app import build_server
+
+        server = build_server(settings)
+    if args.http:
+        from server.transport.http import serve
+
+        serve(server, settings, args.host, args.port)
+    else:
+        server.run()
+
+
+def _settings() -> Settings:
     try:
         settings = Settings.from_env()
     except SystemExit as refused:
@@ -44,10 +86,4 @@ def main(argv: list[str] | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request drowns the job log
-    server = build_server(settings)
-    if args.http:
-        from server.transport.http import serve
-
-        serve(server, settings, args.host, args.port)
-    else:
-        server.run()
+    return settings

@@ -12,6 +12,7 @@ import base64
 import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -171,13 +172,24 @@ def describe(job: dict[str, Any], seconds: float) -> str:
     return "\n".join(lines)
 
 
+def demo_env(settings: Settings) -> dict[str, str]:
+    """The server's environment. A free preview goes to a folder of its own, so that trying the server leaves
+    the person's ledger and data folder untouched; a paid job goes to their ledger, where it is never lost."""
+    env = dict(os.environ)
+    if settings.provider == "local" and not env.get("SEEDANCE_HOME", "").strip():
+        env["SEEDANCE_HOME"] = tempfile.mkdtemp(prefix="seedance-demo-")
+    return env
+
+
 async def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     tool, arguments = tool_call(args)
-    settings.home.mkdir(parents=True, exist_ok=True)
-    log_path = settings.home / "demo-server.log"
+    env = demo_env(settings)
+    home = Path(env["SEEDANCE_HOME"]) if env.get("SEEDANCE_HOME", "").strip() else settings.home
+    home.mkdir(parents=True, exist_ok=True)
+    log_path = home / "demo-server.log"
     command, command_args = server_command()
-    params = StdioServerParameters(command=command, args=command_args, env=dict(os.environ))
+    params = StdioServerParameters(command=command, args=command_args, env=env)
     with log_path.open("a", encoding="utf-8") as errlog:
         async with Client(stdio_client(params, errlog=errlog)) as client:
             if settings.provider != "local":

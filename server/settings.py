@@ -180,7 +180,7 @@ def default_output_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the server reads from its environment; see the README's Settings table."""
+    """Everything the server reads from its environment; see docs/settings.md, written from server/variables.py."""
 
     fal_key: str | None = field(default=None, repr=False)
     runflow_key: str | None = field(default=None, repr=False)

@@ -39,6 +39,25 @@ def test_the_demo_without_a_key_renders_a_preview_and_says_where_it_is(tmp_path:
     assert "100% done" in done.stderr  # the progress drawn from the notifications
 
 
+def test_the_demo_leaves_the_persons_data_folder_alone(tmp_path: Path):
+    """Run as the README says, with no SEEDANCE_HOME: the preview and its ledger go to a folder of their own."""
+    environment = subprocess_env(tmp_path, TMPDIR=str(tmp_path / "tmp"))
+    del environment["SEEDANCE_HOME"]
+    (tmp_path / "tmp").mkdir()
+    done = subprocess.run(
+        [command(), "demo", "--duration", "4", "--resolution", "480p"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    path = Path(next(line for line in done.stdout.splitlines() if "file:" in line).split("file:")[1].strip())
+    assert path.is_file() and path.is_relative_to(tmp_path / "tmp")
+    assert not (tmp_path / "user-home" / ".local").exists()  # the data folder the server would default to
+
+
 def test_the_demo_on_fal_asks_first_and_does_nothing_without_an_answer(tmp_path: Path, fake_fal: FakeFal):
     # the shipped $1 threshold: the demo's own question is the user's yes, passed on as confirm_cost
     env = {"FAL_KEY": CANARY_KEY, "SEEDANCE_FAL_QUEUE_URL": fake_fal.url, "SEEDANCE_CONFIRM_ABOVE_USD": "1"}

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
@@ -41,22 +41,35 @@ class Holdings(Protocol):
     trust: Trust
 
 
-@dataclass(frozen=True)
 class Signature:
-    """What a tool or prompt takes: the schema clients see and the model that enforces it."""
+    """What a tool or prompt takes: the schema clients see and the model that enforces it, made when first
+    needed (most calls of a server's life never check most of its tools)."""
 
-    name: str
-    schema: Mapping[str, Any]
-    model: type[BaseModel]
+    def __init__(
+        self, name: str, model: Callable[[], type[BaseModel]], schema: Callable[[], Mapping[str, Any]] | None = None
+    ):
+        self.name = name
+        self._model, self._schema = model, schema
+
+    @cached_property
+    def schema(self) -> Mapping[str, Any]:
+        return self._schema() if self._schema is not None else self.model.model_json_schema()
+
+    @cached_property
+    def model(self) -> type[BaseModel]:
+        return self._model()
 
     @classmethod
     def of_tool(cls, tool: Tool) -> Signature:
-        return cls(tool.name, tool.parameters, tool.fn_metadata.arg_model)
+        return cls(tool.name, lambda: tool.fn_metadata.arg_model, lambda: tool.parameters)
 
     @classmethod
     def of_prompt(cls, prompt: Prompt) -> Signature:
-        model = func_metadata(prompt.fn, skip_names=[prompt.context_kwarg or ""], structured_output=False).arg_model
-        return cls(prompt.name, model.model_json_schema(), model)
+        def model() -> type[BaseModel]:
+            skip = [prompt.context_kwarg or ""]
+            return func_metadata(prompt.fn, skip_names=skip, structured_output=False).arg_model
+
+        return cls(prompt.name, model)
 
 
 def _field_schema(schema: Mapping[str, Any], name: str) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """Who may give the server what: the one place that decides what a caller may read and where the
-server may connect on a caller's behalf (the README's "Trust model").
+server may connect on a caller's behalf (the documentation's "Trust model", in docs/team.md).
 
 - The operator, through settings, is trusted: host base URLs, the identity provider, the folders named
   in settings, the private hosts it allows.

@@ -13,18 +13,19 @@ The operator's own settings (host base URLs, the identity provider) never come t
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import anyio
-import httpcore2
 import httpx2
-from httpcore2 import AsyncNetworkBackend, AsyncNetworkStream
 
 from server.trust.addresses import IPAddress, literal_address, normal_host, not_public, special_name
+
+if TYPE_CHECKING:
+    from httpcore2 import AsyncNetworkBackend
 
 MAX_REDIRECTS = 3
 FETCH_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
@@ -58,7 +59,7 @@ class Guard:
 
     resolver: Resolver = system_resolver
     private_hosts: frozenset[str] = field(default_factory=frozenset)  # SEEDANCE_PRIVATE_MEDIA_HOSTS
-    network: AsyncNetworkBackend = field(default_factory=httpcore2.AnyIOBackend)  # the machine's own sockets
+    network: AsyncNetworkBackend | None = None  # None: the machine's own sockets
 
     def allowed(self, host: str) -> bool:
         address = literal_address(host)
@@ -115,7 +116,9 @@ class CallerHttp:
     async def get(self, url: str, headers: Mapping[str, str] | None = None) -> AsyncIterator[httpx2.Response]:
         """Stream a GET of a caller's URL, following at most MAX_REDIRECTS redirects to https:// URLs."""
         if self._client is None:
-            transport = _GuardedTransport(self.guard)
+            from server.trust.guarded import GuardedTransport  # httpcore's pieces, loaded on the first fetch
+
+            transport = GuardedTransport(self.guard)
             self._client = httpx2.AsyncClient(transport=transport, timeout=self._timeout, trust_env=False)
         for _ in range(MAX_REDIRECTS + 1):
             await self.guard.check_url(url)
@@ -132,46 +135,3 @@ class CallerHttp:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
-
-
-class _GuardedBackend(AsyncNetworkBackend):
-    """httpcore's network backend, connecting only to the checked address a name resolved to."""
-
-    def __init__(self, guard: Guard) -> None:
-        self._guard, self._inner = guard, guard.network
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None,
-    ) -> AsyncNetworkStream:
-        try:
-            addresses = await self._guard.addresses(host, port)
-        except Refused as refused:
-            raise httpcore2.ConnectError(str(refused)) from refused
-        except (OSError, TimeoutError) as exc:
-            raise httpcore2.ConnectError(f"{host} could not be looked up ({exc})") from exc
-        return await self._inner.connect_tcp(
-            str(addresses[0]), port, timeout=timeout, local_address=local_address, socket_options=socket_options
-        )
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[httpcore2.SOCKET_OPTION] | None = None
-    ) -> AsyncNetworkStream:
-        raise httpcore2.ConnectError("callers' URLs are never fetched over a local socket")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class _GuardedTransport(httpx2.AsyncHTTPTransport):
-    """httpx's transport with its connection pool built on the guarded backend."""
-
-    def __init__(self, guard: Guard) -> None:
-        super().__init__(trust_env=False)
-        self._pool = httpcore2.AsyncConnectionPool(
-            ssl_context=httpx2.create_ssl_context(), network_backend=_GuardedBackend(guard)
-        )

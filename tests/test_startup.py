@@ -1,0 +1,60 @@
+"""What a stdio start loads: a desktop client starts the server for every chat, and waits on its imports.
+
+Checked by what the server process holds in `sys.modules` when it exits, never with a clock.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from tests.conftest import CANARY_KEY, subprocess_env
+
+pytestmark = [pytest.mark.anyio]
+
+HEAVY = ["jwt", "uvicorn", "av", "PIL", "numpy", "httpcore2", "server.transport.sign_in", "server.preview.render"]
+# The server as `seedance-mcp` runs it, writing the names of its modules when it exits.
+RUN = """
+import atexit, json, sys
+atexit.register(lambda: open(sys.argv[1], "w").write(json.dumps(sorted(sys.modules))))
+from server.cli import main
+main([])
+"""
+
+
+async def _modules_after_a_start(tmp_path: Path, **env: str) -> set[str]:
+    out = tmp_path / "modules.json"
+    params = StdioServerParameters(
+        command=sys.executable, args=["-c", RUN, str(out)], env=subprocess_env(tmp_path, **env)
+    )
+    with (tmp_path / "server.log").open("w") as errlog:
+        async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
+            assert len((await client.list_tools()).tools) >= 10
+            await client.list_prompts()
+    return set(json.loads(out.read_text()))  # written at exit, which the client waited for
+
+
+@pytest.mark.parametrize("backend", ["offline preview", "fal"])
+async def test_a_stdio_start_loads_none_of_the_heavy_modules(tmp_path: Path, backend: str):
+    env = {"FAL_KEY": CANARY_KEY} if backend == "fal" else {}
+    loaded = await _modules_after_a_start(tmp_path, **env)
+    assert {"server.app", "mcp.server", "tools.generate_text_video"} <= loaded  # it did start, and list
+    assert sorted(loaded & set(HEAVY)) == []
+
+
+async def test_a_tool_that_decodes_video_loads_the_decoder_then(tmp_path: Path):
+    """The other side of the laziness: nothing is missing when it is needed (here, an offline preview)."""
+    out = tmp_path / "modules.json"
+    params = StdioServerParameters(command=sys.executable, args=["-c", RUN, str(out)], env=subprocess_env(tmp_path))
+    with (tmp_path / "server.log").open("w") as errlog:
+        async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
+            done = await client.call_tool(
+                "generate_text_video", {"prompt": "a paper boat on a pond", "duration": "4", "wait_seconds": 600}
+            )
+            assert not done.is_error and (done.structured_content or {}).get("status") == "completed"
+    assert {"av", "numpy", "PIL", "server.preview.render"} <= set(json.loads(out.read_text()))
