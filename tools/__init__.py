@@ -1,41 +1,30 @@
-"""The MCP tools, one a module; `ALL` is what the server registers, in the order clients list them.
+"""The MCP tools, one a module, each building its `TOOL`; `ALL` is what the server registers, in the order
+clients list them, read from `listing.json` so that no tool module is imported before its first call.
 
 The job card's own tools, which hosts keep from the model, are in `tools/card/`.
 """
 
 from mcp.server.mcpserver.tools import Tool
 
-from tools import (
-    animate_image,
-    cancel_job,
-    complete_draft,
-    estimate_cost,
-    generate_text_video,
-    get_job,
-    inspect_video,
-    list_films,
-    list_jobs,
-    make_film,
-    reference_video,
-)
-from tools.card import video_chunk, watch_job
+from tools.define import listed
 
+# Where each tool lives, in the order clients list them: `python -m scripts.reference` writes the listing
+# from these modules.
+MODULES = (
+    "tools.generate_text_video",
+    "tools.animate_image",
+    "tools.reference_video",
+    "tools.complete_draft",
+    "tools.get_job",
+    "tools.list_jobs",
+    "tools.cancel_job",
+    "tools.estimate_cost",
+    "tools.inspect_video",
+    "tools.make_film",
+    "tools.list_films",
+    "tools.card.watch_job",
+    "tools.card.video_chunk",
+)
 # The calls that take minutes: a client that asks for tasks follows them as tasks.
-LONG: list[str] = [
-    t.name for t in (generate_text_video.TOOL, animate_image.TOOL, reference_video.TOOL, complete_draft.TOOL)
-]
-ALL: list[Tool] = [
-    generate_text_video.TOOL,
-    animate_image.TOOL,
-    reference_video.TOOL,
-    complete_draft.TOOL,
-    get_job.TOOL,
-    list_jobs.TOOL,
-    cancel_job.TOOL,
-    estimate_cost.TOOL,
-    inspect_video.TOOL,
-    make_film.TOOL,
-    list_films.TOOL,
-    watch_job.TOOL,
-    video_chunk.TOOL,
-]
+LONG = ["generate_text_video", "animate_image", "reference_video", "complete_draft"]
+ALL: list[Tool] = listed()

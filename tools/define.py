@@ -1,85 +1,93 @@
-"""Turning a typed function into an MCP tool: the signature is the input schema, the docstring the description.
+"""Turning a typed function into an MCP tool, and listing the tools without importing them.
 
-Building a tool's schemas from its signature takes pydantic a few milliseconds a tool, paid at every start
-before the first answer. So the schemas are stored in `schemas.json`, written from the signatures by
-`python -m scripts.reference` (a test fails when they differ), and a tool's argument model is built on its
-first call. A tool the file does not know yet is built at once.
+A tool module builds its tool from its function: the signature is the input schema, the docstring the
+description (`define`). Importing every tool module, and building every schema, costs a desktop client tens
+of milliseconds at each start, before the first answer. So the server lists the tools from `listing.json`,
+written from the modules by `python -m scripts.reference` (a test fails when it differs from them), and a
+tool's module is imported when the tool is first called.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
+import logging
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata, func_metadata
 from mcp.types import ToolAnnotations
 
-STORED = Path(__file__).with_name("schemas.json")
+logger = logging.getLogger(__name__)
+
+LISTING = Path(__file__).with_name("listing.json")
 
 
-class StoredTool(Tool):
-    """A tool listed from its stored schemas; its argument model is made when it is first called."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "fn_metadata":  # absent until first asked for: see `define`
-            metadata = _metadata(self.fn, self.context_kwarg)
-            self.__dict__["fn_metadata"] = metadata
-            return metadata
-        return super().__getattr__(name)  # type: ignore[misc]
-
-
-def _metadata(fn: Callable[..., Any], context_kwarg: str | None) -> FuncMetadata:
-    return func_metadata(fn, skip_names=[context_kwarg] if context_kwarg else [])
-
-
-def build(
+def define(
     fn: Callable[..., Any], *, title: str, annotations: ToolAnnotations, meta: dict[str, Any] | None = None
 ) -> Tool:
-    """The tool built from its signature now, as the SDK builds it, with a closed schema.
-
-    The closed schema tells clients what `server.inputs.arguments` enforces: an unknown name is an error."""
+    """The tool, with a closed schema: it tells clients what `server.inputs.arguments` enforces, that an
+    unknown name is an error."""
     description = inspect.cleandoc(fn.__doc__ or "")
     tool = Tool.from_function(fn, title=title, description=description, annotations=annotations, meta=meta)
     tool.parameters["additionalProperties"] = False  # a misspelt argument is refused, never ignored
     return tool
 
 
-def schemas(tool: Tool) -> dict[str, Any]:
-    """What `schemas.json` keeps of a tool."""
-    return {"inputSchema": tool.parameters, "outputSchema": tool.output_schema, "context": tool.context_kwarg}
+def entry(module: str, tool: Tool) -> dict[str, Any]:
+    """What `listing.json` keeps of a tool: what `tools/list` shows, and where the tool lives."""
+    annotations = tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else None
+    return {
+        "name": tool.name,
+        "module": module,
+        "title": tool.title,
+        "description": tool.description,
+        "annotations": annotations,
+        "meta": tool.meta,
+        "inputSchema": tool.parameters,
+        "outputSchema": tool.output_schema,
+    }
 
 
-@cache
-def stored() -> dict[str, dict[str, Any]]:
-    try:
-        found: dict[str, dict[str, Any]] = json.loads(STORED.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    return found
+class ListedTool(Tool):
+    """A tool as `listing.json` lists it; its module, with the tool itself, is imported on its first call."""
+
+    module: str = ""
+
+    def loaded(self) -> Tool:
+        found = self.__dict__.get("_loaded")
+        if found is None:
+            found = importlib.import_module(self.module).TOOL
+            if (found.parameters, found.output_schema) != (self.parameters, self.output_schema):
+                logger.warning("tool %s: tools/listing.json is stale; run python -m scripts.reference", self.name)
+            self.__dict__["_loaded"] = found
+        return found  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("fn", "fn_metadata", "context_kwarg", "is_async"):  # absent until the module is loaded
+            return getattr(self.loaded(), name)
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        return await self.loaded().run(arguments, context, convert_result=convert_result)
 
 
-def define(
-    fn: Callable[..., Any], *, title: str, annotations: ToolAnnotations, meta: dict[str, Any] | None = None
-) -> Tool:
-    """The tool, from its stored schemas when `schemas.json` has them, else built from its signature."""
-    kept = stored().get(fn.__name__)
-    if kept is None:
-        return build(fn, title=title, annotations=annotations, meta=meta)
-    tool = StoredTool.model_construct(
-        fn=fn,
-        name=fn.__name__,
-        title=title,
-        description=inspect.cleandoc(fn.__doc__ or ""),
-        parameters=kept["inputSchema"],
-        is_async=inspect.iscoroutinefunction(fn),
-        context_kwarg=kept["context"],
-        annotations=annotations,
-        meta=meta,
-    )
-    tool.__dict__["output_schema"] = kept["outputSchema"]  # Tool.output_schema is a cached property
-    return tool
+def listed() -> list[Tool]:
+    """Every tool, in the order clients list them, from `listing.json`."""
+    tools: list[Tool] = []
+    for kept in json.loads(LISTING.read_text(encoding="utf-8")):
+        annotations = ToolAnnotations.model_validate(kept["annotations"]) if kept["annotations"] else None
+        tool = ListedTool.model_construct(
+            name=kept["name"],
+            module=kept["module"],
+            title=kept["title"],
+            description=kept["description"],
+            parameters=kept["inputSchema"],
+            annotations=annotations,
+            meta=kept["meta"],
+        )
+        tool.__dict__["output_schema"] = kept["outputSchema"]  # Tool.output_schema is a cached property
+        tools.append(tool)
+    return tools

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import tools
 from scripts.layers import LAYERS, UPWARD
 from scripts.reference import catalog, settings_page, tools_page
 
@@ -36,37 +38,45 @@ def layers_list() -> str:
     return "\n".join(lines)
 
 
+def _whole(text: str) -> Callable[[str], str]:
+    """A page generated whole, whatever it holds now."""
+    return lambda _: text
+
+
 def wanted() -> dict[Path, Callable[[str], str]]:
-    """Each generated file, and how its text is made from what is there now."""
-    tools_text, settings_text, prices_text = (
-        tools_page.tools_page(),
-        settings_page.settings_page(),
-        catalog.prices_page(),
-    )
-    schemas_text = tools_page.stored_schemas()
+    """Each generated file but the tool listing, and how its text is made from what is there now."""
+    whole = {
+        DOCS / "tools.md": tools_page.tools_page(),
+        DOCS / "settings.md": settings_page.settings_page(),
+        DOCS / "prices.md": catalog.prices_page(),
+    }
     return {
-        DOCS / "tools.md": lambda _: tools_text,
-        DOCS / "settings.md": lambda _: settings_text,
-        DOCS / "prices.md": lambda _: prices_text,
-        ROOT / "tools" / "schemas.json": lambda _: schemas_text,
+        **{path: _whole(text) for path, text in whole.items()},
         DOCS / "providers.md": _between("models table", catalog.models_table()),
         DOCS / "architecture.md": _between("layers", layers_list()),
         ROOT / "README.md": _between("tools table", tools_page.tools_table()),
     }
 
 
+def _update(path: Path, make: Callable[[str], str], write: bool) -> bool:
+    """True when the file is not what it should be; written so unless only checking."""
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = make(current)
+    if text != current and write:
+        path.write_text(text, encoding="utf-8")
+    return text != current
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.reference", description=__doc__)
     parser.add_argument("--check", action="store_true", help="exit 1 if a generated page is stale")
     args = parser.parse_args()
-    stale = []
-    for path, make in wanted().items():
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
-        text = make(current)
-        if text != current:
-            stale.append(path)
-            if not args.check:
-                path.write_text(text, encoding="utf-8")
+    write = not args.check
+    listing = ROOT / "tools" / "listing.json"
+    stale = [listing] if _update(listing, _whole(tools_page.listing()), write) else []
+    if stale and write:
+        importlib.reload(tools)  # the server the tools page is read from lists the tools anew
+    stale += [path for path, make in wanted().items() if _update(path, make, write)]
     for path in stale:
         verb = "is stale: run python -m scripts.reference" if args.check else "written"
         print(f"{path.relative_to(ROOT)} {verb}", file=sys.stderr)

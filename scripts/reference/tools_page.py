@@ -5,6 +5,7 @@ A client without MCP Apps lists the tools the model may call; a client with them
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import tempfile
@@ -21,7 +22,7 @@ from mcp.types import Tool as ListedTool
 import tools
 from server.app import build_server
 from server.settings import Settings
-from tools.define import build, schemas
+from tools import define
 
 HINTS = {
     "read_only_hint": "read-only",
@@ -50,13 +51,10 @@ async def _listed() -> tuple[list[ListedTool], list[ListedTool]]:
     return model, [tool for tool in every if tool.name not in names]
 
 
-def stored_schemas() -> str:
-    """`tools/schemas.json`: each tool's schemas built from its signature, as the SDK builds them."""
-    found = {
-        tool.name: schemas(build(tool.fn, title=tool.title or "", annotations=tool.annotations, meta=tool.meta))  # type: ignore[arg-type]
-        for tool in tools.ALL
-    }
-    return json.dumps(found, indent=1, sort_keys=True) + "\n"
+def listing() -> str:
+    """`tools/listing.json`: each tool as its module builds it, which the server lists without importing it."""
+    found = [define.entry(module, importlib.import_module(module).TOOL) for module in tools.MODULES]
+    return json.dumps(found, indent=1) + "\n"
 
 
 def _resolve(schema: Mapping[str, Any], prop: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Which providers exist in this process and which one takes new jobs, from the settings.
 
 Every provider whose settings are present is built, not only the active one, so a job stays
-followable after the active provider changes; each is built the same way whatever it is.
+followable after the active provider changes; each is built the same way whatever it is. A host's module is
+imported only when its key is set: a desktop start pays for no client it will not use.
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ from anyio.abc import TaskGroup
 from server.catalog import Model
 from server.catalog.offers import ARK_MODEL_IDS
 from server.errors import ConfigurationError
-from server.providers.ark import Ark
 from server.providers.base import Provider
-from server.providers.fal import FalQueue
 from server.providers.local import LocalPreview
-from server.providers.runflow import Runflow
 from server.settings import KEYS, ProviderName, Settings
 from server.trust.network import CallerHttp
 
@@ -50,12 +48,26 @@ class Providers:
 def media_origins(settings: Settings) -> tuple[str, ...]:
     """Where the videos of every host this server is set up for are served from, then the operator's own."""
     hosts = [
-        provider
-        for provider, key in ((FalQueue, settings.fal_key), (Runflow, settings.runflow_key), (Ark, settings.ark_key))
+        host
+        for host, key in (("fal", settings.fal_key), ("runflow", settings.runflow_key), ("ark", settings.ark_key))
         if key
     ]
-    origins = [origin for host in hosts for origin in host.media_origins]
+    origins = [origin for host in hosts for origin in _provider_class(host).media_origins]
     return tuple(dict.fromkeys([*origins, *settings.media_origins]))
+
+
+def _provider_class(host: str) -> type[Provider]:
+    if host == "fal":
+        from server.providers.fal import FalQueue
+
+        return FalQueue
+    if host == "runflow":
+        from server.providers.runflow import Runflow
+
+        return Runflow
+    from server.providers.ark import Ark
+
+    return Ark
 
 
 def create_providers(
@@ -64,6 +76,8 @@ def create_providers(
     """Every host with a key, and the preview, which fetches callers' URLs itself, through `callers`."""
     available: dict[str, Provider] = {"local": LocalPreview(settings.previews_dir, callers, task_group)}
     if settings.fal_key:
+        from server.providers.fal import FalQueue
+
         for name in ("fal", "fal-us"):  # both, so that a job follows on when the region changes
             available[name] = FalQueue(
                 http,
@@ -76,10 +90,14 @@ def create_providers(
             )
     retry, timeout, polls = settings.retry, settings.fal_timeout, settings.poll_interval
     if settings.runflow_key:
+        from server.providers.runflow import Runflow
+
         available["runflow"] = Runflow(
             http, settings.runflow_key, settings.runflow_url, retry=retry, timeout=timeout, poll_interval=polls
         )
     if settings.ark_key:
+        from server.providers.ark import Ark
+
         own: dict[Model, str | None] = {
             "seedance-2.0": settings.ark_model,
             "seedance-2.0-fast": settings.ark_fast_model,
