@@ -24,7 +24,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-RUNS = 11
+RUNS = 21  # interleaved pairs: medians of fewer moved by ±5% from run to run on this machine
 HANDSHAKES = {"initialize": "legacy", "server/discover": "auto"}  # Client mode: auto asks server/discover first
 GOAL = 1.10
 MINIMAL = """
