@@ -15,136 +15,43 @@ HTTP faults are answered here (`HTTP_FAULTS`), network faults by the TCP front (
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import anyio
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.cdn import video_answer
+from tests.fake_fal_jobs import (
+    HTTP_FAULTS,
+    SHAPE_FAULTS,
+    FakeJob,
+    Outcome,
+    Phase,
+    StreamMode,
+    fault_response,
+    quick_plan,
+)
+from tests.fake_fal_storage import FalStorage
 from tests.fal_schemas import DRAFT_COMPLETE, violations
 from tests.fault_front import TCP_FAULTS, FaultFront, FaultQueue
+from tests.threaded import Served
 
-Outcome = Literal["ok", "invalid", "error"]
-StreamMode = Literal["ok", "close_early", "fail"]
-
-NGINX_PAGE = (
-    "<html><head><title>{code} Bad Gateway</title></head>"
-    "<body><center><h1>{code}</h1></center><hr><center>nginx</center></body></html>"
-)
-FAL_ERRORS = {
-    500: "internal_error",
-    502: "runner_incomplete_response",
-    503: "runner_scheduling_failure",
-    504: "request_timeout",
-}
-HTTP_FAULTS = frozenset(
-    {
-        "429",
-        "429-retry-after",
-        "500",
-        "502",
-        "503",
-        "504",
-        "502-ingress",
-        "503-ingress",
-        "504-ingress",
-        "malformed",
-        "gone",
-        "504-user-timeout",  # the request's own start timeout ran out: the job failed
-    }
-)
-# Faults that change what an answer holds rather than replacing it, each met by one operation's handler.
-SHAPE_FAULTS = frozenset(
-    {
-        "close-early",  # stream: closes before COMPLETED
-        "unknown-status",  # stream: an event with a status fal may add one day
-        "split-event",  # stream: an event's bytes arrive in two reads
-        "bare-logs",  # status, stream: log entries without level or timestamp
-        "bare-video",  # result: a video without content_type or file_size
-        "broken",  # download: the body stops halfway, with the whole length announced
-    }
-)
-
-
-@dataclass(frozen=True)
-class Phase:
-    status: Literal["IN_QUEUE", "IN_PROGRESS"]
-    seconds: float | None  # None: stay here until advance()
-    queue_position: int | None = None
-    log: str | None = None
-
-
-def quick_plan(step: float = 0.05) -> list[Phase]:
-    return [
-        Phase("IN_QUEUE", step, queue_position=1),
-        Phase("IN_QUEUE", step, queue_position=0),
-        Phase("IN_PROGRESS", step, log="loading model"),
-        Phase("IN_PROGRESS", step, log="generating frames"),
-    ]
-
-
-@dataclass
-class FakeJob:
-    request_id: str
-    endpoint: str
-    app: str
-    input: dict[str, Any]
-    phases: list[Phase]
-    outcome: Outcome
-    phase: int = 0
-    phase_started: float = field(default_factory=time.monotonic)
-    logs: list[str] = field(default_factory=list)
-    cancelled: bool = False
-    done: bool = False
-    changes: list[tuple[str, float]] = field(default_factory=list)  # (new status, when, on the fake's clock)
-    submitted_at: float = field(default_factory=time.monotonic)
-
-    def __post_init__(self) -> None:
-        if self.phases and self.phases[0].log:  # a job that starts in a phase with a log line has it at once
-            self.logs.append(self.phases[0].log)
-
-    def tick(self, now: float) -> None:
-        while not self.done:
-            current = self.phases[self.phase] if self.phase < len(self.phases) else None
-            if current is None:
-                self.done = True
-                return
-            if current.seconds is None or now - self.phase_started < current.seconds:
-                return
-            self.next_phase(self.phase_started + current.seconds)  # on schedule, however late it is noticed
-
-    def next_phase(self, now: float) -> None:
-        self.phase += 1
-        self.phase_started = now
-        if self.phase >= len(self.phases):
-            self.done = True
-            self.changes.append(("COMPLETED", now))
-            return
-        if self.phases[self.phase].status != self.phases[self.phase - 1].status:
-            self.changes.append((self.phases[self.phase].status, now))
-        if self.phases[self.phase].log:
-            self.logs.append(self.phases[self.phase].log or "")
-
-    @property
-    def started(self) -> bool:
-        return self.done or self.phases[self.phase].status == "IN_PROGRESS"
+__all__ = ["FakeFal", "FakeJob", "Phase", "quick_plan"]  # what the tests import from here
 
 
 class FakeFal(FaultQueue):
     def __init__(self, key: str) -> None:
         self.key = key
         self.lock = threading.Lock()
+        self.storage = FalStorage(key)
         self.reset()
         self.app = Starlette(
             routes=[
@@ -152,19 +59,15 @@ class FakeFal(FaultQueue):
                 Route("/{owner}/{alias}/requests/{rid}/status", self.status, methods=["GET"]),
                 Route("/{owner}/{alias}/requests/{rid}/cancel", self.cancel, methods=["PUT"]),
                 Route("/{owner}/{alias}/requests/{rid}", self.result, methods=["GET"]),
-                Route("/assets/{name}", self.asset, methods=["GET"]),
                 Route("/files/{rid}/output.mp4", self.video_file, methods=["GET"]),
-                Route("/storage/auth/token", self.storage_token, methods=["POST"]),
-                Route("/cdn/files/upload", self.cdn_upload, methods=["POST"]),
-                Route("/cdn/files/{file_id}/{name}", self.cdn_file, methods=["GET"]),
+                *self.storage.routes(),
                 Route("/{path:path}", self.submit, methods=["POST"]),
             ]
         )
         self.url = ""
         self.video = b""  # the MP4 every finished job links to (set by the tests' session fixture)
         self.doors: dict[str, str] = {}
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served: Served | None = None
         self._front: FaultFront | None = None
 
     # -- test controls ------------------------------------------------------------------------------
@@ -182,9 +85,8 @@ class FakeFal(FaultQueue):
             self.stream_mode: StreamMode = "ok"
             self.ping_seconds = 0.2
             self.stream_tick = 0.02  # how often the stream looks at its job
-            self.assets: dict[str, bytes] = {}
             self.drafts: dict[str, str] = {}  # draft_id -> the request that made it (§1.4, §1.5)
-            self.uploads: list[tuple[str, str, bytes]] = []  # (file name, content type, bytes)
+            self.storage.reset()
             self.faults: dict[str, deque[str]] = {}
             self.on_event: Callable[[str], None] | None = None
             self.ranges = True  # False: the CDN answers every range request with the whole file
@@ -202,27 +104,6 @@ class FakeFal(FaultQueue):
         """Every closed door listening again, at once."""
         assert self._front is not None
         self._front.reopen_all()
-
-    def _fault_response(self, fault: str, rid: str | None) -> Response:
-        code = int(fault[:3]) if fault[:3].isdigit() else 200
-        if fault.startswith("429"):
-            headers = {"x-fal-request-id": rid or "none"}
-            if fault == "429-retry-after":
-                headers["retry-after"] = "1"
-            return JSONResponse({"detail": "Rate limit exceeded"}, status_code=429, headers=headers)
-        if fault == "504-user-timeout":
-            headers = {"x-fal-request-id": rid or "none", "x-fal-request-timeout-type": "user"}
-            body = {"detail": "Request timed out", "error_type": "request_timeout"}
-            return JSONResponse(body, status_code=504, headers={**headers, "x-fal-error-type": "request_timeout"})
-        if fault.endswith("-ingress"):  # the gateway's own page: no x-fal-request-id
-            return Response(NGINX_PAGE.format(code=code), status_code=code, media_type="text/html")
-        if code in FAL_ERRORS:
-            kind = FAL_ERRORS[code]
-            headers = {"x-fal-request-id": rid or "none", "x-fal-error-type": kind}
-            return JSONResponse(
-                {"detail": kind.replace("_", " "), "error_type": kind}, status_code=code, headers=headers
-            )
-        return Response('{"status": "IN_QUEUE", "request_', media_type="application/json")  # malformed
 
     def advance(self, request_id: str) -> None:
         """End the phase the job is holding in (timed phases before it are first played out)."""
@@ -274,7 +155,7 @@ class FakeFal(FaultQueue):
         if fault == "gone" or job is None or job.app != app:
             return JSONResponse({"detail": "Request not found"}, status_code=404)
         if fault is not None:
-            return self._fault_response(fault, rid)
+            return fault_response(fault, rid)
         return job
 
     def _status_body(self, job: FakeJob, logs: list[str] | None, bare: bool = False) -> dict[str, Any]:
@@ -306,7 +187,7 @@ class FakeFal(FaultQueue):
             return JSONResponse({"detail": "Application not found"}, status_code=404)
         fault = self._take("submit", HTTP_FAULTS)
         if fault is not None and not (fault.endswith("-ingress") or fault == "malformed"):
-            return self._fault_response(fault, None)  # fal refused it: no job
+            return fault_response(fault, None)  # fal refused it: no job
         body = await request.json()
         if (wrong := violations(endpoint, body)) or (wrong := self._draft_problems(endpoint, body)):
             with self.lock:
@@ -319,7 +200,7 @@ class FakeFal(FaultQueue):
             first = job.phases[0] if job.phases else None
         self.hook("submit")
         if fault is not None:  # the job exists, but the answer is a gateway error or garbage
-            return self._fault_response(fault, rid)
+            return fault_response(fault, rid)
         body = {"status": "IN_QUEUE", "request_id": rid, "queue_position": first.queue_position if first else 0}
         return JSONResponse({**body, **self._urls(job)}, headers={"x-fal-request-id": rid})
 
@@ -436,74 +317,31 @@ class FakeFal(FaultQueue):
             found.cancelled = True
         return JSONResponse({"status": "CANCELLATION_REQUESTED"}, status_code=202)
 
-    async def asset(self, request: Request) -> Response:
-        """Files a test publishes, such as input images, as a CDN would serve them."""
-        data = self.assets.get(request.path_params["name"])
-        if data is None:
-            return Response(status_code=404)
-        return Response(data, media_type="application/octet-stream")
-
     async def video_file(self, request: Request) -> Response:
         """The CDN copy of a finished job's video."""
         with self.lock:
             self.downloads.append(request.url.path)  # the CDN's, not the queue's: kept out of `requests`
         fault = self._take("download", HTTP_FAULTS | {"broken"})
-        return video_answer(request, self.video, fault, lambda f: self._fault_response(f, None), ranges=self.ranges)
+        return video_answer(request, self.video, fault, lambda f: fault_response(f, None), ranges=self.ranges)
 
-    async def storage_token(self, request: Request) -> Response:
-        """fal's REST host: a short-lived CDN token, and the CDN's base URL (§11)."""
-        if not self._authorized(request) or request.query_params.get("storage_type") != "fal-cdn-v3":
-            return self._unauthorized()
-        expires = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 3600))
-        body = {"token": "cdn-token-1", "token_type": "Bearer", "base_url": f"{self.url}/cdn", "expires_at": expires}
-        return JSONResponse(body)
-
-    async def cdn_upload(self, request: Request) -> Response:
-        if request.headers.get("authorization") != "Bearer cdn-token-1":
-            return JSONResponse({"detail": "bad CDN token"}, status_code=401)
-        name = request.headers.get("x-fal-file-name", "upload.bin")
-        data = await request.body()
-        if request.headers.get("content-length") not in (None, str(len(data))):
-            return JSONResponse({"detail": "length mismatch"}, status_code=400)
-        with self.lock:
-            self.uploads.append((name, request.headers.get("content-type", ""), data))
-            file_id = str(len(self.uploads))
-        return JSONResponse({"access_url": f"{self.url}/cdn/files/{file_id}/{name}"})
-
-    async def cdn_file(self, request: Request) -> Response:
-        with self.lock:
-            _, content_type, data = self.uploads[int(request.path_params["file_id"]) - 1]
-        return Response(data, media_type=content_type)
+    @property
+    def uploads(self) -> list[tuple[str, str, bytes]]:
+        """Files uploaded to the CDN: (file name, content type, bytes)."""
+        return self.storage.uploads
 
     def publish(self, name: str, data: bytes) -> str:
-        with self.lock:
-            self.assets[name] = data
+        with self.storage.lock:
+            self.storage.assets[name] = data
         return f"{self.url}/assets/{name}"
 
-    # -- serving ------------------------------------------------------------------------------------
-
     def start(self) -> FakeFal:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._front = FaultFront(sock.getsockname()[1], lambda op: self._take(op, TCP_FAULTS))
-        self._front.start()
-        self.doors = {door: f"http://127.0.0.1:{port}" for door, port in self._front.ports.items()}
+        self._served = Served(self.app, lambda op: self._take(op, TCP_FAULTS))
+        self._front = self._served.front
+        self.doors = self._served.doors
         self.url = self.doors["submit"]
         self.cdn = self.doors["cdn"]  # where finished videos are served: another origin than the queue
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake fal did not start")
-            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
-        if self._front is not None:
-            self._front.stop()
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=5)
+        if self._served is not None:
+            self._served.stop()

@@ -27,6 +27,15 @@ START_SECONDS = 30.0  # a generous bound for a server to open its port; it is me
 LISTENING = re.compile(r"Uvicorn running on http://\S+:(\d+) ")  # uvicorn's line once it has bound the port
 
 
+# A 2025-11-25 `initialize`, posted by hand where a test reads the HTTP answer itself.
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -43,6 +52,8 @@ def start(fake: FakeFal, folder: Path, *args: str, **env: str) -> tuple[subproce
 def start_on(port: int, fake: FakeFal, folder: Path, *args: str, **env: str) -> tuple[subprocess.Popen[bytes], int]:
     """The same on a port chosen before (0: any), for a server whose URL must be known first (sign-in's
     resource). Ready is when this process says it listens, not when something answers on the port."""
+    if env.get("SEEDANCE_LOG_LEVEL", "INFO").upper() not in ("DEBUG", "INFO"):
+        raise ValueError("a server says where it listens in an INFO line: start it at INFO or DEBUG")
     folder.mkdir(parents=True, exist_ok=True)
     environment = subprocess_env(folder, **{"FAL_KEY": fake.key, "SEEDANCE_FAL_QUEUE_URL": fake.url, **env})
     log_path = folder / "stderr.log"

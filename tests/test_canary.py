@@ -14,7 +14,8 @@ import anyio
 import pytest
 
 from server.settings import Settings
-from tests.conftest import EMITTED, LogRecorder, connect, key_leaks, read_json
+from tests.canary import EMITTED, LogRecorder, key_leaks
+from tests.conftest import connect, read_json
 from tests.fake_fal import FakeFal, Phase
 
 pytestmark = pytest.mark.anyio

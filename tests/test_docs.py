@@ -22,7 +22,7 @@ NUMBERS = {
         ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
     )
 }
-COUNTED = re.compile(rf"\b({'|'.join(NUMBERS)}|\d+) (tools|prompts|settings|variables)\b", re.IGNORECASE)
+COUNTED = re.compile(rf"\b({'|'.join(NUMBERS)}|\d+) (?:MCP )?(tools|prompts|settings|variables)\b", re.IGNORECASE)
 
 
 def pages() -> list[Path]:

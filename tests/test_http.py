@@ -12,17 +12,11 @@ import pytest
 from server.transport.http import allowed_hosts
 from tests.conftest import RecordingClient
 from tests.fake_fal import FakeFal
-from tests.http_servers import mcp_over_http, start
+from tests.http_servers import INITIALIZE, mcp_over_http, start
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server in its own process
 
 TOKEN = "team-token-6c1f0b2e9d8a7c6b5a4f3e2d"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-}
 
 
 async def test_a_generation_over_streamable_http(

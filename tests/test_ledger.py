@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import anyio
 import psycopg
@@ -16,9 +13,9 @@ import pytest
 
 from server.ledger import FilmRecord, Ledger
 from server.ledger.migrations import MIGRATIONS
-from server.ledger.postgres import PostgresLedger, safe_description
+from server.ledger.postgres import safe_description
 from server.ledger.sqlite import SqliteLedger
-from tests.postgres import PostgresServer
+from tests.ledgers import T2V, Store, add
 
 pytestmark = pytest.mark.anyio
 
@@ -52,66 +49,6 @@ EXPECTED_JOB_COLUMNS = [
     "task_id",
     "task_expires_at",
 ]
-T2V = "bytedance/seedance-2.0/text-to-video"
-
-
-class Store:
-    """Where one ledger lives, opened as often as a test likes, and read behind the ledger's back."""
-
-    def __init__(self, kind: str, tmp_path: Path, postgres: Callable[[], PostgresServer]) -> None:
-        self.kind = kind
-        self.path = tmp_path / "jobs.sqlite3"
-        self.url = postgres().fresh_database() if kind == "postgres" else ""
-
-    async def open(self) -> Ledger:
-        if self.kind == "postgres":
-            return await PostgresLedger.open(self.url)
-        return SqliteLedger(self.path)
-
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        if self.kind == "postgres":
-            with psycopg.connect(self.url) as connection:
-                return list(connection.execute(sql).fetchall())
-        with sqlite3.connect(self.path) as connection:
-            return list(connection.execute(sql))
-
-    def columns(self, table: str) -> list[str]:
-        if self.kind == "postgres":
-            sql = (
-                "SELECT column_name FROM information_schema.columns "
-                f"WHERE table_name = '{table}' ORDER BY ordinal_position"
-            )
-            return [row[0] for row in self.query(sql)]
-        return [row[1] for row in self.query(f"PRAGMA table_info({table})")]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return Store(request.param, tmp_path, lambda: request.getfixturevalue("postgres"))
-
-
-@pytest.fixture
-async def ledger(store: Store) -> AsyncIterator[Ledger]:
-    opened = await store.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-async def add(ledger: Ledger, request_id: str, **extra: Any) -> None:
-    values: dict[str, Any] = {
-        "request_id": request_id,
-        "provider": "fal",
-        "endpoint": T2V,
-        "mode": "text-to-video",
-        "model": "seedance-2.0",
-        "arguments": {"prompt": request_id},
-        "handle": {"status_url": f"http://q/{request_id}"},
-        "estimate": (1.0, 2.0),
-        "queue_position": None,
-    }
-    await ledger.add(**(values | extra))
 
 
 async def test_a_new_ledger_has_every_column_and_records_each_migration_once(store: Store, ledger: Ledger):
@@ -292,143 +229,6 @@ async def test_a_transaction_that_fails_leaves_nothing_behind(ledger: Ledger):
 def test_the_database_is_named_in_logs_without_its_password():
     url = "postgresql://team:s3cret-pass@db.internal:6543/seedance?sslmode=require"
     assert safe_description(url) == "postgresql://team@db.internal:6543/seedance"
-
-
-async def test_one_replica_follows_a_job_until_its_lease_runs_out_or_is_handed_over(store: Store, ledger: Ledger):
-    other = await store.open()  # a second replica, on its own connection
-    try:
-        await add(ledger, "job", lease=("a", 60.0))
-        assert not await other.take_lease("job", "b", 60.0)  # a holds it
-        assert await ledger.renew_lease("job", "a", 60.0)
-        assert await other.orphans() == []
-        await ledger.end_lease("job", "a", hand_over=True)  # a stops: b may take it at once
-        assert [r.request_id for r in await other.orphans()] == ["job"]
-        assert await other.take_lease("job", "b", 60.0)
-        assert not await ledger.renew_lease("job", "a", 60.0)  # a learns it lost the job
-        assert (await ledger.require("job")).follower == "b"
-        await other.take_lease("job", "b", -1.0)  # b's lease ran out (b died)
-        assert [r.request_id for r in await ledger.orphans()] == ["job"]
-        assert await ledger.take_lease("job", "a", 60.0)
-        await ledger.end_lease("job", "a", hand_over=False)  # paused: nobody follows until asked
-        assert await other.orphans() == []
-        await ledger.update("job", status="completed")
-        assert not await ledger.take_lease("job", "a", 60.0)  # finished jobs are not followed
-    finally:
-        await other.close()
-
-
-async def test_two_replicas_asking_for_one_job_at_once_get_one_lease(store: Store, ledger: Ledger):
-    replicas = [ledger] + [await store.open() for _ in range(3)]
-    try:
-        for round_ in range(5):
-            await add(ledger, f"job{round_}")
-            won: list[str] = []
-
-            async def take(replica: Ledger, name: str, request_id: str, won: list[str] = won) -> None:
-                if await replica.take_lease(request_id, name, 60.0):
-                    won.append(name)
-
-            async with anyio.create_task_group() as tg:
-                for number, replica in enumerate(replicas):
-                    tg.start_soon(take, replica, f"r{number}", f"job{round_}")
-            assert len(won) == 1, won
-    finally:
-        for replica in replicas[1:]:
-            await replica.close()
-
-
-async def test_identical_calls_on_two_replicas_at_once_make_one_job(store: Store, ledger: Ledger):
-    if store.kind == "sqlite":
-        pytest.skip("SQLite's claims hold within one process; replicas share PostgreSQL")
-    replicas = [ledger] + [await store.open() for _ in range(3)]
-    made: dict[str, list[str]] = {}
-
-    async def call(replica: Ledger, key: str, name: str) -> None:
-        async with replica.claim(key):
-            if await replica.duplicate_of(key, 0) is None:
-                await add(replica, name, fingerprint=key)
-                made.setdefault(key, []).append(name)
-
-    try:
-        async with anyio.create_task_group() as tg:
-            for key in ("a", "b", "c", "d", "e"):
-                for number, replica in enumerate(replicas):
-                    tg.start_soon(call, replica, key, f"{key}{number}")
-    finally:
-        for replica in replicas[1:]:
-            await replica.close()
-    assert {key: len(names) for key, names in made.items()} == dict.fromkeys("abcde", 1)
-
-
-async def test_a_budget_is_never_overrun_by_submits_racing_on_two_replicas(store: Store, ledger: Ledger):
-    other = await store.open()
-    refused: list[float] = []
-
-    def within(limit: float, cost: float) -> Callable[[float, float], None]:
-        def check(spent: float, own: float) -> None:
-            if spent + cost > limit:
-                refused.append(spent)
-                raise RuntimeError("over budget")
-
-        return check
-
-    async def submit(replica: Ledger, number: int) -> None:
-        with contextlib.suppress(RuntimeError):
-            await replica.begin_submission(
-                fingerprint=f"f{number}",
-                provider="fal",
-                endpoint=T2V,
-                arguments={},
-                cost=1.0,
-                budget=(0.0, within(5.0, 1.0)),
-                owner=("alice", "bob")[number % 3 % 2],
-            )
-
-    try:
-        async with anyio.create_task_group() as tg:
-            for number in range(12):
-                tg.start_soon(submit, (ledger, other)[number % 2], number)
-    finally:
-        await other.close()
-    assert len(await ledger.submissions("sending")) == 5  # in flight, each counted before its job exists
-    assert len(refused) == 7 and set(refused) == {5.0}
-    team, alices = await ledger.spent_since(0, "alice")
-    assert team == 5.0 and team == alices + (await ledger.spent_since(0, "bob"))[1]
-
-
-async def test_a_change_on_one_replica_wakes_listeners_on_another(store: Store, ledger: Ledger):
-    if store.kind == "sqlite":
-        pytest.skip("SQLite has no change feed; its waiters poll")
-    other = await store.open()
-    heard: list[tuple[str, bool]] = []
-    listening = anyio.Event()
-    finished = anyio.Event()
-
-    def changed(request_id: str, finished_elsewhere: bool) -> None:
-        if request_id == "job":
-            heard.append((request_id, finished_elsewhere))
-            if finished_elsewhere:
-                finished.set()
-        else:
-            listening.set()
-
-    try:
-        await add(ledger, "job")
-        await add(ledger, "probe")
-        with anyio.fail_after(30):
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(other.listen, changed)
-                while not listening.is_set():  # until the feed is up: each probe is heard once it is
-                    await ledger.update("probe", last_log="probe")
-                    with anyio.move_on_after(0.5):
-                        await listening.wait()
-                await ledger.update("job", status="in_progress")
-                await ledger.update("job", status="completed")
-                await finished.wait()
-                tg.cancel_scope.cancel()
-    finally:
-        await other.close()
-    assert heard == [("job", False), ("job", True)]  # a change, then its end, made by another replica
 
 
 async def test_a_ledger_from_before_models_keeps_its_jobs_under_the_model_their_tier_was(store: Store):

@@ -11,7 +11,8 @@ import {
   applyHostStyleVariables,
   type McpUiHostContext,
 } from "@modelcontextprotocol/ext-apps";
-import { dollars, finished, hostName, type Job, TOOL_FOR_MODE } from "./job";
+import { anotherTake, ask, continueShot, finishDraft, type Started } from "./actions";
+import { dollars, finished, type Job, TOOL_FOR_MODE } from "./job";
 import { Player, textOf } from "./player";
 import { el, message, notice, type Played, poster, render } from "./view";
 
@@ -143,30 +144,6 @@ async function context(line: string): Promise<void> {
   }
 }
 
-/** Shows a question in the card and resolves with the person's answer. */
-function ask(question: string, yes: string, no: string): Promise<boolean> {
-  const panel = el("ask");
-  const yesButton = el<HTMLButtonElement>("ask-yes");
-  const noButton = el<HTMLButtonElement>("ask-no");
-  el("ask-text").textContent = question;
-  yesButton.textContent = yes;
-  noButton.textContent = no;
-  panel.hidden = false;
-  yesButton.focus();
-  return new Promise((resolve) => {
-    const answer = (value: boolean) => (): void => {
-      panel.hidden = true;
-      yesButton.onclick = noButton.onclick = panel.onkeydown = null;
-      resolve(value);
-    };
-    yesButton.onclick = answer(true);
-    noButton.onclick = answer(false);
-    panel.onkeydown = (event) => {
-      if (event.key === "Escape") answer(false)();
-    };
-  });
-}
-
 async function action(run: () => Promise<void>): Promise<void> {
   if (busy) return;
   busy = true;
@@ -182,109 +159,20 @@ async function action(run: () => Promise<void>): Promise<void> {
   }
 }
 
-async function anotherTake(): Promise<void> {
-  const shown = job;
-  if (!shown?.arguments) return;
-  const duration = String(shown.arguments.duration ?? "auto");
-  const estimate = await app.callServerTool({
-    name: "estimate_cost",
-    arguments: {
-      mode: shown.mode,
-      model: shown.model,
-      resolution: shown.arguments.resolution ?? "720p",
-      duration,
-      aspect_ratio: shown.arguments.aspect_ratio ?? "auto",
-    },
-  });
-  if (estimate.isError) throw new Error(textOf(estimate));
-  const cost = estimate.structuredContent as { min_usd: number; max_usd: number; provider: string; preview: boolean };
-  const range = dollars({ min: cost.min_usd, max: cost.max_usd });
-  const question = cost.preview
-    ? `Another take with the same settings is a free offline preview (${range} on fal). Make it?`
-    : `Another take with the same settings costs ${range} on ${hostName(cost.provider)}, billed to your account. Generate it?`;
-  if (!(await ask(question, cost.preview ? "Make preview" : `Generate for ${range}`, "Not now"))) return;
-  const result = await app.callServerTool({
-    name: TOOL_FOR_MODE[shown.mode],
-    arguments: { ...shown.arguments, model: shown.model, force_new: true, confirm_cost: true, wait_seconds: 0 },
-  });
-  const next = result.structuredContent as unknown as Job | undefined;
-  if (!next?.request_id) throw new Error(textOf(result) || "No new job was started.");
-  input = shown.arguments;
+/** Shows a job the person started from the card, and tells the model of it. */
+async function started(start: Started | undefined): Promise<void> {
+  if (!start) return;
+  input = start.input;
   poster(undefined);
-  await context(`The user started another take of Seedance job ${shown.request_id} from its card: job ${next.request_id}.`);
-  adopt(next);
+  await context(start.line);
+  adopt(start.next);
 }
 
-/** Render this draft at 1080p, once the person accepts its price: the same take, in full quality. */
-async function finishDraft(): Promise<void> {
-  const shown = job;
-  if (!shown?.finish_price_usd || shown.status !== "completed") return;
-  const range = dollars(shown.finish_price_usd);
-  const question = shown.preview
-    ? `Finish this draft at 1080p? It is a free offline preview (${range} on fal).`
-    : `Finish this draft at 1080p? It costs ${range} on ${hostName(shown.provider)}, billed to your account.`;
-  if (!(await ask(question, shown.preview ? "Make preview" : `Finish for ${range}`, "Not now"))) return;
-  const result = await app.callServerTool({
-    name: "complete_draft",
-    arguments: { request_id: shown.request_id, confirm_cost: true, wait_seconds: 0 },
-  });
-  const next = result.structuredContent as unknown as Job | undefined;
-  if (!next?.request_id) throw new Error(textOf(result) || "No new job was started.");
-  input = {};
-  poster(undefined);
-  await context(`The user finished Seedance draft ${shown.request_id} at 1080p from its card: job ${next.request_id}.`);
-  adopt(next);
-}
-
-/** Ask what happens next, then price and start an animate_image shot from this video's last frame. */
+/** Asks what happens next; "Go" prices and starts the shot (continueShot). */
 function openNext(): void {
   const form = el("next");
   form.hidden = false;
   el<HTMLTextAreaElement>("next-prompt").focus();
-}
-
-async function continueShot(): Promise<void> {
-  const shown = job;
-  const prompt = el<HTMLTextAreaElement>("next-prompt").value.trim();
-  if (!shown || shown.status !== "completed") return;
-  if (!prompt) throw new Error("Write what happens in the next shot first.");
-  const options = shown.arguments ?? {};
-  const duration = String(options.duration ?? "auto");
-  const resolution = options.resolution ?? "720p";
-  const estimate = await app.callServerTool({
-    name: "estimate_cost",
-    arguments: { mode: "image-to-video", model: shown.model, resolution, duration, aspect_ratio: "auto" },
-  });
-  if (estimate.isError) throw new Error(textOf(estimate));
-  const cost = estimate.structuredContent as { min_usd: number; max_usd: number; provider: string; preview: boolean };
-  const range = dollars({ min: cost.min_usd, max: cost.max_usd });
-  const question = cost.preview
-    ? `The next shot, from this video's last frame, is a free offline preview (${range} on fal). Make it?`
-    : `The next shot, from this video's last frame, costs ${range} on ${hostName(cost.provider)}, billed to your account. Generate it?`;
-  if (!(await ask(question, cost.preview ? "Make preview" : `Generate for ${range}`, "Not now"))) return;
-  const result = await app.callServerTool({
-    name: "animate_image",
-    arguments: {
-      prompt,
-      image_url: `seedance://jobs/${shown.request_id}/frames/last`,
-      resolution,
-      duration,
-      generate_audio: options.generate_audio ?? true,
-      model: shown.model,
-      confirm_cost: true,
-      wait_seconds: 0,
-    },
-  });
-  const next = result.structuredContent as unknown as Job | undefined;
-  if (!next?.request_id) throw new Error(textOf(result) || "No new job was started.");
-  el("next").hidden = true;
-  input = next.arguments ?? {};
-  poster(undefined);
-  await context(
-    `The user continued Seedance job ${shown.request_id} from its card: job ${next.request_id} starts on its last ` +
-      `frame, with the prompt: ${prompt}`,
-  );
-  adopt(next);
 }
 
 async function cancel(): Promise<void> {
@@ -362,14 +250,20 @@ app.ontoolcancelled = () => {
 };
 app.onhostcontextchanged = theme;
 
-el("again").onclick = () => void action(anotherTake);
-el("finish").onclick = () => void action(finishDraft);
+el("again").onclick = () => void action(async () => job && started(await anotherTake(app, job)));
+el("finish").onclick = () => void action(async () => job && started(await finishDraft(app, job)));
 el("cancel").onclick = () => void action(cancel);
 el("continue").onclick = openNext;
 el("next-close").onclick = () => {
   el("next").hidden = true;
 };
-el("next-go").onclick = () => void action(continueShot);
+el("next-go").onclick = () =>
+  void action(async () => {
+    if (!job) return;
+    const start = await continueShot(app, job, el<HTMLTextAreaElement>("next-prompt").value.trim());
+    if (start) el("next").hidden = true;
+    await started(start);
+  });
 el("download").onclick = () => void action(download);
 el("copy").onclick = () => void copyId();
 el("open").onclick = () =>

@@ -1,0 +1,39 @@
+"""A fake's app, served by uvicorn on a thread of its own, behind the TCP front that makes network faults."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+from tests.fault_front import FaultFront
+
+START_SECONDS = 10.0
+
+
+class Served:
+    def __init__(self, app: Starlette, take: Callable[[str], str | None], **front: Any) -> None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.front = FaultFront(sock.getsockname()[1], take, **front)
+        self.front.start()
+        self.doors = {door: f"http://127.0.0.1:{port}" for door, port in self.front.ports.items()}
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + START_SECONDS
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{type(app).__name__} did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.front.stop()
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
