@@ -42,7 +42,7 @@ def parser() -> argparse.ArgumentParser:
         description="Make one video through the MCP server, exactly as a desktop client would.",
     )
     p.add_argument("prompt", nargs="?", default=DEFAULT_PROMPT, help="what the video shows (default: a lighthouse)")
-    p.add_argument("--image", type=Path, help="animate this image (JPEG, PNG or WebP) instead of text alone")
+    p.add_argument("--image", type=Path, help=f"animate this image ({ALLOWED_FORMATS['image']}) instead of text alone")
     p.add_argument("--end-image", type=Path, help="with --image: the image the video ends on")
     p.add_argument(
         "--duration",

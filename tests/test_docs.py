@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from server.inputs.formats import ALLOWED_FORMATS
 from server.prompts import PROMPTS
 from server.variables import VARIABLES
 from tests.conftest import connect
@@ -78,3 +79,12 @@ async def test_every_count_the_pages_name_is_the_codes(settings):
         if (int(match[1]) if match[1].isdigit() else NUMBERS[match[1].lower()]) != have[match[2].lower()]
     ]
     assert wrong == []
+
+
+def test_every_page_names_the_formats_the_checks_take():
+    """A list of formats in the README, the docs or a tool's description is the list the input checks hold."""
+    texts = [page.read_text(encoding="utf-8") for page in pages()]
+    texts.append((REPO / "tools" / "listing.json").read_text(encoding="utf-8"))
+    lists = {"image": r"\bJPEG, [\w, ]*? or \w+", "video": r"\bMP4 or \w+", "audio": r"\bMP3 or \w+"}
+    named = {kind: {found for text in texts for found in re.findall(pattern, text)} for kind, pattern in lists.items()}
+    assert named == {kind: {formats} for kind, formats in ALLOWED_FORMATS.items()}

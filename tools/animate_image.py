@@ -9,6 +9,7 @@ from mcp.types import CallToolResult
 from mcp_types import InputRequiredResult
 
 from server.card import card_meta
+from server.inputs.formats import ALLOWED_FORMATS
 from server.jobs.views import JobView
 from tools.define import define
 from tools.generation import ANNOTATIONS, api_arguments, generate
@@ -32,7 +33,7 @@ from tools.params import (
 
 
 async def animate_image(
-    image_url: Annotated[str, media_url("The first frame: a JPEG, PNG or WebP image of at most 30 MB.")],
+    image_url: Annotated[str, media_url(f"The first frame: a {ALLOWED_FORMATS['image']} image of at most 30 MB.")],
     ctx: Context[Any],
     prompt: OptionalPrompt = None,
     end_image_url: Annotated[

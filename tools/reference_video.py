@@ -11,6 +11,8 @@ from pydantic import Field
 
 from server.card import card_meta
 from server.catalog import MAX_AUDIOS, MAX_IMAGES, MAX_VIDEOS
+from server.inputs.formats import ALLOWED_FORMATS
+from server.inputs.limits import EACH_MODEL
 from server.jobs.views import JobView
 from server.prompts import reference_names
 from tools.define import define
@@ -34,13 +36,12 @@ from tools.params import (
     media_url,
 )
 
-ImageUrl = Annotated[str, media_url("A reference image: JPEG, PNG or WebP, at most 30 MB.")]
+ImageUrl = Annotated[str, media_url(f"A reference image: {ALLOWED_FORMATS['image']}, at most 30 MB.")]
+CLIPS = f"each clip and all of a kind together within the model's bounds ({EACH_MODEL})"
 VideoUrl = Annotated[
-    str, media_url("A reference clip: MP4 or MOV; all clips together 2-15 s and under 50 MB.", "video")
+    str, media_url(f"A reference clip: {ALLOWED_FORMATS['video']}, under 50 MB in all; {CLIPS}.", "video")
 ]
-AudioUrl = Annotated[
-    str, media_url("A reference sound: MP3 or WAV, at most 15 MB; all clips together at most 15 s.", "audio")
-]
+AudioUrl = Annotated[str, media_url(f"A reference sound: {ALLOWED_FORMATS['audio']}, at most 15 MB; {CLIPS}.", "audio")]
 
 
 def unnamed_references(prompt: str | None, images: int, videos: int, audios: int) -> str | None:
