@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.settings import Settings
-from tests.fake_fal import FakeFal, Phase
+from tests.fake_fal import FakeFal, FakeJob, Phase
 from tests.fake_hosts import FakeArk, FakeHost, FakeRunflow, Step
 
 
@@ -60,6 +60,16 @@ class Host:
         """The next job fails at the host."""
         raise NotImplementedError
 
+    def hold_generating(self) -> None:
+        """The next job is queued a moment, then generates until `release()`: a test sees it generating
+        however slow the machine, instead of hoping a poll lands in a short window."""
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """The job `hold_generating` holds finishes."""
+        job = self.fake.only_job()
+        self.fake.advance(job.request_id if isinstance(job, FakeJob) else job.id)
+
     def cancelled_there(self) -> bool:
         return self.fake.only_job().cancelled
 
@@ -84,6 +94,9 @@ class FalHost(Host):
     def hold(self) -> None:
         self.fake.plan = [Phase("IN_QUEUE", None, queue_position=0)]
 
+    def hold_generating(self) -> None:
+        self.fake.plan = [Phase("IN_QUEUE", 0.05, queue_position=0), Phase("IN_PROGRESS", None, log="rendering")]
+
     def fail(self) -> None:
         self.fake.outcome = "error"
 
@@ -106,6 +119,9 @@ class RunflowHost(Host):
 
     def hold(self) -> None:
         self.fake.plan = [Step("queued", None)]
+
+    def hold_generating(self) -> None:
+        self.fake.plan = [Step("queued", 0.05), Step("running", None)]
 
     def fail(self) -> None:
         self.fake.final, self.fake.error = "failed", ("internal_error", "the model crashed")
@@ -142,6 +158,9 @@ class ArkHost(Host):
 
     def hold(self) -> None:
         self.fake.plan = [Step("queued", None)]
+
+    def hold_generating(self) -> None:
+        self.fake.plan = [Step("queued", 0.05), Step("running", None)]
 
     def fail(self) -> None:
         self.fake.final = "failed"

@@ -29,17 +29,25 @@ MADE = {"fal": 0.562464, "runflow": 0.562464, "ark": 0.281232}
 
 
 async def test_a_text_video_streams_progress_and_returns_the_same_shape_everywhere(host: Host, settings: Settings):
-    progress = ProgressLog()
+    log = ProgressLog()
+    host.hold_generating()
+
+    async def follow(progress: float, total: float | None, message: str | None) -> None:
+        generating = [m for m in log.messages if m and m.startswith("generating")]
+        await log(progress, total, message)
+        if message and message.startswith("generating") and not generating:
+            host.release()  # seen generating, once: now it may finish
+
     async with connect(host.settings(settings)) as client:
-        result = await client.call_tool("generate_text_video", FIVE_SECONDS, progress_callback=progress)
+        result = await client.call_tool("generate_text_video", FIVE_SECONDS, progress_callback=follow)
     job = result.structured_content
     assert job is not None and job["status"] == "completed", text_of(result)
     assert set(job) == set(JobView.model_fields) and job["provider"] == host.name
     assert job["estimated_cost_usd"] == {"min": MADE[host.name], "max": MADE[host.name]}
     assert job["price_basis"].split()[0] in ("fal.ai", "Runflow's", "BytePlus")
-    assert progress.values == sorted(progress.values) and progress.values[-1] == 100
-    assert any(m and m.startswith("queued") for m in progress.messages) and progress.messages[-1] == "done"
-    assert any(m and m.startswith("generating") for m in progress.messages)
+    assert log.values == sorted(log.values) and log.values[-1] == 100
+    assert any(m and m.startswith("queued") for m in log.messages) and log.messages[-1] == "done"
+    assert any(m and m.startswith("generating") for m in log.messages)
     saved = Path(job["video"]["saved_path"])
     assert saved.read_bytes() == host.fake.video  # downloaded from the host's URL and kept
     assert [b.uri for b in result.content if isinstance(b, ResourceLink)] == [job["video"]["url"], saved.as_uri()]

@@ -13,7 +13,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+import tools
 from tests.conftest import CANARY_KEY, subprocess_env
+from tools import define
 
 pytestmark = [pytest.mark.anyio]
 
@@ -61,3 +63,14 @@ async def test_a_tool_that_decodes_video_loads_the_decoder_then(tmp_path: Path):
     assert {"av", "numpy", "PIL", "server.preview.render", "tools.generate_text_video"} <= set(
         json.loads(out.read_text())
     )
+
+
+def test_without_its_listing_the_server_lists_the_same_tools_from_their_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A copy of the source that lost tools/listing.json still serves every tool, only importing them at start."""
+    monkeypatch.setattr(define, "LISTING", tmp_path / "no-listing.json")
+    built = define.listed(tools.MODULES)
+    assert [(t.name, t.parameters, t.output_schema) for t in built] == [
+        (t.name, t.parameters, t.output_schema) for t in tools.ALL
+    ]

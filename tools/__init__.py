@@ -27,4 +27,4 @@ MODULES = (
 )
 # The calls that take minutes: a client that asks for tasks follows them as tasks.
 LONG = ["generate_text_video", "animate_image", "reference_video", "complete_draft"]
-ALL: list[Tool] = listed()
+ALL: list[Tool] = listed(MODULES)

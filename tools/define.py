@@ -74,10 +74,16 @@ class ListedTool(Tool):
         return await self.loaded().run(arguments, context, convert_result=convert_result)
 
 
-def listed() -> list[Tool]:
-    """Every tool, in the order clients list them, from `listing.json`."""
+def listed(modules: tuple[str, ...]) -> list[Tool]:
+    """Every tool, in the order clients list them, from `listing.json`; without that file (a copy of the
+    source that lost it), from the modules themselves, at the cost of importing them all now."""
+    try:
+        listing = json.loads(LISTING.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        logger.warning("tools/listing.json is missing: every tool module is imported at start")
+        return [importlib.import_module(module).TOOL for module in modules]
     tools: list[Tool] = []
-    for kept in json.loads(LISTING.read_text(encoding="utf-8")):
+    for kept in listing:
         annotations = ToolAnnotations.model_validate(kept["annotations"]) if kept["annotations"] else None
         tool = ListedTool.model_construct(
             name=kept["name"],
