@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -29,22 +30,34 @@ main([])
 """
 
 
-async def _modules_after_a_start(tmp_path: Path, **env: str) -> set[str]:
+async def _modules_after(tmp_path: Path, use: Callable[[Client], Awaitable[None]], **env: str) -> set[str]:
+    """The modules the server process held when it exited, after a client used it as `use` does."""
     out = tmp_path / "modules.json"
     params = StdioServerParameters(
         command=sys.executable, args=["-c", RUN, str(out)], env=subprocess_env(tmp_path, **env)
     )
     with (tmp_path / "server.log").open("w") as errlog:
         async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
-            assert len((await client.list_tools()).tools) >= 10
-            await client.list_prompts()
+            await use(client)
     return set(json.loads(out.read_text()))  # written at exit, which the client waited for
+
+
+async def _list(client: Client) -> None:
+    assert len((await client.list_tools()).tools) >= 10
+    await client.list_prompts()
+
+
+async def _preview(client: Client) -> None:
+    done = await client.call_tool(
+        "generate_text_video", {"prompt": "a paper boat on a pond", "duration": "4", "wait_seconds": 600}
+    )
+    assert not done.is_error and (done.structured_content or {}).get("status") == "completed"
 
 
 @pytest.mark.parametrize("backend", ["offline preview", "fal"])
 async def test_a_stdio_start_loads_none_of_the_heavy_modules(tmp_path: Path, backend: str):
     env = {"FAL_KEY": CANARY_KEY} if backend == "fal" else {}
-    loaded = await _modules_after_a_start(tmp_path, **env)
+    loaded = await _modules_after(tmp_path, _list, **env)
     assert {"server.app", "mcp.server", "tools"} <= loaded  # it did start, and list
     assert sorted(loaded & set(HEAVY)) == []
     assert sorted(name for name in loaded if name.startswith("tools.") and name != "tools.define") == []
@@ -52,17 +65,8 @@ async def test_a_stdio_start_loads_none_of_the_heavy_modules(tmp_path: Path, bac
 
 async def test_a_tool_that_decodes_video_loads_the_decoder_then(tmp_path: Path):
     """The other side of the laziness: nothing is missing when it is needed (here, an offline preview)."""
-    out = tmp_path / "modules.json"
-    params = StdioServerParameters(command=sys.executable, args=["-c", RUN, str(out)], env=subprocess_env(tmp_path))
-    with (tmp_path / "server.log").open("w") as errlog:
-        async with Client(stdio_client(params, errlog=errlog), mode="legacy") as client:
-            done = await client.call_tool(
-                "generate_text_video", {"prompt": "a paper boat on a pond", "duration": "4", "wait_seconds": 600}
-            )
-            assert not done.is_error and (done.structured_content or {}).get("status") == "completed"
-    assert {"av", "numpy", "PIL", "server.preview.render", "tools.generate_text_video"} <= set(
-        json.loads(out.read_text())
-    )
+    loaded = await _modules_after(tmp_path, _preview)
+    assert {"av", "numpy", "PIL", "server.preview.render", "tools.generate_text_video"} <= loaded
 
 
 def test_without_its_listing_the_server_lists_the_same_tools_from_their_modules(

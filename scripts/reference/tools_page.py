@@ -1,4 +1,5 @@
-"""The tools page, from the live `tools/list` of a server built as it ships, and the stored schemas.
+"""The tools page and the README's tools table, from the live `tools/list` of a server built as it ships, and
+`tools/listing.json`, from the tool modules themselves.
 
 A client without MCP Apps lists the tools the model may call; a client with them also lists the card's own.
 """
@@ -17,7 +18,7 @@ import anyio
 from mcp import Client
 from mcp.client.extension import advertise
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
-from mcp.types import Tool as ListedTool
+from mcp.types import Tool as ToolEntry
 
 import tools
 from server.app import build_server
@@ -33,12 +34,12 @@ HINTS = {
 
 
 @cache
-def listed() -> tuple[list[ListedTool], list[ListedTool]]:
+def listed() -> tuple[list[ToolEntry], list[ToolEntry]]:
     logging.getLogger("server").setLevel(logging.WARNING)  # the server's start line is not the page's business
     return anyio.run(_listed)
 
 
-async def _listed() -> tuple[list[ListedTool], list[ListedTool]]:
+async def _listed() -> tuple[list[ToolEntry], list[ToolEntry]]:
     """What a plain client lists, and what only a client that shows the job card lists besides."""
     with tempfile.TemporaryDirectory() as home:
         settings = Settings.from_env({"HOME": home, "SEEDANCE_HOME": home})
@@ -113,7 +114,7 @@ def _parameters(schema: Mapping[str, Any]) -> list[str]:
     return rows if len(rows) > 2 else ["No parameters."]
 
 
-def _section(tool: ListedTool) -> list[str]:
+def _section(tool: ToolEntry) -> list[str]:
     hints = tool.annotations.model_dump() if tool.annotations else {}
     marks = [words for key, words in HINTS.items() if hints.get(key)]
     lines = [f"## `{tool.name}`", "", f"**{tool.title}**" + (f" ({', '.join(marks)})" if marks else ""), ""]
