@@ -242,8 +242,9 @@ async def test_no_caller_url_reaches_loopback_in_any_spelling(
 async def test_a_path_the_person_gave_on_stdio_is_not_shown_to_a_remote_caller(
     fake_fal: FakeFal, tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ):
-    """The person's own job, made on stdio from a file of theirs, keeps that path in its arguments; read over
-    HTTP, the answer's last read takes it out, and the log says it had to."""
+    """The person's own job, made on stdio from a file of theirs, keeps a path of this disk in its arguments
+    (the preview's copy of the file, as fal's jobs keep the CDN's); read over HTTP, the answer's last read
+    takes it out, and the log says it had to."""
     image = _paths(tmp_path)["an image in the server's home"]
     async with _stdio(tmp_path, SEEDANCE_PROVIDER="local", SEEDANCE_WAIT_SECONDS="120") as client:
         made = await client.call_tool("animate_image", {**CHEAP, "image_url": image})
@@ -253,7 +254,7 @@ async def test_a_path_the_person_gave_on_stdio_is_not_shown_to_a_remote_caller(
     async with mcp_over_http(url, timeout=60) as client:
         record = await client.read_resource(f"seedance://jobs/{request_id}")
         got = await client.call_tool("get_job", {"request_id": request_id})
-    assert image in own.model_dump_json()  # on stdio the disk is the person's
+    assert f"file://{tmp_path}" in own.model_dump_json()  # on stdio the disk is the person's
     dump = _dumped(record, got)
     assert request_id in dump and str(tmp_path) not in dump
     assert "(a file on the server)" in dump

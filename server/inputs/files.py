@@ -1,11 +1,15 @@
 """Local files as inputs: what their bytes are, and how big they may be.
 
-Which files a caller may name at all is decided in `server.trust`, before the file is opened.
+Which files a caller may name at all is decided in `server.trust`, which opens the file once; from then on
+only the bytes read from that open file are used.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -23,25 +27,28 @@ from server.inputs.formats import (
     wrong_format,
 )
 from server.inputs.judge import judge
-from server.trust import Caller, Trust, readable_file
+from server.trust import Caller, Trust, open_readable
 
 
 @dataclass(frozen=True)
 class LocalFile:
+    """A file on this machine as a call's input: its bytes, read once from the file that was checked, so that
+    what is judged, uploaded or rendered is that file and no other, whatever its name leads to later."""
+
     field: str
-    path: Path
+    name: str  # the file's name, for messages and the upload
+    data: bytes = dataclasses.field(repr=False)
     kind: Kind
     content_type: str
-    size: int
     seconds: float | None = None  # a clip's length
 
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
     def sha256(self) -> str:
-        """The content's hash, which names an upload that can be reused; read only when uploading."""
-        digest = hashlib.sha256()
-        with self.path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(MB), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
+        """The content's hash, which names an upload that can be reused."""
+        return hashlib.sha256(self.data).hexdigest()
 
 
 def local_path(value: str) -> Path | None:
@@ -58,20 +65,23 @@ def check_file(field: str, value: str, trust: Trust, caller: Caller) -> LocalFil
     kind = slot_kind(field)
     raw = local_path(value)
     assert raw is not None
-    path = readable_file(field, raw, trust, caller)  # which files this caller may name: server.trust
-    with path.open("rb") as handle:
-        found = sniff(handle.read(SNIFF_BYTES))
-    if found is None or found[0] != kind:
-        raise InvalidArguments(
-            field, f"{path.name} is {wrong_format(found)}", f"pass a file in {ALLOWED_FORMATS[kind]} format"
-        )
-    size = path.stat().st_size
-    if size > MAX_BYTES[kind]:
+    path, handle = open_readable(field, raw, trust, caller)  # which files this caller may name: server.trust
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        head = handle.read(SNIFF_BYTES)
+        found = sniff(head)
+        if found is None or found[0] != kind:
+            raise InvalidArguments(
+                field, f"{path.name} is {wrong_format(found)}", f"pass a file in {ALLOWED_FORMATS[kind]} format"
+            )
+        limit = MAX_BYTES[kind]
+        data = head + handle.read(limit + 1 - len(head)) if size <= limit else b""
+    if size > limit or len(data) > limit:
+        shown = max(size, len(data))
         raise InvalidArguments(
             field,
-            f"{path.name} is {size / MB:.1f} MB, above the {MAX_BYTES[kind] // MB} MB allowed for {NOUN[kind]}",
+            f"{path.name} is {shown / MB:.1f} MB, above the {limit // MB} MB allowed for {NOUN[kind]}",
             "pass a smaller file",
         )
-    with path.open("rb") as handle:
-        seconds = judge(field, raw.name, handle, size, kind)
-    return LocalFile(field, path, kind, found[1], size, seconds)
+    seconds = judge(field, raw.name, io.BytesIO(data), len(data), kind)
+    return LocalFile(field, path.name, data, kind, found[1], seconds)

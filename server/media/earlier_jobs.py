@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import anyio
 import anyio.to_thread
 
 from server.errors import InvalidArguments, VideoUnavailable
@@ -65,7 +66,7 @@ async def resolve(
         if reference.frame == "last":
             frames_dir.mkdir(parents=True, exist_ok=True)
             if await host_frame(record, target):
-                files.append(LocalFile(reference.field, target, "image", "image/png", target.stat().st_size))
+                files.append(await _frame_file(reference.field, target))
                 continue
         try:
             video = await local_copy(record)
@@ -79,7 +80,8 @@ async def resolve(
                     f"job {record.request_id}'s video is {size / MB:.1f} MB, above 50 MB",
                     "use a shorter job",
                 )
-            files.append(LocalFile(reference.field, video, "video", "video/mp4", size))
+            data = await anyio.Path(video).read_bytes()
+            files.append(LocalFile(reference.field, video.name, data, "video", "video/mp4"))
             continue
         frames_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -88,5 +90,9 @@ async def resolve(
             raise InvalidArguments(
                 reference.field, f"job {record.request_id}'s video could not be read ({exc})", "use another job"
             ) from exc
-        files.append(LocalFile(reference.field, target, "image", "image/png", target.stat().st_size))
+        files.append(await _frame_file(reference.field, target))
     return files
+
+
+async def _frame_file(field: str, frame: Path) -> LocalFile:
+    return LocalFile(field, frame.name, await anyio.Path(frame).read_bytes(), "image", "image/png")

@@ -28,7 +28,7 @@ async def stage(
         if url is None:
             url = await provider.upload(file)
             await ledger.record_upload(digest, provider.name, url)
-            logger.info("uploaded %s (%d bytes) to %s", file.path.name, file.size, provider.name)
+            logger.info("uploaded %s (%d bytes) to %s", file.name, file.size, provider.name)
         slot, _, index = file.field.partition("[")
         if index:
             staged[slot][int(index.rstrip("]"))] = url

@@ -38,7 +38,7 @@ async def fetch(url: str, field: str, http: CallerHttp, limit: int = MAX_IMAGE_B
     client, so nothing is fetched from an address that is not public."""
     if url.startswith("data:"):
         data = _decode_data_uri(url, field)
-    elif (path := local_path(url)) is not None:  # checked before submitting: allowed folder, format, size
+    elif (path := local_path(url)) is not None:  # the backend's own copy of a checked file (LocalPreview.upload)
         data = await anyio.Path(path).read_bytes()
     else:
         try:

@@ -1,17 +1,16 @@
 """Uploading a local file to fal's CDN, as fal's own client does (fal-queue-protocol.md §11).
 
 A short-lived CDN token comes from the REST host (`POST /storage/auth/token?storage_type=fal-cdn-v3`);
-the file is then streamed to `{base_url}/files/upload` from disk, never read whole, and the answer's
-`access_url` is what goes into the request. Files here are at most 50 MB, under fal's multipart size.
+the file's bytes, read once when the file was checked, are then sent to `{base_url}/files/upload`, and the
+answer's `access_url` is what goes into the request. Files here are at most 50 MB, under fal's multipart
+size.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime
 
-import anyio
 import httpx2
 
 from server.errors import ProviderError, ProviderUnavailable
@@ -20,7 +19,6 @@ from server.providers.fal_errors import error_from_response
 from server.providers.retry import send_with_retries
 from server.settings import RetryPolicy
 
-CHUNK = 1024 * 1024
 TOKEN_MARGIN_SECONDS = 60.0
 
 
@@ -64,31 +62,25 @@ class FalStorage:
 
     async def upload(self, file: LocalFile) -> str:
         authorization, base_url = await self._cdn_token()
-
-        async def chunks() -> AsyncIterator[bytes]:
-            async with await anyio.open_file(file.path, "rb") as handle:
-                while chunk := await handle.read(CHUNK):
-                    yield chunk
-
         headers = {
             "Authorization": authorization,
             "Content-Type": file.content_type,
             "Content-Length": str(file.size),
-            "X-Fal-File-Name": file.path.name,
+            "X-Fal-File-Name": file.name,
         }
         try:
             response = await send_with_retries(
                 lambda: self._http.post(
-                    f"{base_url}/files/upload", content=chunks(), headers=headers, timeout=self._timeout
+                    f"{base_url}/files/upload", content=file.data, headers=headers, timeout=self._timeout
                 ),
                 self._retry,
                 what="upload",
             )
         except httpx2.TransportError as exc:
-            raise ProviderUnavailable(f"The upload of {file.path.name} to fal failed ({type(exc).__name__}).") from exc
+            raise ProviderUnavailable(f"The upload of {file.name} to fal failed ({type(exc).__name__}).") from exc
         if response.status_code >= 400:
             raise error_from_response(response, "upload")
         try:
             return str(response.json()["access_url"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise ProviderError(f"fal's storage took {file.path.name} but gave back no URL") from exc
+            raise ProviderError(f"fal's storage took {file.name} but gave back no URL") from exc

@@ -138,7 +138,19 @@ class LocalPreview:
             raise JobFailed("the preview file is gone from SEEDANCE_HOME") from None
 
     async def upload(self, file: LocalFile) -> str:
-        return file.path.as_uri()  # rendered on this machine: the file is read where it is
+        """The file's checked bytes, kept in this backend's own folder under their hash: the render reads
+        that copy, never the caller's path, which may lead elsewhere by the time the render starts."""
+        kept = self._folder / "inputs" / f"{file.sha256()}{Path(file.name).suffix.lower()[:8]}"
+
+        def write() -> None:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            if not kept.is_file():
+                part = kept.with_name(f"{kept.name}.{uuid.uuid4().hex}.part")
+                part.write_bytes(file.data)
+                part.replace(kept)
+
+        await anyio.to_thread.run_sync(write)
+        return kept.as_uri()
 
     async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
         job = self._jobs.get(handle["request_id"])

@@ -201,8 +201,7 @@ class PolledHost:
 
 async def data_uri(file: LocalFile) -> str:
     """A checked local file inline, for hosts that take `data:` URIs and have no upload API of their own."""
-    data = await anyio.Path(file.path).read_bytes()
-    return f"data:{file.content_type};base64,{base64.b64encode(data).decode()}"
+    return f"data:{file.content_type};base64,{base64.b64encode(file.data).decode()}"
 
 
 def number(value: Any) -> Any:

@@ -22,13 +22,13 @@ from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, Server
 from mcp.shared.exceptions import MCPError
 
 from server.trust.network import Guard, Refused, Resolver
-from server.trust.paths import readable_file
+from server.trust.paths import open_readable
 from server.trust.redaction import Redactor
 
 if TYPE_CHECKING:
     from server.settings import Settings
 
-__all__ = ["Caller", "Guard", "Refused", "Resolver", "Trust", "callers", "current_caller", "readable_file"]
+__all__ = ["Caller", "Guard", "Refused", "Resolver", "Trust", "callers", "current_caller", "open_readable"]
 
 
 @dataclass(frozen=True)

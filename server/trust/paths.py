@@ -3,7 +3,9 @@
 The person on stdio may pass files inside SEEDANCE_ALLOWED_DIRS (default: the home folder), never one in
 a hidden folder (~/.ssh, ~/.aws, ...) or itself hidden. Both rules are applied to the path as written
 before the disk is touched, so the answer for ~/.ssh/id_rsa is the same whether that file exists or not,
-and again to the resolved path, so a link cannot lead out.
+and again to the resolved path, so a link cannot lead out. The file is then opened once, along that resolved
+path without following any link, and only the open file is read: a link swapped in after the check makes
+the open fail rather than lead out.
 
 A remote caller may pass a path only inside a folder the operator shared, never inside SEEDANCE_HOME or
 the output folder, and every refusal is the same sentence: whether the file exists, is a folder or is
@@ -13,8 +15,9 @@ readable is not the caller's to learn.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from server.errors import InvalidArguments, echo
 
@@ -61,8 +64,41 @@ def _place_problem(path: Path, trust: Trust, caller: Caller, written: Path | Non
     return None
 
 
-def readable_file(field: str, raw: Path, trust: Trust, caller: Caller) -> Path:
-    """The resolved file `raw` names, if this caller may read it; InvalidArguments otherwise."""
+def _open_exactly(path: Path) -> BinaryIO:
+    """`path`, a resolved path, opened without following a link in any of its components, so that what is
+    read is the very file whose name was checked: a link put in its place (or in place of a folder above it)
+    after the check fails the open instead of leading elsewhere. A FIFO or device is never waited on.
+    OSError when it cannot be opened that way, or is not a regular file."""
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    if os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY") and hasattr(os, "O_NOFOLLOW"):
+        parent = os.open(path.anchor, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for part in path.parts[1:-1]:
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+                os.close(parent)
+                parent = inner
+            fd = os.open(path.name, flags, dir_fd=parent)
+        finally:
+            os.close(parent)
+    else:  # no openat here (Windows): the open file must be the one the name still names, and no link
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
+        named = os.lstat(path)
+        if stat.S_ISLNK(named.st_mode) or not os.path.samestat(named, os.fstat(fd)):
+            os.close(fd)
+            raise OSError(f"{path} changed while it was opened")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise IsADirectoryError(f"{path} is not a regular file")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def open_readable(field: str, raw: Path, trust: Trust, caller: Caller) -> tuple[Path, BinaryIO]:
+    """The file `raw` names, opened once, if this caller may read it; InvalidArguments otherwise.
+
+    Everything after this reads the open file (or bytes taken from it), never the path again: a name
+    checked and then opened again could by then lead somewhere else."""
     if caller.remote:
         return _remote(field, raw, trust, caller)
     problem = _place_problem(Path(os.path.abspath(raw)), trust, caller)  # as written: the disk is not read
@@ -81,12 +117,20 @@ def readable_file(field: str, raw: Path, trust: Trust, caller: Caller) -> Path:
             else ("move the file into one of them, or have the user add its folder to SEEDANCE_ALLOWED_DIRS")
         )
         raise InvalidArguments(field, problem, fix)
-    if not path.is_file():
-        raise InvalidArguments(field, f"{echo(str(raw), end=True)} is not a file", "pass the path of a file")
-    return path
+    try:
+        return path, _open_exactly(path)
+    except IsADirectoryError:
+        raise InvalidArguments(field, f"{echo(str(raw), end=True)} is not a file", "pass the path of a file") from None
+    except OSError:
+        raise InvalidArguments(
+            field,
+            f"{echo(str(raw), end=True)} could not be opened as the file that was checked (it is unreadable, or "
+            "it or a folder above it was replaced while it was read)",
+            "pass the path of a readable file that stays in place",
+        ) from None
 
 
-def _remote(field: str, raw: Path, trust: Trust, caller: Caller) -> Path:
+def _remote(field: str, raw: Path, trust: Trust, caller: Caller) -> tuple[Path, BinaryIO]:
     """One answer for every refusal: nothing about the disk may be told apart by it."""
     refusal = InvalidArguments(field, REMOTE_SHARED_ONLY if trust.shared_dirs else REMOTE_NO_FILES, INSTEAD)
     if not trust.shared_dirs or _place_problem(Path(os.path.abspath(raw)), trust, caller):
@@ -95,6 +139,9 @@ def _remote(field: str, raw: Path, trust: Trust, caller: Caller) -> Path:
         path = raw.resolve(strict=True)
     except (OSError, RuntimeError):
         raise refusal from None
-    if _place_problem(path, trust, caller) or not path.is_file() or not os.access(path, os.R_OK):
+    if _place_problem(path, trust, caller):
         raise refusal
-    return path
+    try:
+        return path, _open_exactly(path)
+    except OSError:
+        raise refusal from None
