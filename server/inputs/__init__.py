@@ -23,6 +23,7 @@ from server.inputs.judge import Judged
 from server.inputs.limits import LONGEST_CLIPS, reference_bounds
 from server.inputs.mentions import prompt_problems
 from server.inputs.references import PATTERN, PREFIX, FindJob, find_jobs, reference_problem
+from server.inputs.spelling import path_problem, url_problem
 from server.inputs.urls import check_url
 from server.trust import Refused, Trust, current_caller
 from server.trust.network import CallerHttp
@@ -50,7 +51,7 @@ async def jobs_named(ledger: Ledger, arguments: Mapping[str, object]) -> FindJob
     return await find_jobs(ledger, (m["id"] for _, value in _values(arguments, ()) if (m := PATTERN.match(value))))
 
 
-async def _url_problem(field: str, url: str, trust: Trust) -> Problem | None:
+async def _host_problem(field: str, url: str, trust: Trust) -> Problem | None:
     try:
         await trust.guard.check_url(url)
     except Refused as refused:
@@ -97,10 +98,11 @@ async def _inspect(
             elif value.startswith("data:"):
                 inline.append(check_data_uri(field, value))
             elif value.startswith("https://"):
-                problem = await _url_problem(field, value, trust)
+                problem = url_problem(field, value) or await _host_problem(field, value, trust)
                 urls += [(field, value)] if problem is None and http is not None else []
             elif local_path(value) is not None:
-                files.append(check_file(field, value, trust, caller))
+                problem = path_problem(field, value)
+                files += [] if problem else [check_file(field, value, trust, caller)]
         except InvalidArguments as exc:
             problems += exc.problems
         problems += [problem] if problem else []

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from server.ledger import JobRecord, Ledger
 
 PREFIX = "seedance://"
-PATTERN = re.compile(r"^seedance://jobs/(?P<id>[A-Za-z0-9._-]+)(?:/frames/(?P<frame>first|last|\d+(?:\.\d+)?))?$")
+# \A and \Z, not ^ and $: `$` also matches before a final line break, which would let one through.
+PATTERN = re.compile(r"\Aseedance://jobs/(?P<id>[A-Za-z0-9._-]+)(?:/frames/(?P<frame>first|last|\d+(?:\.\d+)?))?\Z")
 IMAGE_EXAMPLE = "seedance://jobs/{request_id}/frames/last (or /frames/first, or /frames/2.5 for a time in seconds)"
 VIDEO_EXAMPLE = "seedance://jobs/{request_id}"
 

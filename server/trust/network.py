@@ -96,9 +96,11 @@ class Guard:
         parts = urlsplit(url)
         host, address = self.literal(parts.hostname or "")
         try:
-            port = parts.port or 443
+            port = 443 if parts.port is None else parts.port
         except ValueError:
-            raise Refused(host, "given with a port that is not a number from 1 to 65535") from None
+            port = 0
+        if not 1 <= port <= 65535:  # port 0 is no port, not the default one
+            raise Refused(host, "given with a port that is not a number from 1 to 65535")
         if address is None:
             with suppress(OSError, TimeoutError):
                 await self.addresses(host, port)
