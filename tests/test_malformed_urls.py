@@ -41,7 +41,7 @@ MALFORMED = {
     "a line break in a file URL": "file:///tmp/a\n.png",
     "a path too long for any disk": "/" + "a" * 5000 + ".png",
 }
-SLOTS = {  # tool, the slot's argument name, whether it is a list, what the tool needs besides
+SLOTS: dict[str, tuple[str, bool, dict[str, Any]]] = {  # the slot: its tool, whether it takes a list, what else
     "image_url": ("animate_image", False, {}),
     "end_image_url": ("animate_image", False, {"image_url": "data:image/png;base64,"}),
     "image_urls": ("reference_video", True, {}),
