@@ -7,7 +7,11 @@ A module belongs to the longest name that holds it, and may import from its own 
 from __future__ import annotations
 
 LAYERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("leaves", ("server", "server.errors", "server.settings", "server.variables"), "version, errors, settings"),
+    (
+        "leaves",
+        ("server", "server.errors", "server.settings", "server.variables", "server.folders", "server.starting"),
+        "version, errors, settings, the folders written to",
+    ),
     ("the API's words", ("server.catalog",), "models, enums, endpoints, what each host takes"),
     ("the ledger", ("server.ledger",), "jobs, films and budgets on SQLite or PostgreSQL"),
     ("trust", ("server.trust",), "who is asking, which files and addresses they may name"),

@@ -14,6 +14,7 @@ from types import ModuleType
 
 from server import __version__
 from server.settings import Settings
+from server.starting import settings_for_start
 
 
 class _Unwanted(importlib.abc.MetaPathFinder):
@@ -37,6 +38,13 @@ def _without_uvicorn() -> Iterator[None]:
         yield
     finally:
         sys.meta_path.remove(finder)
+
+
+WAITING = (
+    "seedance-mcp is an MCP server: it now waits for an MCP client to talk to it on stdin, and shows nothing "
+    "more here. To see it make a video in this terminal, run `seedance-mcp demo`; to serve HTTP, "
+    "`seedance-mcp --http`. Press Ctrl-C to stop."
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -83,17 +91,13 @@ def main(argv: list[str] | None = None) -> None:
 
         serve(server, settings, args.host, args.port)
     else:
+        if sys.stdin.isatty():  # a person, not a client, started it
+            print(WAITING, file=sys.stderr)
         server.run()
 
 
 def _settings() -> Settings:
-    try:
-        settings = Settings.from_env()
-    except SystemExit as refused:
-        if not isinstance(refused.code, str):
-            raise
-        print(refused.code, file=sys.stderr)  # one line naming the setting; a setting is a usage error
-        raise SystemExit(2) from None
+    settings = settings_for_start()
     logging.basicConfig(
         stream=sys.stderr,  # stdout carries the protocol on stdio
         level=settings.log_level,

@@ -11,6 +11,7 @@ import argparse
 import base64
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -27,6 +28,7 @@ from server.inputs import sniff
 from server.inputs.formats import ALLOWED_FORMATS, SNIFF_BYTES
 from server.media.file_urls import local_path
 from server.settings import Settings
+from server.starting import settings_for_start
 
 DEFAULT_PROMPT = (
     "A lighthouse on a rocky cliff at dusk, waves crashing below, its beam sweeping through the rain, "
@@ -177,12 +179,27 @@ def demo_env(settings: Settings) -> dict[str, str]:
     the person's ledger and data folder untouched; a paid job goes to their ledger, where it is never lost."""
     env = dict(os.environ)
     if settings.provider == "local" and not env.get("SEEDANCE_HOME", "").strip():
-        env["SEEDANCE_HOME"] = tempfile.mkdtemp(prefix="seedance-demo-")
+        env["SEEDANCE_HOME"] = str(demo_home())
     return env
 
 
-async def run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
+def demo_home() -> Path:
+    """The one folder every free demo run shares, under the system's temporary folder, so that runs do not
+    leave a new one behind each time. It must be this user's own real folder: one of that name that is a
+    link or someone else's (in a /tmp every user can write to) is passed over for a new one."""
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    folder = Path(tempfile.gettempdir()) / f"seedance-demo-{user}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        found = os.lstat(folder)
+        if stat.S_ISDIR(found.st_mode) and (not hasattr(os, "getuid") or found.st_uid == os.getuid()):
+            return folder
+    except OSError:
+        pass
+    return Path(tempfile.mkdtemp(prefix="seedance-demo-"))
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
     tool, arguments = tool_call(args)
     env = demo_env(settings)
     home = Path(env["SEEDANCE_HOME"]) if env.get("SEEDANCE_HOME", "").strip() else settings.home
@@ -240,8 +257,9 @@ def main(argv: list[str]) -> int:
             parser().error(f"{option}: no such file: {image}")
         if image is not None and image_type(image) is None:
             parser().error(f"{option}: {image} is not an image the API takes ({ALLOWED_FORMATS['image']})")
+    settings = settings_for_start()
     try:
-        return anyio.run(run, args)
+        return anyio.run(run, args, settings)
     except KeyboardInterrupt:
         print("\nStopped. A job that had started is in the ledger: see seedance://jobs.", file=sys.stderr)
         return 130

@@ -19,6 +19,7 @@ from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
 from server.errors import InvalidArguments, Problem, VideoUnavailable
+from server.folders import writing
 from server.inputs.references import JobReference, check, find_jobs
 from server.jobs.views import CostRange, job_view, on_this_computer
 from server.ledger import FilmRecord, JobRecord
@@ -131,12 +132,14 @@ class FilmMaker:
         created = time.time()
         from server.video.join import join
 
-        part = temporary(settings.films_dir, ".mp4")
+        with writing(settings.films_dir, settings.films_setting):
+            part = temporary(settings.films_dir, ".mp4")
         try:
             limiter = self._state.keeper.decoders
             paths = [path for _, path in shots]
             joined = await anyio.to_thread.run_sync(join, paths, part, transition, limiter=limiter)
-            target = place(part, settings.films_dir, dated_name(created, f"film {title or ''}", "film"))
+            with writing(settings.films_dir, settings.films_setting):
+                target = place(part, settings.films_dir, dated_name(created, f"film {title or ''}", "film"))
         finally:
             part.unlink(missing_ok=True)
         poster = await self._poster(target, film_id)
@@ -156,7 +159,8 @@ class FilmMaker:
         }
         film = FilmRecord(film_id, title, list(request_ids), transition, str(target), facts, created)
         sidecar = film_view(film).model_dump(mode="json", exclude={"saved_path", "poster_path"})
-        write_new(target.with_suffix(".json"), json.dumps(sidecar, indent=2).encode())  # never over a file
+        with writing(settings.films_dir, settings.films_setting):
+            write_new(target.with_suffix(".json"), json.dumps(sidecar, indent=2).encode())  # never over a file
         await ledger.save_film(film)
         return film
 

@@ -34,6 +34,7 @@ DEFAULT_OAUTH_SCOPE = "seedance"
 DEFAULT_OAUTH_ADMIN_SCOPE = "seedance:admin"
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 DEFAULT_HTTP_MAX_BODY_MB = 48.0  # a 30 MB image as a data: URI is 40 MB of base64
+MIN_TOKEN_CHARS = 32
 ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # a CSP host source: scheme, host, port
 
 
@@ -104,6 +105,18 @@ def _secrets(env: Mapping[str, str], name: str) -> tuple[str, ...]:
                 '32 bytes of randomness, e.g. from: python3 -c "import secrets; print(secrets.token_hex(32))"'
             )
     return secrets
+
+
+def _token(env: Mapping[str, str], name: str) -> str | None:
+    """A shared secret a caller must present: long enough that it cannot be guessed, since it opens the server
+    to any address."""
+    token = env.get(name, "").strip()
+    if token and len(token) < MIN_TOKEN_CHARS:
+        raise SystemExit(
+            f"seedance-mcp: {name} is {len(token)} characters; it must be at least {MIN_TOKEN_CHARS} random ones, "
+            'e.g. from: python3 -c "import secrets; print(secrets.token_hex(32))"'
+        )
+    return token or None
 
 
 def _public_url(env: Mapping[str, str], name: str) -> str | None:
@@ -259,7 +272,7 @@ class Settings:
             log_level=(env.get("SEEDANCE_LOG_LEVEL", "").strip() or "INFO").upper(),
             fal_timeout=_float(env, "SEEDANCE_FAL_TIMEOUT_SECONDS", DEFAULT_FAL_TIMEOUT_SECONDS, 1, 600),
             dedup_seconds=_float(env, "SEEDANCE_DEDUP_SECONDS", DEFAULT_DEDUP_SECONDS, 0, 7 * 86400),
-            http_token=env.get("SEEDANCE_HTTP_TOKEN", "").strip() or None,
+            http_token=_token(env, "SEEDANCE_HTTP_TOKEN"),
             http_allowed_hosts=tuple(
                 h.strip() for h in env.get("SEEDANCE_HTTP_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),
@@ -329,3 +342,8 @@ class Settings:
     def films_dir(self) -> Path:
         """Where make_film writes: beside the videos, or under SEEDANCE_HOME when videos are not saved."""
         return self.output_dir if self.output_dir is not None else self.home / "films"
+
+    @property
+    def films_setting(self) -> str:
+        """The setting that chose `films_dir`, for a message about it."""
+        return "SEEDANCE_OUTPUT_DIR" if self.output_dir is not None else "SEEDANCE_HOME"

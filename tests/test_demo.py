@@ -56,6 +56,16 @@ def test_the_demo_leaves_the_persons_data_folder_alone(tmp_path: Path):
     path = Path(next(line for line in done.stdout.splitlines() if "file:" in line).split("file:")[1].strip())
     assert path.is_file() and path.is_relative_to(tmp_path / "tmp")
     assert not (tmp_path / "user-home" / ".local").exists()  # the data folder the server would default to
+    again = subprocess.run(
+        [command(), "demo", "--duration", "4", "--resolution", "480p"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert again.returncode == 0, again.stderr
+    assert [p.name for p in (tmp_path / "tmp").iterdir()] == [path.relative_to(tmp_path / "tmp").parts[0]]
 
 
 def test_the_demo_on_fal_asks_first_and_does_nothing_without_an_answer(tmp_path: Path, fake_fal: FakeFal):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import subprocess
 from pathlib import Path
 
@@ -59,3 +61,71 @@ def test_a_bad_value_names_the_setting_and_what_is_allowed(tmp_path: Path, name:
     assert words in line
     if "KEYS" in name:
         assert value not in line  # a secret is never echoed
+
+
+def _folders(tmp_path: Path) -> dict[str, Path]:
+    """Folders no server can write to, even run as root: one under a file, one that is a file, one in /proc."""
+    (tmp_path / "a-file").write_text("not a folder")
+    return {
+        "under a file": tmp_path / "a-file" / "seedance",
+        "a file": tmp_path / "a-file",
+        "in /proc": Path("/proc/seedance-mcp-test"),
+    }
+
+
+@pytest.mark.parametrize("setting", ["SEEDANCE_HOME", "SEEDANCE_OUTPUT_DIR"])
+@pytest.mark.parametrize("case", ["under a file", "a file", "in /proc"])
+def test_an_unusable_folder_stops_the_server_and_the_demo_in_one_line(tmp_path: Path, setting: str, case: str):
+    folder = _folders(tmp_path)[case]
+    for argv in ([command()], [command(), "demo"]):
+        done = subprocess.run(
+            argv,
+            env=subprocess_env(tmp_path, **{setting: str(folder)}),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith(f"seedance-mcp: {setting}='{folder}' is not a folder this server can write to: ")
+        assert f"Set {setting} to a folder you can write" in line
+    assert not Path("/proc/seedance-mcp-test").exists()
+
+
+def test_a_short_http_token_is_refused_with_a_command_that_makes_a_good_one(tmp_path: Path):
+    done = _start(tmp_path, SEEDANCE_HTTP_TOKEN="1")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "SEEDANCE_HTTP_TOKEN is 1 characters; it must be at least 32" in line
+    assert "secrets.token_hex(32)" in line
+
+
+def test_a_misspelt_setting_is_warned_about_by_name(tmp_path: Path):
+    done = _start(tmp_path, SEDANCE_MAX_USD_PER_JOB="3", SEEDANCE_WAIT_SECOND="5", SEEDANCE_COLOUR="blue")
+    warnings = [line for line in done.stderr.splitlines() if "warning" in line]
+    assert warnings == [
+        "seedance-mcp: warning: SEDANCE_MAX_USD_PER_JOB is not a setting of this server and is ignored "
+        "(did you mean SEEDANCE_MAX_USD_PER_JOB?)",
+        "seedance-mcp: warning: SEEDANCE_COLOUR is not a setting of this server and is ignored "
+        "(see docs/settings.md for the settings there are)",
+        "seedance-mcp: warning: SEEDANCE_WAIT_SECOND is not a setting of this server and is ignored "
+        "(did you mean SEEDANCE_WAIT_SECONDS?)",
+    ], done.stderr
+
+
+def test_started_in_a_terminal_it_says_what_it_waits_for(tmp_path: Path):
+    """A person who types `seedance-mcp` sees why nothing happens, and what to run instead."""
+    primary, secondary = pty.openpty()
+    with subprocess.Popen(
+        [command()], env=subprocess_env(tmp_path), stdin=secondary, stderr=subprocess.PIPE, text=True
+    ) as process:
+        os.close(secondary)
+        try:
+            assert process.stderr is not None
+            said = process.stderr.readline()
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+            os.close(primary)
+    assert "waits for an MCP client" in said and "seedance-mcp demo" in said, said

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from server.catalog.checks import offer
-from server.settings import Settings
+from server.settings import MIN_TOKEN_CHARS, Settings
 from server.variables import VARIABLES
 
 # Defaults that depend on the machine, on other settings or on the catalog, said in words.
@@ -61,10 +61,15 @@ its config). The server reads {len(VARIABLES)} variables:
 An empty value, or one left as a bundle's unfilled `${{user_config...}}` placeholder, counts as unset. A value the
 server cannot use stops it at start with one line on stderr naming the setting, what was given (never a secret)
 and what is allowed, and exit code 2; so does `SEEDANCE_DATABASE_URL` without the `postgres` extra, naming the
-`pip install` to run.
+`pip install` to run. `SEEDANCE_HOME` and the output folder are tried at start too: one that cannot be made or
+written (a file, a folder under a file, a read-only disk) stops the server and the demo the same way, naming
+the setting, the folder and why; trying leaves nothing behind. `SEEDANCE_HTTP_TOKEN` must be at least
+{MIN_TOKEN_CHARS} characters. A variable that looks like a misspelt setting (`SEDANCE_MAX_USD_PER_JOB`, or any
+`SEEDANCE_` name the server does not read) is warned about at start, naming the closest setting, and ignored.
 
 ## The command
 
 `seedance-mcp` serves stdio; `--http` serves streamable HTTP at `/mcp`, with `--host` (default `127.0.0.1`) and
-`--port` (default `8000`); `--version`; `seedance-mcp demo` runs [the demo](index.md#the-demo).
+`--port` (default `8000`); `--version`; `seedance-mcp demo` runs [the demo](index.md#the-demo). Started by hand
+in a terminal, it says on stderr that it waits for an MCP client and suggests the demo.
 """

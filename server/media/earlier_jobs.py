@@ -16,6 +16,7 @@ import anyio
 import anyio.to_thread
 
 from server.errors import InvalidArguments, VideoUnavailable
+from server.folders import writing
 from server.inputs.files import LocalFile
 from server.inputs.formats import MAX_BYTES, MB, SLOTS
 from server.inputs.references import PREFIX, FindJob, JobReference, check, check_time, parse
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from server.ledger import JobRecord  # the ledger is handed in, never imported
 
 LocalCopy = Callable[["JobRecord"], Awaitable[Path]]
+HOME = "SEEDANCE_HOME"  # frames are written under it
 HostFrame = Callable[["JobRecord", Path], Awaitable[bool]]  # the host's own last frame written to a path, if it has one
 
 
@@ -48,8 +50,9 @@ def _write_frame(video: Path, reference: JobReference, target: Path) -> Path:
     if not target.is_file():
         picture = frame(video, "last" if reference.frame is None else reference.frame)
         part = target.with_name(target.name + ".part")
-        picture.save(part, format="PNG")
-        part.replace(target)
+        with writing(target.parent, HOME):
+            picture.save(part, format="PNG")
+            part.replace(target)
     return target
 
 
@@ -63,11 +66,12 @@ async def resolve(
     for reference in references(arguments):
         record = check(reference, find)
         target = frames_dir / f"{record.request_id}-{reference.label}.png"
-        if reference.frame == "last":
-            frames_dir.mkdir(parents=True, exist_ok=True)
-            if await host_frame(record, target):
-                files.append(await _frame_file(reference.field, target))
-                continue
+        if reference.frame is not None:
+            with writing(frames_dir, HOME):
+                frames_dir.mkdir(parents=True, exist_ok=True)
+        if reference.frame == "last" and await host_frame(record, target):
+            files.append(await _frame_file(reference.field, target))
+            continue
         try:
             video = await local_copy(record)
         except VideoUnavailable as exc:
@@ -83,7 +87,6 @@ async def resolve(
             data = await anyio.Path(video).read_bytes()
             files.append(LocalFile(reference.field, video.name, data, "video", "video/mp4"))
             continue
-        frames_dir.mkdir(parents=True, exist_ok=True)
         try:
             await anyio.to_thread.run_sync(_write_frame, video, reference, target)
         except (OSError, ValueError) as exc:

@@ -33,6 +33,7 @@ from server.catalog import (
 )
 from server.catalog.checks import endpoint
 from server.errors import JobCancelled, JobFailed, RequestRejected
+from server.folders import writing
 from server.inputs import LocalFile
 from server.preview.choices import auto_ratio, auto_seconds
 from server.preview.inputs import fetch
@@ -88,7 +89,8 @@ class LocalPreview:
         """Every mode and input form the tools accept; what each model takes is the catalog's check."""
 
     async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
-        self._folder.mkdir(parents=True, exist_ok=True)
+        with writing(self._folder, "SEEDANCE_HOME"):
+            self._folder.mkdir(parents=True, exist_ok=True)
         request_id = f"preview-{uuid.uuid4()}"
         drawn, what = (mode, dict(arguments)) if mode != DRAFT_COMPLETION else self._final_of(arguments["draft_id"])
         job = _Job(request_id, drawn, what, self._folder / f"{request_id}.mp4")
@@ -149,7 +151,8 @@ class LocalPreview:
                 part.write_bytes(file.data)
                 part.replace(kept)
 
-        await anyio.to_thread.run_sync(write)
+        with writing(kept.parent, "SEEDANCE_HOME"):
+            await anyio.to_thread.run_sync(write)
         return kept.as_uri()
 
     async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
