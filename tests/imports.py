@@ -120,3 +120,12 @@ def every_import(root: Path, packages: tuple[str, ...]) -> Iterator[tuple[str, s
 def upward(root: Path, packages: tuple[str, ...]) -> set[tuple[str, str]]:
     """The imports that point from a layer up to a higher one."""
     return {(source, target) for source, target in every_import(root, packages) if layer(target) > layer(source)}
+
+
+def every_edge(root: Path, packages: tuple[str, ...]) -> dict[str, set[str]]:
+    """Each module and every module of the house it names in any import, lazy and type-only ones included:
+    a circle there is two modules that each need the other to be understood, loaded at start or not."""
+    edges: dict[str, set[str]] = {name: set() for name in modules(root, packages)}
+    for source, target in every_import(root, packages):
+        edges[source].add(target)
+    return edges

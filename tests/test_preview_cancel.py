@@ -10,7 +10,8 @@ import pytest
 from server.errors import JobCancelled
 from server.providers.local import LocalPreview
 from server.settings import Settings
-from server.trust.network import CallerHttp, Guard
+from server.trust.guard import Guard
+from server.trust.network import CallerHttp
 from tests.conftest import connect, read_json
 
 pytestmark = pytest.mark.anyio

@@ -16,7 +16,8 @@ import pytest
 
 from server.settings import Settings
 from server.trust import Trust
-from server.trust.network import CallerHttp, Guard, Refused
+from server.trust.guard import Guard, Refused
+from server.trust.network import CallerHttp
 from tests.conftest import connect, text_of
 from tests.loopback import Door, HttpsServer
 from tests.media import picture

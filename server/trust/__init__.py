@@ -13,59 +13,16 @@ server may connect on a caller's behalf (the documentation's "Trust model", in d
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from server.trust.network import Guard, Refused, Resolver
+from server.trust.guard import Guard, Refused, Resolver
 from server.trust.paths import open_readable
-from server.trust.redaction import Redactor
-
-if TYPE_CHECKING:
-    from server.settings import Settings
+from server.trust.rules import CALLER, Caller, Trust, current_caller
 
 __all__ = ["Caller", "Guard", "Refused", "Resolver", "Trust", "callers", "current_caller", "open_readable"]
-
-
-@dataclass(frozen=True)
-class Caller:
-    remote: bool  # over HTTP: owns nothing on this machine
-
-
-OWNER = Caller(remote=False)
-_current: ContextVar[Caller] = ContextVar("seedance_caller", default=OWNER)
-
-
-def current_caller() -> Caller:
-    return _current.get()
-
-
-@dataclass(frozen=True)
-class Trust:
-    """The rules, with what the operator's settings put into them."""
-
-    allowed_dirs: tuple[Path, ...]  # the person on stdio: SEEDANCE_ALLOWED_DIRS
-    shared_dirs: tuple[Path, ...] = ()  # remote callers: SEEDANCE_SHARED_DIRS
-    private_dirs: tuple[Path, ...] = ()  # never by path over HTTP: SEEDANCE_HOME, the output folder
-    guard: Guard = field(default_factory=Guard)
-
-    @classmethod
-    def of(cls, settings: Settings, **network: Any) -> Trust:
-        """The rules as the operator set them. `network` may name the resolver that looks up callers' host
-        names and the network backend beneath the guard (the machine's own, unless a test brings one)."""
-        guard = Guard(private_hosts=frozenset(settings.private_media_hosts), **network)
-        private = (settings.home, *((settings.output_dir,) if settings.output_dir else ()), settings.films_dir)
-        return cls(settings.allowed_dirs, settings.shared_dirs, private, guard)
-
-    def readable_dirs(self, caller: Caller) -> tuple[Path, ...]:
-        return self.shared_dirs if caller.remote else self.allowed_dirs
-
-    def redactor(self) -> Redactor:
-        return Redactor((*self.allowed_dirs, *self.shared_dirs, *self.private_dirs, Path.home()))
 
 
 def callers(trust: Trust) -> ServerMiddleware[Any]:
@@ -75,7 +32,7 @@ def callers(trust: Trust) -> ServerMiddleware[Any]:
 
     async def as_the_caller(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         caller = Caller(remote=ctx.request is not None)
-        reset = _current.set(caller)
+        reset = CALLER.set(caller)
         try:
             result = await call_next(ctx)
         except MCPError as exc:
@@ -83,7 +40,7 @@ def callers(trust: Trust) -> ServerMiddleware[Any]:
                 raise cleaned from None
             raise
         finally:
-            _current.reset(reset)
+            CALLER.reset(reset)
         return redact.result(result) if caller.remote else result
 
     return as_the_caller

@@ -11,7 +11,7 @@ import httpcore2
 import httpx2
 from httpcore2 import AsyncNetworkBackend, AsyncNetworkStream
 
-from server.trust.network import Guard, Refused
+from server.trust.guard import Guard, Refused
 
 
 class GuardedBackend(AsyncNetworkBackend):

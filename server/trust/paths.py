@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from server.errors import InvalidArguments, echo
 
 if TYPE_CHECKING:
-    from server.trust import Caller, Trust
+    from server.trust.rules import Caller, Trust
 
 INSTEAD = (
     "pass an https:// URL, a data: URI, or an earlier job's seedance:// reference "
