@@ -28,12 +28,12 @@ LISTING = Path(__file__).with_name("listing.json")
 def define(
     fn: Callable[..., Any], *, title: str, annotations: ToolAnnotations, meta: dict[str, Any] | None = None
 ) -> Tool:
-    """The tool, with a closed schema: it tells clients what `server.inputs.arguments` enforces, that an
-    unknown name is an error."""
+    """The tool. Its schema does not say `additionalProperties: false`, though an unknown argument is refused
+    all the same (by `server.inputs.arguments`, naming the closest parameter): some agent SDKs cannot read
+    a boolean where they expect a schema (google-genai's MCP converter fails on every tool that has one),
+    and OpenAI's strict mode adds it by itself."""
     description = inspect.cleandoc(fn.__doc__ or "")
-    tool = Tool.from_function(fn, title=title, description=description, annotations=annotations, meta=meta)
-    tool.parameters["additionalProperties"] = False  # a misspelt argument is refused, never ignored
-    return tool
+    return Tool.from_function(fn, title=title, description=description, annotations=annotations, meta=meta)
 
 
 def entry(module: str, tool: Tool) -> dict[str, Any]:
