@@ -42,7 +42,7 @@ async def test_cancelling_a_preview_while_it_renders_stops_the_render(tmp_path: 
         with anyio.fail_after(20):
             async for update in provider.follow(submission.handle):
                 if any(line.startswith("rendered 1 s") for line in update.logs):
-                    assert await provider.cancel(submission.handle) == "cancelled"
+                    assert await provider.cancel(submission.handle) == "stopping"
                 if update.state == "completed":
                     break
         with pytest.raises(JobCancelled):

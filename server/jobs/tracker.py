@@ -18,11 +18,16 @@ from server.ledger import JobRecord
 logger = logging.getLogger(__name__)
 
 CANCEL_TIMEOUT_SECONDS = 15.0
+STOPPING_SECONDS = 300.0  # a job its provider stops for certain ends well before; only a hang reaches this
 
 
 class JobTracker(Submitter):
     async def cancel(self, request_id: str, settle_seconds: float = 5.0) -> tuple[JobRecord, str]:
-        """Cancel on request (cancel_job), whatever the job's state; returns the job and what happened."""
+        """Cancel on request (cancel_job), whatever the job's state; returns the job and what happened.
+
+        A job its provider stops for certain is waited on until it has ended, however busy the machine. One
+        a host was only asked to stop is given `settle_seconds` to say how it ends, since the host may
+        finish it anyway; then the answer says it was asked and that get_job tells the rest."""
         record = await find_job(self._ledger, request_id)
         if record.finished:
             return record, f"The job is already {record.status}; there is nothing to cancel."
@@ -53,12 +58,14 @@ class JobTracker(Submitter):
             return await self._ledger.require(request_id), "Cancelled before it started: nothing is billed."
         await self._ledger.record_event(request_id, "cancel_requested", "cancel_job while generating")
         self.watch(record)
-        settled = await self.wait(request_id, settle_seconds, ignore, heartbeat=settle_seconds)
+        bound = STOPPING_SECONDS if outcome == "stopping" else settle_seconds
+        settled = await self.wait(request_id, bound, ignore, heartbeat=bound)
         if settled.status == "cancelled":
             return settled, "Cancelled while generating."
+        billed = "it is free, as every preview is" if provider.preview else "a job that finishes is billed"
         return settled, (
-            "Cancel requested while it was generating. The provider may still finish it, and a job that "
-            "finishes is billed; get_job shows how it ends."
+            f"Cancel requested while it was generating. The provider may still finish it, and {billed}; get_job "
+            "shows how it ends."
         )
 
     async def caller_cancelled(self, request_id: str) -> None:

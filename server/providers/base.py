@@ -14,7 +14,9 @@ from server.catalog import Mode, Model
 from server.inputs import LocalFile
 
 ProviderState = Literal["queued", "in_progress", "completed"]
-CancelOutcome = Literal["cancelled", "too_late", "not_found", "refused"]  # refused: it will not stop a running job
+# cancelled: asked, and it may stop; stopping: it stops for certain, and the job's end is on its way;
+# refused: it will not stop a running job.
+CancelOutcome = Literal["cancelled", "stopping", "too_late", "not_found", "refused"]
 
 
 @dataclass(frozen=True)

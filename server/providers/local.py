@@ -165,7 +165,8 @@ class LocalPreview:
         if job.request_id in self._waiting:
             self._waiting.remove(job.request_id)
             self._update(job, state="completed")
-        return "cancelled"
+            return "cancelled"
+        return "stopping"  # certain, and this machine's own work: its end is on its way
 
     # -- rendering ----------------------------------------------------------------------------------
 
