@@ -132,14 +132,20 @@ class FilmMaker:
         created = time.time()
         from server.video.join import join
 
-        with writing(settings.films_dir, settings.films_setting):
-            part = temporary(settings.films_dir, ".mp4")
+        # A film of previews alone is no more Seedance's work than they are: it stays beside them.
+        folder, setting = (
+            (settings.films_dir, settings.films_setting)
+            if any(not record.preview for record, _ in shots)
+            else (settings.previews_dir, "SEEDANCE_HOME")
+        )
+        with writing(folder, setting):
+            part = temporary(folder, ".mp4")
         try:
             limiter = self._state.keeper.decoders
             paths = [path for _, path in shots]
             joined = await anyio.to_thread.run_sync(join, paths, part, transition, limiter=limiter)
-            with writing(settings.films_dir, settings.films_setting):
-                target = place(part, settings.films_dir, dated_name(created, f"film {title or ''}", "film"))
+            with writing(folder, setting):
+                target = place(part, folder, dated_name(created, f"film {title or ''}", "film"))
         finally:
             part.unlink(missing_ok=True)
         poster = await self._poster(target, film_id)
@@ -159,7 +165,7 @@ class FilmMaker:
         }
         film = FilmRecord(film_id, title, list(request_ids), transition, str(target), facts, created)
         sidecar = film_view(film).model_dump(mode="json", exclude={"saved_path", "poster_path"})
-        with writing(settings.films_dir, settings.films_setting):
+        with writing(folder, setting):
             write_new(target.with_suffix(".json"), json.dumps(sidecar, indent=2).encode())  # never over a file
         await ledger.save_film(film)
         return film

@@ -56,7 +56,7 @@ async def test_a_film_lasts_its_shots_with_sound_throughout_saved_with_its_sidec
         assert film is not None and not result.is_error, text_of(result)
         blob = (await client.read_resource(film["film_uri"])).contents[0]
     path = Path(film["saved_path"])
-    assert path.parent == local.output_dir and path.is_file()
+    assert path.parent == local.previews_dir and path.is_file()  # previews, and so is a film of them alone
     assert film["film_uri"] == f"seedance://films/{film['film_id']}"
     assert isinstance(blob, BlobResourceContents) and base64.b64decode(blob.blob) == path.read_bytes()
     sizes = [video_seconds(file_of(s["video"]["url"])) for s in shots]
@@ -156,7 +156,7 @@ async def test_make_film_refuses_shots_it_cannot_join_naming_each(local: Setting
     assert "`request_ids[2]`: job running has not finished yet" in text
     assert "`request_ids[3]`: job broken failed and made no video" in text
     assert one.is_error and "`request_ids`" in text_of(one) and "Fix:" in text_of(one)
-    assert not list(local.films_dir.glob("*film*"))
+    assert not list(local.films_dir.glob("*film*")) and not list(local.previews_dir.glob("*film*"))
 
 
 # -- inspect_video ----------------------------------------------------------------------------------

@@ -78,13 +78,32 @@ async def generate_through(params: StdioServerParameters) -> tuple[set[str], Any
     return tools, result.structured_content
 
 
-async def test_uvx_runs_the_server_as_the_example_config_says(uv: str, fake_fal: FakeFal, tmp_path: Path):
+CLONE = "/absolute/path/to/clone"  # what the README and docs/clients.md write for the reader's clone
+
+
+async def test_the_example_config_runs_the_clones_own_program(fake_fal: FakeFal, tmp_path: Path):
+    """claude_desktop_config.example.json as written, with this clone's path put in, as a reader does."""
     config = json.loads((REPO / "claude_desktop_config.example.json").read_text())["mcpServers"]["seedance"]
-    source = checkout_copy(tmp_path / "clone")
-    env = uv_env(tmp_path, **config["env"])
+    assert config["command"] == f"{CLONE}/.venv/bin/seedance-mcp" and "args" not in config
+    program = config["command"].replace(f"{CLONE}/.venv", sys.prefix)  # the clone's .venv: the tests run in it
+    env = subprocess_env(tmp_path, **config["env"])
     env.update(FAL_KEY=CANARY_KEY, SEEDANCE_FAL_QUEUE_URL=fake_fal.url)
-    # `uvx NAME` is `uv tool run NAME`; --from builds NAME from the copy instead of fetching it from PyPI
-    params = StdioServerParameters(command=uv, args=["tool", "run", "--from", str(source), *config["args"]], env=env)
+    tools, job = await generate_through(StdioServerParameters(command=program, env=env))
+    assert "generate_text_video" in tools and job["provider"] == "fal"
+    assert Path(job["video"]["saved_path"]).is_file() and fake_fal.count("submit") == 1
+
+
+async def test_uvx_from_the_clone_runs_the_server_as_the_docs_say(uv: str, fake_fal: FakeFal, tmp_path: Path):
+    (line,) = [
+        line.split("#")[0].split()
+        for line in (REPO / "docs" / "clients.md").read_text().splitlines()
+        if line.startswith("uvx --from")
+    ]
+    assert line == ["uvx", "--from", CLONE, "seedance-mcp"]
+    source = checkout_copy(tmp_path / "clone")
+    env = uv_env(tmp_path, FAL_KEY=CANARY_KEY, SEEDANCE_FAL_QUEUE_URL=fake_fal.url)
+    # `uvx` is `uv tool run`; the uv the tests installed stands in for the reader's
+    params = StdioServerParameters(command=uv, args=["tool", "run", "--from", str(source), line[-1]], env=env)
     with anyio.fail_after(INSTALL_SECONDS):
         tools, job = await generate_through(params)
     assert "generate_text_video" in tools and job["provider"] == "fal"
@@ -97,6 +116,8 @@ async def test_the_bundle_packs_and_runs_as_claude_desktop_runs_it(
     uv: str, node_packages: Path, fake_fal: FakeFal, tmp_path: Path
 ):
     source = checkout_copy(tmp_path / "clone")
+    (source / "site").mkdir()  # a built docs site, as `mkdocs build` leaves it: not the bundle's to carry
+    (source / "site" / "index.html").write_text("<html></html>")
     bundle = tmp_path / "seedance-mcp.mcpb"
     mcpb = node_packages / "node_modules" / ".bin" / "mcpb"
     packed = subprocess.run([mcpb, "pack", source, bundle], capture_output=True, text=True, timeout=120)
@@ -107,7 +128,11 @@ async def test_the_bundle_packs_and_runs_as_claude_desktop_runs_it(
         names = archive.namelist()
         archive.extractall(installed)
     assert {"manifest.json", "pyproject.toml", "README.md", "server/cli.py", "tools/generation.py"} <= set(names)
-    assert not [n for n in names if n.split("/")[0] in ("tests", "bench", ".ci", ".venv", "build")]
+    assert not [n for n in names if n.split("/")[0] in ("tests", "bench", ".ci", ".venv", "build", "site", "docs")]
+    stated = re.search(
+        r"The bundle carries the source only, about ([\d.]+) MB", (REPO / "docs" / "clients.md").read_text()
+    )
+    assert stated and abs(bundle.stat().st_size / 1e6 / float(stated[1]) - 1) < 0.2, bundle.stat().st_size
 
     # What the host does: ${__dirname} is the unpacked bundle; the user typed a key and left the rest as it was
     manifest = json.loads((installed / "manifest.json").read_text())

@@ -54,12 +54,13 @@ def test_installers_pass_only_documented_settings_and_keep_the_key_secret():
         assert option and option[1] in MANIFEST["user_config"], value
 
 
-def test_the_example_config_runs_the_published_package_with_a_key():
+def test_the_example_config_runs_the_clones_program_with_a_key():
+    """What works today, from a clone; `uvx seedance-mcp` runs the same console script once it is published."""
     config = json.loads((REPO / "claude_desktop_config.example.json").read_text(encoding="utf-8"))
     server = config["mcpServers"]["seedance"]
-    assert (server["command"], server["args"]) == ("uvx", [PROJECT["name"]])
+    assert server["command"] == f"/absolute/path/to/clone/.venv/bin/{PROJECT['name']}" and "args" not in server
     assert set(server["env"]) == {"FAL_KEY"}
-    assert PROJECT["scripts"][PROJECT["name"]] == "server.cli:main"  # what `uvx seedance-mcp` runs
+    assert PROJECT["scripts"][PROJECT["name"]] == "server.cli:main"
 
 
 @pytest.mark.anyio

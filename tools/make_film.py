@@ -41,9 +41,9 @@ async def make_film(
 
     Shots that share a size and codec are joined by stream copy, losing nothing; otherwise, and for fades,
     they are re-encoded to the first shot's size, letterboxed. The sound runs the whole length. The film
-    is saved beside the videos with a sidecar listing its shots and their total cost, and is the resource
-    seedance://films/{film_id}. Check the joins with inspect_video(film_id). Calling again with the same
-    shots returns the same film."""
+    is saved beside the videos (a film of previews alone, beside the previews) with a sidecar listing its
+    shots and their total cost, and is the resource seedance://films/{film_id}. Check the joins with
+    inspect_video(film_id). Calling again with the same shots returns the same film."""
     with tool_errors():
         film = await FilmMaker(app_state(ctx)).make(request_ids, title, transition)
     return film_result(film)
