@@ -18,7 +18,7 @@ from server.app import build_server
 from server.ledger import Ledger
 from server.ledger.sqlite import SqliteLedger
 from server.preview.render import RenderSpec, render
-from server.settings import RetryPolicy, Settings
+from server.settings import MAX_WAIT_SECONDS, RetryPolicy, Settings
 from server.trust import Trust
 from tests.canary import CANARY_KEY, RecordingClient, pytest_sessionfinish, record_logs
 from tests.fake_fal import FakeFal
@@ -36,6 +36,8 @@ __all__ = [
     "pytest_sessionfinish",
     "record_logs",
 ]  # the canary's hook and fixture, found here by pytest
+# The bound on a test's wait for an event: far past anything a busy machine takes, so only a hang reaches it.
+HANG_SECONDS = 300.0
 FAST_RETRY = RetryPolicy(attempts=6, initial_delay=0.05, max_delay=0.4)  # the real policy, on a test's clock
 
 
@@ -124,7 +126,7 @@ def settings(fake_fal: FakeFal, tmp_path: Path) -> Settings:
         provider="fal",
         fal_queue_url=fake_fal.url,
         home=tmp_path / "home",
-        wait_seconds=10,
+        wait_seconds=MAX_WAIT_SECONDS,  # a call returns when its job ends; only a hang waits this long
         heartbeat_seconds=0.2,
         fal_timeout=2,
         retry=FAST_RETRY,

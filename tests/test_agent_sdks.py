@@ -8,6 +8,7 @@ when a schema cannot be made strict: so a test checks that each tool came out st
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ async def test_every_tool_converts_with_google_genai_and_openai_strict(settings:
     assert len(listed) >= 11 and len(every) > len(listed)
     assert _gemini_names(listed) == [tool.name for tool in listed]
     for schema in every:
-        strict = ensure_strict_json_schema(dict(schema), _reject_open_objects=True)
+        strict = ensure_strict_json_schema(copy.deepcopy(dict(schema)), _reject_open_objects=True)  # it edits in place
         assert strict["additionalProperties"] is False
 
 

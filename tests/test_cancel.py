@@ -9,7 +9,7 @@ import pytest
 from mcp import Client
 
 from server.settings import Settings
-from tests.conftest import connect, read_json
+from tests.conftest import HANG_SECONDS, connect, read_json
 from tests.fake_fal import FakeFal, Phase
 
 pytestmark = pytest.mark.anyio
@@ -19,10 +19,15 @@ async def job_record(client: Client, request_id: str) -> Any:
     return await read_json(client, f"seedance://jobs/{request_id}")
 
 
-async def wait_for_job(fake: FakeFal) -> str:
-    with anyio.fail_after(5):
-        while not fake.jobs:
-            await anyio.sleep(0.01)
+async def call_then_stop(client: Client, fake: FakeFal, prompt: str, when: str) -> str:
+    """The person presses stop once the ledger says the job is `when`: the call is cancelled then, on that
+    event, however long the machine took to get there. Returns the job's id."""
+    async with anyio.create_task_group() as calls:
+        calls.start_soon(lambda: client.call_tool("generate_text_video", {"prompt": prompt}))
+        with anyio.fail_after(HANG_SECONDS):
+            while not fake.jobs or (await job_record(client, fake.only_job().request_id))["status"] != when:
+                await anyio.sleep(0.02)
+        calls.cancel_scope.cancel()
     return fake.only_job().request_id
 
 
@@ -32,10 +37,8 @@ async def test_cancelling_the_call_while_queued_cancels_the_job_at_fal(
 ):
     fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=4)]
     async with connect(settings, mode=mode) as client:
-        with anyio.move_on_after(0.8):
-            await client.call_tool("generate_text_video", {"prompt": "never mind"})
-        request_id = await wait_for_job(fake_fal)
-        with anyio.fail_after(5):
+        request_id = await call_then_stop(client, fake_fal, "never mind", "queued")
+        with anyio.fail_after(HANG_SECONDS):
             while (await job_record(client, request_id))["status"] != "cancelled":
                 await anyio.sleep(0.02)
         record = await job_record(client, request_id)
@@ -50,10 +53,8 @@ async def test_cancelling_the_call_while_queued_cancels_the_job_at_fal(
 async def test_cancelling_the_call_while_generating_keeps_the_job_for_get_job(settings: Settings, fake_fal: FakeFal):
     fake_fal.plan = [Phase("IN_QUEUE", 0.02, queue_position=0), Phase("IN_PROGRESS", None, log="rendering")]
     async with connect(settings) as client:
-        with anyio.move_on_after(0.8):
-            await client.call_tool("generate_text_video", {"prompt": "keep going"})
-        request_id = await wait_for_job(fake_fal)
-        with anyio.fail_after(5):
+        request_id = await call_then_stop(client, fake_fal, "keep going", "in_progress")
+        with anyio.fail_after(HANG_SECONDS):
             while "detached" not in [e["event"] for e in (await job_record(client, request_id))["events"]]:
                 await anyio.sleep(0.02)
         fake_fal.advance(request_id)

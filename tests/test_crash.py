@@ -24,7 +24,7 @@ from mcp import StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from server.ledger.sqlite import SqliteLedger
-from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env
+from tests.conftest import CANARY_KEY, HANG_SECONDS, RecordingClient, subprocess_env
 from tests.fake_fal import FakeFal, Phase
 from tests.fake_hosts import FakeHost, Step
 from tests.hosts import ArkHost, Host, RunflowHost
@@ -87,7 +87,7 @@ async def run_trial(host: Host, home: Path, tmp: Path, number: int, event: str, 
     fake.on_event = (lambda seen: kill(pidfile) if seen == event else None) if event != "delay" else None
     with (tmp / "stderr.log").open("a") as errlog:
         try:
-            with anyio.fail_after(15):
+            with anyio.fail_after(HANG_SECONDS):
                 async with (
                     RecordingClient(server(environment(host, home), pidfile, errlog)) as client,
                     anyio.create_task_group() as tg,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CANARY_KEY, subprocess_env
+from tests.conftest import CANARY_KEY, HANG_SECONDS, subprocess_env
 from tests.fake_fal import FakeFal
 from tests.media import probe
 from tests.test_stdio import command
@@ -22,7 +22,7 @@ def run_demo(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[
         env=environment,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_SECONDS,
         stdin=subprocess.DEVNULL,
     )
 
@@ -40,32 +40,26 @@ def test_the_demo_without_a_key_renders_a_preview_and_says_where_it_is(tmp_path:
 
 
 def test_the_demo_leaves_the_persons_data_folder_alone(tmp_path: Path):
-    """Run as the README says, with no SEEDANCE_HOME: the preview and its ledger go to a folder of their own."""
+    """Run as the README says, with no SEEDANCE_HOME: the preview and its ledger go to a folder of their own,
+    the same one every run, so that trying it twice leaves one folder behind, not two."""
     environment = subprocess_env(tmp_path, TMPDIR=str(tmp_path / "tmp"))
     del environment["SEEDANCE_HOME"]
     (tmp_path / "tmp").mkdir()
-    done = subprocess.run(
-        [command(), "demo", "--duration", "4", "--resolution", "480p"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode == 0, done.stderr
-    path = Path(next(line for line in done.stdout.splitlines() if "file:" in line).split("file:")[1].strip())
-    assert path.is_file() and path.is_relative_to(tmp_path / "tmp")
+    made = []
+    for _ in range(2):
+        done = subprocess.run(
+            [command(), "demo", "--duration", "4", "--resolution", "480p"],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=HANG_SECONDS,
+            stdin=subprocess.DEVNULL,
+        )
+        assert done.returncode == 0, done.stderr
+        made.append(Path(next(line for line in done.stdout.splitlines() if "file:" in line).split("file:")[1].strip()))
+    assert all(path.is_file() and path.is_relative_to(tmp_path / "tmp") for path in made)
     assert not (tmp_path / "user-home" / ".local").exists()  # the data folder the server would default to
-    again = subprocess.run(
-        [command(), "demo", "--duration", "4", "--resolution", "480p"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    assert again.returncode == 0, again.stderr
-    assert [p.name for p in (tmp_path / "tmp").iterdir()] == [path.relative_to(tmp_path / "tmp").parts[0]]
+    assert [folder.name for folder in (tmp_path / "tmp").iterdir()] == [made[0].relative_to(tmp_path / "tmp").parts[0]]
 
 
 def test_the_demo_on_fal_asks_first_and_does_nothing_without_an_answer(tmp_path: Path, fake_fal: FakeFal):
@@ -100,7 +94,7 @@ def test_the_demo_refuses_bad_options_in_a_persons_words(tmp_path: Path, args: l
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_SECONDS,
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 2 and words in done.stderr, done.stderr

@@ -17,7 +17,7 @@ from mcp import Client
 from mcp.types import BlobResourceContents, ImageContent, ResourceLink
 from PIL import Image
 
-from server.settings import Settings
+from server.settings import MAX_WAIT_SECONDS, Settings
 from tests.conftest import add_job, connect, text_of
 from tests.media import file_of, frames_of, mean_difference, sound_of, video_packets
 
@@ -31,7 +31,11 @@ PROMPTS = ["A harbour at dawn, slow push-in", "Gulls over the water, pan right",
 @pytest.fixture
 def local(tmp_path: Path) -> Settings:
     return Settings(
-        provider="local", home=tmp_path / "home", output_dir=tmp_path / "videos", wait_seconds=60, heartbeat_seconds=1
+        provider="local",
+        home=tmp_path / "home",
+        output_dir=tmp_path / "videos",
+        wait_seconds=MAX_WAIT_SECONDS,  # each shot is waited for to its end
+        heartbeat_seconds=1,
     )
 
 

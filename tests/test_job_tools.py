@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 from server.settings import Settings
-from tests.conftest import connect, read_json, text_of
+from tests.conftest import HANG_SECONDS, connect, read_json, text_of
 from tests.fake_fal import FakeFal, Phase
 
 pytestmark = pytest.mark.anyio
@@ -51,7 +51,7 @@ async def test_cancel_job_stops_a_preview_while_it_renders(tmp_path: Path):
         started = await client.call_tool("generate_text_video", args)
         assert started.structured_content is not None
         request_id = started.structured_content["request_id"]
-        with anyio.fail_after(10):
+        with anyio.fail_after(HANG_SECONDS):
             while (await read_json(client, f"seedance://jobs/{request_id}"))["status"] != "in_progress":
                 await anyio.sleep(0.05)
         cancelled = await client.call_tool("cancel_job", {"request_id": request_id})

@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from server.ledger import Ledger
+from tests.conftest import HANG_SECONDS
 from tests.ledgers import T2V, Store, add
 
 pytestmark = pytest.mark.anyio
@@ -135,7 +136,7 @@ async def test_a_change_on_one_replica_wakes_listeners_on_another(store: Store, 
     try:
         await add(ledger, "job")
         await add(ledger, "probe")
-        with anyio.fail_after(30):
+        with anyio.fail_after(HANG_SECONDS):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(other.listen, changed)
                 while not listening.is_set():  # until the feed is up: each probe is heard once it is

@@ -31,7 +31,7 @@ async def test_200_calls_at_once_each_get_their_own_result(fake_fal: FakeFal, tm
     fake_fal.plan = [Phase("IN_QUEUE", 0.2, queue_position=0), Phase("IN_PROGRESS", None, log="rendering")]
     fake_fal.ping_seconds = 15  # as fal does
     pidfile = tmp_path / "server.pid"
-    env = subprocess_env(tmp_path, FAL_KEY=CANARY_KEY, SEEDANCE_FAL_QUEUE_URL=fake_fal.url, SEEDANCE_WAIT_SECONDS="120")
+    env = subprocess_env(tmp_path, FAL_KEY=CANARY_KEY, SEEDANCE_FAL_QUEUE_URL=fake_fal.url, SEEDANCE_WAIT_SECONDS="600")
     params = StdioServerParameters(command="/bin/sh", args=["-c", f"echo $$ > {pidfile}; exec {command()}"], env=env)
     results: dict[int, Any] = {}
     with (tmp_path / "stderr.log").open("w") as errlog:
@@ -46,7 +46,7 @@ async def test_200_calls_at_once_each_get_their_own_result(fake_fal: FakeFal, tm
             async with anyio.create_task_group() as tg:
                 for number in range(CALLS):
                     tg.start_soon(call, number)
-                with anyio.fail_after(60):
+                with anyio.fail_after(600):  # a bound only a hang reaches: each call waits on its own job
                     while sum(1 for job in list(fake_fal.jobs.values()) if job.started) < CALLS:
                         await anyio.sleep(0.1)
                 all_waiting = time.monotonic()

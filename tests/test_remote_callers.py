@@ -133,7 +133,7 @@ async def test_no_answer_over_http_names_a_path_of_the_servers_disk(
 ):
     """Previews (files on the server) and a paid job (saved copy, poster), every tool and resource that
     names them, and an error that speaks of a missing file."""
-    preview = _serve(fake_fal, tmp_path / "preview", processes, SEEDANCE_PROVIDER="local", SEEDANCE_WAIT_SECONDS="120")
+    preview = _serve(fake_fal, tmp_path / "preview", processes, SEEDANCE_PROVIDER="local", SEEDANCE_WAIT_SECONDS="600")
     paid = _serve(fake_fal, tmp_path / "paid", processes)
     seen: list[Any] = []
     async with mcp_over_http(preview, timeout=120) as client:
@@ -146,7 +146,7 @@ async def test_no_answer_over_http_names_a_path_of_the_servers_disk(
         seen += [await client.call_tool("watch_job", {"request_id": ids[0]})]
         seen += [await client.call_tool("inspect_video", {"request_id": film_id, "frames": 2})]
         seen += [await client.read_resource(uri) for uri in ("seedance://jobs", f"seedance://jobs/{ids[0]}")]
-        for saved in (tmp_path / "preview" / "videos").glob("*film*.mp4"):
+        for saved in (tmp_path / "preview" / "home" / "previews").glob("*film*.mp4"):  # a film of previews
             saved.unlink()
         seen += [await client.call_tool("inspect_video", {"request_id": film_id})]  # the film's file is gone
     async with mcp_over_http(paid, timeout=60) as client:
@@ -246,7 +246,7 @@ async def test_a_path_the_person_gave_on_stdio_is_not_shown_to_a_remote_caller(
     (the preview's copy of the file, as fal's jobs keep the CDN's); read over HTTP, the answer's last read
     takes it out, and the log says it had to."""
     image = _paths(tmp_path)["an image in the server's home"]
-    async with _stdio(tmp_path, SEEDANCE_PROVIDER="local", SEEDANCE_WAIT_SECONDS="120") as client:
+    async with _stdio(tmp_path, SEEDANCE_PROVIDER="local", SEEDANCE_WAIT_SECONDS="600") as client:
         made = await client.call_tool("animate_image", {**CHEAP, "image_url": image})
         request_id = str((made.structured_content or {})["request_id"])
         own = await client.read_resource(f"seedance://jobs/{request_id}")

@@ -16,7 +16,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ResourceUpdated
 from mcp.types import CallToolResult, ElicitResult, InputRequiredResult
 
-from tests.conftest import RecordingClient, text_of
+from tests.conftest import HANG_SECONDS, RecordingClient, text_of
 from tests.fake_fal import FakeFal, Phase
 from tests.http_servers import (
     Balancer,
@@ -120,7 +120,7 @@ async def test_a_subscriber_on_another_replica_hears_that_the_job_finished(
     elsewhere = next(r for r in three if r is not follower_of(three, database, request_id))
     async with RecordingClient(elsewhere.url) as client, client.listen(resource_subscriptions=[uri]) as subscription:
         held.advance(request_id)
-        with anyio.fail_after(60):
+        with anyio.fail_after(HANG_SECONDS):
             event = await subscription.__anext__()
     assert event == ResourceUpdated(uri=uri)
 

@@ -9,7 +9,7 @@ from mcp.client.subscriptions import ResourceUpdated
 from mcp.types import ResourceUpdatedNotification
 
 from server.settings import Settings
-from tests.conftest import connect, read_json
+from tests.conftest import HANG_SECONDS, connect, read_json
 from tests.fake_fal import FakeFal, Phase
 
 pytestmark = pytest.mark.anyio
@@ -45,7 +45,7 @@ async def test_a_finished_job_sends_a_resource_updated_notification(settings: Se
         uri = result.structured_content["job_uri"]
         async with client.listen(resource_subscriptions=[uri]) as subscription:
             fake_fal.advance(result.structured_content["request_id"])
-            with anyio.fail_after(5):
+            with anyio.fail_after(HANG_SECONDS):
                 event = await subscription.__anext__()
         record = await read_json(client, uri)
     assert event == ResourceUpdated(uri=uri)
@@ -70,6 +70,6 @@ async def test_a_client_on_the_2025_protocol_hears_of_a_finished_job_too(setting
         uri = result.structured_content["job_uri"]
         await client.subscribe_resource(uri)
         fake_fal.advance(result.structured_content["request_id"])
-        with anyio.fail_after(5):
+        with anyio.fail_after(HANG_SECONDS):
             await updated.wait()
     assert heard == [uri]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from server.settings import Settings
+from server.settings import MAX_WAIT_SECONDS, Settings
 from tests.conftest import add_job, connect, text_of
 from tests.fake_fal import FakeFal
 from tests.media import file_of, frames_of, mean_difference
@@ -23,7 +23,11 @@ SHOT = {"resolution": "480p", "duration": "4", "aspect_ratio": "16:9"}
 @pytest.fixture
 def local(tmp_path: Path) -> Settings:
     return Settings(
-        provider="local", home=tmp_path / "home", output_dir=tmp_path / "videos", wait_seconds=60, heartbeat_seconds=1
+        provider="local",
+        home=tmp_path / "home",
+        output_dir=tmp_path / "videos",
+        wait_seconds=MAX_WAIT_SECONDS,  # each shot is waited for to its end
+        heartbeat_seconds=1,
     )
 
 
