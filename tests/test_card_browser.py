@@ -17,6 +17,7 @@ import pytest
 from tests.card_host import CardHost, text, video_state
 from tests.conftest import CANARY_KEY, subprocess_env
 from tests.fake_fal import FakeFal, Phase
+from tests.media import file_of
 from tests.test_stdio import command
 
 pytestmark = pytest.mark.slow  # a browser and a server process per test
@@ -222,7 +223,8 @@ def test_continue_from_the_last_frame_asks_the_price_then_starts_the_next_shot_o
     with sqlite3.connect(tmp_path / "home" / "jobs.sqlite3") as db:
         sent = json.loads(db.execute("SELECT arguments FROM jobs WHERE request_id = ?", (second,)).fetchone()[0])
     assert sent["prompt"] == "the boat drifts under a bridge"
-    assert sent["image_url"].endswith(f"/frames/{first}-last.png")  # the first job's last frame, taken locally
+    frame = tmp_path / "home" / "frames" / f"{first}-last.png"  # the first job's last frame, taken locally
+    assert file_of(sent["image_url"]).read_bytes() == frame.read_bytes()  # the preview renders its copy
     told = host.wait_event("update-model-context")
     assert second in told[-1]["params"]["content"][0]["text"]
 
