@@ -89,7 +89,7 @@ def _open_exactly(path: Path) -> BinaryIO:
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise IsADirectoryError(f"{path} is not a regular file")
-    if hasattr(os, "set_blocking"):
+    if getattr(os, "O_NONBLOCK", 0):  # opened so as not to wait on a FIFO; a regular file reads as usual
         os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
 
