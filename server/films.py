@@ -19,7 +19,7 @@ from mcp.types import CallToolResult, ContentBlock, ResourceLink, TextContent
 from pydantic import BaseModel, Field
 
 from server.errors import InvalidArguments, Problem, VideoUnavailable
-from server.folders import writing
+from server.folders import HOME, writing
 from server.inputs.references import JobReference, check, find_jobs
 from server.jobs.views import CostRange, job_view, on_this_computer
 from server.ledger import FilmRecord, JobRecord
@@ -136,7 +136,7 @@ class FilmMaker:
         folder, setting = (
             (settings.films_dir, settings.films_setting)
             if any(not record.preview for record, _ in shots)
-            else (settings.previews_dir, "SEEDANCE_HOME")
+            else (settings.previews_dir, HOME)
         )
         with writing(folder, setting):
             part = temporary(folder, ".mp4")

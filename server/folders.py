@@ -17,6 +17,8 @@ from pathlib import Path
 
 from server.errors import SeedanceError
 
+HOME = "SEEDANCE_HOME"  # the setting behind every folder the server keeps for itself (previews, frames)
+
 
 class FolderUnwritable(SeedanceError):
     """Raised when the server cannot write where a setting told it to; the message names both."""

@@ -34,7 +34,8 @@ DEFAULT_OAUTH_SCOPE = "seedance"
 DEFAULT_OAUTH_ADMIN_SCOPE = "seedance:admin"
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 DEFAULT_HTTP_MAX_BODY_MB = 48.0  # a 30 MB image as a data: URI is 40 MB of base64
-MIN_TOKEN_CHARS = 32
+MIN_SECRET_LENGTH = 32  # a shared secret's shortest: characters for a token, bytes for a key
+MAKE_A_SECRET = 'e.g. from: python3 -c "import secrets; print(secrets.token_hex(32))"'
 ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # a CSP host source: scheme, host, port
 
 
@@ -99,10 +100,10 @@ def _secrets(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     """Shared secrets, comma-separated, newest first: each one must be long enough to be a key."""
     secrets = tuple(s.strip() for s in env.get(name, "").split(",") if s.strip())
     for index, secret in enumerate(secrets):
-        if len(secret.encode()) < 32:
+        if len(secret.encode()) < MIN_SECRET_LENGTH:
             raise SystemExit(
                 f"seedance-mcp: {name} entry {index + 1} is {len(secret.encode())} bytes; each key must be at least "
-                '32 bytes of randomness, e.g. from: python3 -c "import secrets; print(secrets.token_hex(32))"'
+                f"{MIN_SECRET_LENGTH} bytes of randomness, {MAKE_A_SECRET}"
             )
     return secrets
 
@@ -111,10 +112,10 @@ def _token(env: Mapping[str, str], name: str) -> str | None:
     """A shared secret a caller must present: long enough that it cannot be guessed, since it opens the server
     to any address."""
     token = env.get(name, "").strip()
-    if token and len(token) < MIN_TOKEN_CHARS:
+    if token and len(token) < MIN_SECRET_LENGTH:
         raise SystemExit(
-            f"seedance-mcp: {name} is {len(token)} characters; it must be at least {MIN_TOKEN_CHARS} random ones, "
-            'e.g. from: python3 -c "import secrets; print(secrets.token_hex(32))"'
+            f"seedance-mcp: {name} is {len(token)} characters; it must be at least {MIN_SECRET_LENGTH} random ones, "
+            + MAKE_A_SECRET
         )
     return token or None
 

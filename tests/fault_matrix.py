@@ -17,7 +17,7 @@ from tests.conftest import connect
 # Each call waits for its job's end, however long a busy machine makes the retries take; a bound this far off
 # is reached only by a call that hangs.
 TO_THE_END = {"wait_seconds": MAX_WAIT_SECONDS}
-HANG_SECONDS = 2 * MAX_WAIT_SECONDS
+CALL_BOUND_SECONDS = 2 * MAX_WAIT_SECONDS
 
 
 class Fake(Protocol):
@@ -80,7 +80,7 @@ async def meet(
     if fault == "refused":
         logging.getLogger().addHandler(reopener)
     try:
-        with anyio.fail_after(HANG_SECONDS):  # no fault may leave a call hanging
+        with anyio.fail_after(CALL_BOUND_SECONDS):  # no fault may leave a call hanging
             async with connect(settings) as client:
                 arguments = {"prompt": f"{op} {fault}"}
                 if op == "cancel":

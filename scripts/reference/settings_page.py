@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from server.catalog.checks import offer
-from server.settings import MIN_TOKEN_CHARS, Settings
+from server.settings import MIN_SECRET_LENGTH, Settings
 from server.variables import VARIABLES
 
 # Defaults that depend on the machine, on other settings or on the catalog, said in words.
@@ -64,7 +64,7 @@ and what is allowed, and exit code 2; so does `SEEDANCE_DATABASE_URL` without th
 `pip install` to run. `SEEDANCE_HOME` and the output folder are tried at start too: one that cannot be made or
 written (a file, a folder under a file, a read-only disk) stops the server and the demo the same way, naming
 the setting, the folder and why; trying leaves nothing behind. `SEEDANCE_HTTP_TOKEN` must be at least
-{MIN_TOKEN_CHARS} characters. A variable that looks like a misspelt setting (`SEDANCE_MAX_USD_PER_JOB`, or any
+{MIN_SECRET_LENGTH} characters. A variable that looks like a misspelt setting (`SEDANCE_MAX_USD_PER_JOB`, or any
 `SEEDANCE_` name the server does not read) is warned about at start, naming the closest setting, and ignored.
 
 ## The command

@@ -14,6 +14,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from server.errors import Problem
+from server.trust.guard import port_of
 
 MAX_URL_CHARS = 8192  # far above any real media link, and below what servers and proxies take in a request line
 MAX_PATH_CHARS = 4096  # PATH_MAX on Linux; no path the file system takes is longer
@@ -55,11 +56,7 @@ def url_problem(field: str, url: str) -> Problem | None:
         )
     if not parts.hostname:
         return Problem(field, "the URL names no host", URL_FIX)
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if port is not None and not 1 <= port <= 65535:
+    if port_of(parts) is None:
         shown = parts.netloc.rpartition(":")[2][:12]
         return Problem(
             field,

@@ -16,16 +16,15 @@ import anyio
 import anyio.to_thread
 
 from server.errors import InvalidArguments, VideoUnavailable
-from server.folders import writing
+from server.folders import HOME, writing
 from server.inputs.files import LocalFile
-from server.inputs.formats import MAX_BYTES, MB, SLOTS
+from server.inputs.formats import MAX_BYTES, MB, SLOTS, Kind
 from server.inputs.references import PREFIX, FindJob, JobReference, check, check_time, parse
 
 if TYPE_CHECKING:
     from server.ledger import JobRecord  # the ledger is handed in, never imported
 
 LocalCopy = Callable[["JobRecord"], Awaitable[Path]]
-HOME = "SEEDANCE_HOME"  # frames are written under it
 HostFrame = Callable[["JobRecord", Path], Awaitable[bool]]  # the host's own last frame written to a path, if it has one
 
 
@@ -70,7 +69,7 @@ async def resolve(
             with writing(frames_dir, HOME):
                 frames_dir.mkdir(parents=True, exist_ok=True)
         if reference.frame == "last" and await host_frame(record, target):
-            files.append(await _frame_file(reference.field, target))
+            files.append(await _kept(reference.field, target, "image", "image/png"))
             continue
         try:
             video = await local_copy(record)
@@ -84,8 +83,7 @@ async def resolve(
                     f"job {record.request_id}'s video is {size / MB:.1f} MB, above 50 MB",
                     "use a shorter job",
                 )
-            data = await anyio.Path(video).read_bytes()
-            files.append(LocalFile(reference.field, video.name, data, "video", "video/mp4"))
+            files.append(await _kept(reference.field, video, "video", "video/mp4"))
             continue
         try:
             await anyio.to_thread.run_sync(_write_frame, video, reference, target)
@@ -93,9 +91,10 @@ async def resolve(
             raise InvalidArguments(
                 reference.field, f"job {record.request_id}'s video could not be read ({exc})", "use another job"
             ) from exc
-        files.append(await _frame_file(reference.field, target))
+        files.append(await _kept(reference.field, target, "image", "image/png"))
     return files
 
 
-async def _frame_file(field: str, frame: Path) -> LocalFile:
-    return LocalFile(field, frame.name, await anyio.Path(frame).read_bytes(), "image", "image/png")
+async def _kept(field: str, path: Path, kind: Kind, content_type: str) -> LocalFile:
+    """A file this server made (a frame, a saved video), read for the call like a caller's checked file."""
+    return LocalFile(field, path.name, await anyio.Path(path).read_bytes(), kind, content_type)

@@ -33,7 +33,7 @@ from server.catalog import (
 )
 from server.catalog.checks import endpoint
 from server.errors import JobCancelled, JobFailed, RequestRejected
-from server.folders import writing
+from server.folders import HOME, writing
 from server.inputs import LocalFile
 from server.preview.choices import auto_ratio, auto_seconds
 from server.preview.inputs import fetch
@@ -89,7 +89,7 @@ class LocalPreview:
         """Every mode and input form the tools accept; what each model takes is the catalog's check."""
 
     async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
-        with writing(self._folder, "SEEDANCE_HOME"):
+        with writing(self._folder, HOME):
             self._folder.mkdir(parents=True, exist_ok=True)
         request_id = f"preview-{uuid.uuid4()}"
         drawn, what = (mode, dict(arguments)) if mode != DRAFT_COMPLETION else self._final_of(arguments["draft_id"])
@@ -151,7 +151,7 @@ class LocalPreview:
                 part.write_bytes(file.data)
                 part.replace(kept)
 
-        with writing(kept.parent, "SEEDANCE_HOME"):
+        with writing(kept.parent, HOME):
             await anyio.to_thread.run_sync(write)
         return kept.as_uri()
 

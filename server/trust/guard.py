@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import anyio
 
@@ -42,6 +42,16 @@ async def system_resolver(host: str, port: int) -> Sequence[IPAddress]:
         found = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     addresses = [literal_address(str(info[4][0]).split("%")[0]) for info in found]
     return [a for a in dict.fromkeys(addresses) if a is not None]
+
+
+def port_of(parts: SplitResult) -> int | None:
+    """The port an https URL connects to (443 when it names none); None when what it names is no port: not a
+    number, or outside 1 to 65535 (port 0 is no port, not the default one)."""
+    try:
+        port = 443 if parts.port is None else parts.port
+    except ValueError:
+        return None
+    return port if 1 <= port <= 65535 else None
 
 
 @dataclass(frozen=True)
@@ -86,11 +96,7 @@ class Guard:
         the host that fetches it knows whether it can."""
         parts = urlsplit(url)
         host, address = self.literal(parts.hostname or "")
-        try:
-            port = 443 if parts.port is None else parts.port
-        except ValueError:
-            port = 0
-        if not 1 <= port <= 65535:  # port 0 is no port, not the default one
+        if (port := port_of(parts)) is None:
             raise Refused(host, "given with a port that is not a number from 1 to 65535")
         if address is None:
             with suppress(OSError, TimeoutError):
