@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -222,6 +223,18 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "SEEDANCE_CONFIRM_ABOVE_USD": "5",
         **extra,
     }
+
+
+def preview_settings(tmp_path: Path, **changes: Any) -> Settings:
+    """The offline preview backend in a test's own folders; each call waits for its render to end."""
+    made = Settings(
+        provider="local",
+        home=tmp_path / "home",
+        output_dir=tmp_path / "videos",
+        wait_seconds=MAX_WAIT_SECONDS,
+        heartbeat_seconds=1,
+    )
+    return dataclasses.replace(made, **changes)
 
 
 @asynccontextmanager

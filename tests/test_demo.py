@@ -15,8 +15,8 @@ from tests.test_stdio import command
 pytestmark = pytest.mark.slow  # the server and its client in their own processes
 
 
-def run_demo(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = subprocess_env(home.parent, SEEDANCE_HOME=str(home), **env)
+def demo(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`seedance-mcp demo` as a person runs it, with no terminal to answer a question."""
     return subprocess.run(
         [command(), "demo", *args],
         env=environment,
@@ -27,10 +27,19 @@ def run_demo(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[
     )
 
 
+def run_demo(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return demo(subprocess_env(home.parent, SEEDANCE_HOME=str(home), **env), *args)
+
+
+def saved(done: subprocess.CompletedProcess[str]) -> Path:
+    """The file the demo says it made."""
+    return Path(next(line for line in done.stdout.splitlines() if "file:" in line).split("file:")[1].strip())
+
+
 def test_the_demo_without_a_key_renders_a_preview_and_says_where_it_is(tmp_path: Path):
     done = run_demo(tmp_path, "a red kite over the sea", "--duration", "4", "--resolution", "480p")
     assert done.returncode == 0, done.stderr
-    path = Path(next(line for line in done.stdout.splitlines() if "file:" in line).split("file:")[1].strip())
+    path = saved(done)
     video = probe(path)
     assert (video.width, video.height, video.codecs) == (864, 496, {"video": "h264", "audio": "aac"})
     assert abs(video.duration - 4) <= 1 / 24
@@ -47,16 +56,9 @@ def test_the_demo_leaves_the_persons_data_folder_alone(tmp_path: Path):
     (tmp_path / "tmp").mkdir()
     made = []
     for _ in range(2):
-        done = subprocess.run(
-            [command(), "demo", "--duration", "4", "--resolution", "480p"],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=HANG_SECONDS,
-            stdin=subprocess.DEVNULL,
-        )
+        done = demo(environment, "--duration", "4", "--resolution", "480p")
         assert done.returncode == 0, done.stderr
-        made.append(Path(next(line for line in done.stdout.splitlines() if "file:" in line).split("file:")[1].strip()))
+        made.append(saved(done))
     assert all(path.is_file() and path.is_relative_to(tmp_path / "tmp") for path in made)
     assert not (tmp_path / "user-home" / ".local").exists()  # the data folder the server would default to
     assert [folder.name for folder in (tmp_path / "tmp").iterdir()] == [made[0].relative_to(tmp_path / "tmp").parts[0]]

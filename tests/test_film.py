@@ -17,8 +17,8 @@ from mcp import Client
 from mcp.types import BlobResourceContents, ImageContent, ResourceLink
 from PIL import Image
 
-from server.settings import MAX_WAIT_SECONDS, Settings
-from tests.conftest import add_job, connect, text_of
+from server.settings import Settings
+from tests.conftest import add_job, connect, preview_settings, text_of
 from tests.media import file_of, frames_of, mean_difference, sound_of, video_packets
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # films are real encodes and joins
@@ -30,13 +30,7 @@ PROMPTS = ["A harbour at dawn, slow push-in", "Gulls over the water, pan right",
 
 @pytest.fixture
 def local(tmp_path: Path) -> Settings:
-    return Settings(
-        provider="local",
-        home=tmp_path / "home",
-        output_dir=tmp_path / "videos",
-        wait_seconds=MAX_WAIT_SECONDS,  # each shot is waited for to its end
-        heartbeat_seconds=1,
-    )
+    return preview_settings(tmp_path)
 
 
 async def shot(client: Client, prompt: str, **options: Any) -> dict[str, Any]:

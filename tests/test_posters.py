@@ -14,8 +14,8 @@ import pytest
 from mcp.types import CallToolResult, ImageContent
 from PIL import Image
 
-from server.settings import MAX_WAIT_SECONDS, Settings
-from tests.conftest import add_job, connect, text_of
+from server.settings import Settings
+from tests.conftest import add_job, connect, preview_settings, text_of
 from tests.fake_fal import FakeFal
 from tests.media import frames_of
 
@@ -63,9 +63,7 @@ def brightness(video: Path, at: float) -> float:
 
 @pytest.fixture
 def local(tmp_path: Path) -> Settings:
-    return Settings(
-        provider="local", home=tmp_path / "home", output_dir=tmp_path / "videos", wait_seconds=MAX_WAIT_SECONDS
-    )
+    return preview_settings(tmp_path, heartbeat_seconds=Settings().heartbeat_seconds)
 
 
 async def film(local: Settings, shots: list[Path], transition: str) -> tuple[CallToolResult, Path]:

@@ -10,7 +10,7 @@ import pytest
 from mcp.types import BlobResourceContents, ResourceLink
 
 from server.settings import Settings
-from tests.conftest import ProgressLog, connect, read_json, text_of
+from tests.conftest import ProgressLog, connect, preview_settings, read_json, text_of
 from tests.fake_fal import FakeFal
 from tests.media import data_uri, difference, file_of, picture, probe
 
@@ -23,7 +23,7 @@ BLUE = picture((600, 800), (30, 60, 200), (20, 220, 120))
 
 @pytest.fixture
 def local(tmp_path: Path) -> Settings:
-    return Settings(provider="local", home=tmp_path / "home", wait_seconds=30, heartbeat_seconds=0.5)
+    return preview_settings(tmp_path, output_dir=Settings().output_dir, heartbeat_seconds=0.5)
 
 
 async def test_a_text_preview_is_a_labelled_free_mp4_with_sound(local: Settings):

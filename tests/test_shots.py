@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from server.settings import MAX_WAIT_SECONDS, Settings
-from tests.conftest import add_job, connect, text_of
+from server.settings import Settings
+from tests.conftest import add_job, connect, preview_settings, text_of
 from tests.fake_fal import FakeFal
 from tests.media import file_of, frames_of, mean_difference
 
@@ -22,13 +22,7 @@ SHOT = {"resolution": "480p", "duration": "4", "aspect_ratio": "16:9"}
 
 @pytest.fixture
 def local(tmp_path: Path) -> Settings:
-    return Settings(
-        provider="local",
-        home=tmp_path / "home",
-        output_dir=tmp_path / "videos",
-        wait_seconds=MAX_WAIT_SECONDS,  # each shot is waited for to its end
-        heartbeat_seconds=1,
-    )
+    return preview_settings(tmp_path)
 
 
 def frame_file(settings: Settings, request_id: str, label: str) -> Path:
