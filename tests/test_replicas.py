@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import psycopg
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
@@ -107,6 +108,45 @@ async def test_a_stalled_replica_loses_its_job_when_the_lease_runs_out_and_leave
     assert successor is not stalled
     assert held.count("submit") == 1
     assert sorted(requests_for(held, request_id)) == ["result", "stream", "stream"]  # the stalled one fetched none
+
+
+async def test_a_replica_stalled_inside_a_transaction_does_not_hold_its_job_for_ever(
+    held: FakeFal, three: list[Replica], database: str
+):
+    """Paused between a renewal's UPDATE and its COMMIT, a replica holds the job's row lock: every other
+    replica's takeover waits on it, until the database ends the stalled session."""
+    async with RecordingClient(three[0].url) as client:
+        started = await client.call_tool("generate_text_video", {"prompt": "a still pond", **FOUR_SECONDS})
+    assert started.structured_content, text_of(started)
+    request_id = started.structured_content["request_id"]
+    wait_until(lambda: "stream" in requests_for(held, request_id) and held.job(request_id).started, "the stream")
+    stalled = follower_of(three, database, request_id)
+    # The follower's next renewal waits on this lock, inside its transaction; once the lock is let go, its
+    # UPDATE runs, and the paused follower never sends its COMMIT.
+    with psycopg.connect(database) as db, db.transaction():
+        db.execute("SELECT 1 FROM jobs WHERE request_id = %s FOR UPDATE", (request_id,))
+        wait_until(lambda: waits_on_a_lock(database, stalled), "the follower's renewal to wait on the row")
+        stalled.pause()
+    wait_until(lambda: requests_for(held, request_id).count("stream") == 2, "another replica to take over")
+    successor = follower_of(three, database, request_id)
+    held.advance(request_id)
+    wait_until(lambda: column(database, request_id, "status") == "completed", "the job to finish")
+    stalled.resume()
+    wait_until(lambda: "another replica took it over" in stalled.log(), "the stalled replica to let go")
+
+    assert successor is not stalled
+    assert held.count("submit") == 1
+    assert column(database, request_id, "error") is None  # the stalled one's lost session wrote nothing on it
+
+
+def waits_on_a_lock(database_url: str, replica: Replica) -> bool:
+    """Whether one of `replica`'s ledger connections waits for a lock, as pg_stat_activity shows it."""
+    with psycopg.connect(database_url) as db:
+        row = db.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s AND wait_event_type = 'Lock'",
+            (f"seedance-mcp:%:{replica.process.pid}",),
+        ).fetchone()
+    return bool(row and row[0])
 
 
 async def test_a_subscriber_on_another_replica_hears_that_the_job_finished(

@@ -128,7 +128,13 @@ class Follower:
     async def _keep_lease(self, request_id: str, following: anyio.CancelScope) -> None:
         while True:
             await anyio.sleep(self._lease / 3)
-            if not await self._ledger.renew_lease(request_id, self.replica, self._lease):
+            try:
+                renewed = await self._ledger.renew_lease(request_id, self.replica, self._lease)
+            except Exception as exc:  # the database ended the session (this replica stalled in it), or is away
+                # Not an answer about the lease: ask again on a fresh connection, which says whether it is lost.
+                logger.warning("job %s: could not renew its lease (%s); trying again", request_id, type(exc).__name__)
+                continue
+            if not renewed:
                 logger.warning("job %s: another replica took it over; no longer following it here", request_id)
                 following.cancel()
                 return

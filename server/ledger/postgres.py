@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -35,13 +37,27 @@ CLAIM_WAIT_SECONDS = 120.0  # how long a claim may wait for a connection when al
 MIGRATION_LOCK = 0x5EED_0001  # the advisory lock the replicas take in turn to migrate
 CHANNEL = "seedance_jobs"  # NOTIFY's channel: the payload is `<request_id> <origin> <finished 0|1>`
 RELISTEN_SECONDS = 1.0  # after losing the change feed; waiters poll meanwhile
+# A replica stopped inside a transaction (paused, cut off) would hold its rows' locks for ever, and every
+# replica that tries to take its jobs over would wait on them: the server ends such a session after this.
+# The main pool's transactions are a few statements with nothing else awaited, so none idles this long.
+IDLE_IN_TRANSACTION_MS = 5000
 
 Connection = AsyncConnection[dict[str, Any]]
-CONNECTION_OPTIONS: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}  # every pooled connection
+# Every pooled connection. Its name, unless the URL gives one, tells an operator's pg_stat_activity which
+# process on which machine holds it.
+CONNECTION_OPTIONS: dict[str, Any] = {
+    "autocommit": True,
+    "row_factory": dict_row,
+    "fallback_application_name": f"seedance-mcp:{socket.gethostname()}:{os.getpid()}"[:63],
+}
 
 
 def _sql(statement: str) -> str:
     return statement.replace("?", "%s")
+
+
+async def _end_stalled_transactions(connection: Connection) -> None:
+    await connection.execute(f"SET idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_MS}")
 
 
 def lock_id(key: str) -> int:
@@ -86,6 +102,7 @@ class PostgresLedger(Ledger):
             max_size=POOL_SIZE[1],
             open=False,
             kwargs=CONNECTION_OPTIONS,
+            configure=_end_stalled_transactions,
             name="seedance-ledger",
         )
         # Claims have their own connections: a claim is held while its block reads and writes through the
