@@ -9,7 +9,15 @@ from __future__ import annotations
 LAYERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     (
         "leaves",
-        ("server", "server.errors", "server.settings", "server.variables", "server.folders", "server.starting"),
+        (
+            "server",
+            "server.errors",
+            "server.settings",
+            "server.setting_values",
+            "server.variables",
+            "server.folders",
+            "server.starting",
+        ),
         "version, errors, settings, the folders written to",
     ),
     ("the API's words", ("server.catalog",), "models, enums, endpoints, what each host takes"),
@@ -30,12 +38,22 @@ LAYERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("tools", ("tools",), "one tool a module"),
     (
         "serving",
-        ("server.transport", "server.app", "server.cli", "server.demo", "server.__main__"),
-        "assembly, the command, stdio and streamable HTTP, sign-in, the demo",
+        (
+            "server.operations",
+            "server.transport",
+            "server.app",
+            "server.cli",
+            "server.demo",
+            "server.__main__",
+        ),
+        "operations, assembly, the command, stdio and streamable HTTP, sign-in, the demo",
     ),
 )
 # The imports allowed to point up, each with its reason (the README's layout section names them too).
 UPWARD = {
-    ("server.settings", "server.trust.addresses"): "hosts in settings are spelled as the trust guard compares them, "
+    (
+        "server.setting_values",
+        "server.trust.addresses",
+    ): "hosts in settings are spelled as the trust guard compares them, "
     "by its one parser, imported when such a setting is read",
 }

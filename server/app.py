@@ -25,11 +25,14 @@ from server.jobs.tracker import JobTracker
 from server.jobs.views import JOB_URI
 from server.ledger import JobRecord, open_ledger
 from server.media.saving import Keeper
+from server.operations.call_limits import operator_limits
+from server.operations.draining import Drain
+from server.operations.logs import request_context
 from server.prompts import PROMPTS
 from server.providers.registry import create_providers, media_origins
 from server.resources import JOBS_URI, register_film_resources, register_resources
 from server.settings import Settings
-from server.state import AppState
+from server.state import AppState, StateRef
 from server.tasks import Tasks, legacy_tasks
 from server.transport.http_client import LazyClient
 from server.transport.legacy_subscriptions import LegacySubscriptions
@@ -65,23 +68,17 @@ films are seedance://films and seedance://films/{film_id}."""
 HTTP_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=50)
 
 
-class _StateRef:
-    """Lets resources, which get no context, reach the state the lifespan built."""
-
-    current: AppState | None = None
-
-    def __call__(self) -> AppState:
-        if self.current is None:
-            raise RuntimeError("the server is not running")
-        return self.current
-
-
-def build_server(settings: Settings, trust: Trust | None = None) -> MCPServer[AppState]:
-    """The server for these settings; `trust` holds who may give it what (by default as the settings say)."""
+def build_server(
+    settings: Settings, trust: Trust | None = None, *, ref: StateRef | None = None, drain: Drain | None = None
+) -> MCPServer[AppState]:
+    """The server for these settings; `trust` holds who may give it what (by default as the settings say).
+    The HTTP server passes `ref`, through which its probes read the running state, and the `drain` it begins
+    on SIGTERM."""
     trust = Trust.of(settings) if trust is None else trust
     bus = InMemorySubscriptionBus()
     legacy = LegacySubscriptions()
-    ref = _StateRef()
+    ref = StateRef() if ref is None else ref
+    drain = Drain(settings.drain_seconds) if drain is None else drain
 
     async def job_finished(record: JobRecord) -> None:
         for uri in (JOB_URI.format(request_id=record.request_id), JOBS_URI):
@@ -108,6 +105,7 @@ def build_server(settings: Settings, trust: Trust | None = None) -> MCPServer[Ap
                 lease_seconds=settings.lease_seconds,
             )
             tg.start_soon(tracker.run, name="ledger changes and orphaned jobs")
+            drain.wakes(tracker.drain)
             ref.current = AppState(
                 settings=settings,
                 ledger=ledger,
@@ -155,8 +153,11 @@ def build_server(settings: Settings, trust: Trust | None = None) -> MCPServer[Ap
         lifespan=lifespan,
         subscriptions=bus,
         middleware=[
+            request_context({tool.name for tool in tools.ALL}),
             callers(trust),
             people(settings.oauth_admin_scope),
+            drain.middleware(),
+            *operator_limits(settings),
             argument_checker(tools.ALL, PROMPTS),
             hide_app_only_tools,
             legacy_tasks(tools.LONG, ref),

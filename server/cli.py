@@ -6,10 +6,10 @@ import argparse
 import gc
 import importlib.abc
 import importlib.machinery
-import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from types import ModuleType
 
 from server import __version__
@@ -83,13 +83,18 @@ def main(argv: list[str] | None = None) -> None:
     stdio = not args.http and "uvicorn" not in sys.modules  # already there in a test's own process
     with _without_uvicorn() if stdio else nullcontext(), _collecting_after():
         settings = _settings()  # a setting's host may load the SDK, through the trust package
+        if args.http:
+            settings = replace(settings, transport="http")
         from server.app import build_server
+        from server.operations.draining import Drain
+        from server.state import StateRef
 
-        server = build_server(settings)
+        ref, drain = StateRef(), Drain(settings.drain_seconds)
+        server = build_server(settings, ref=ref, drain=drain)
     if args.http:
         from server.transport.http import serve
 
-        serve(server, settings, args.host, args.port)
+        serve(server, settings, args.host, args.port, ref, drain)
     else:
         if sys.stdin.isatty():  # a person, not a client, started it
             print(WAITING, file=sys.stderr)
@@ -97,11 +102,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _settings() -> Settings:
+    from server.operations.logs import configure
+
     settings = settings_for_start()
-    logging.basicConfig(
-        stream=sys.stderr,  # stdout carries the protocol on stdio
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request drowns the job log
+    configure(settings)
     return settings

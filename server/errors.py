@@ -6,6 +6,7 @@
     ├── JobNotFound          a request_id the ledger has never seen
     ├── VideoUnavailable     a job whose video this server cannot read (yet, or any more)
     ├── PossibleDuplicate    an identical earlier submit may have started a job nobody could confirm
+    ├── LimitReached         a person's share of the server is used up for now: retry later
     └── ProviderError        the provider refused the request or could not be reached
         ├── AuthenticationFailed   the provider rejected the API key
         ├── RequestRejected        the provider rejected the arguments (HTTP 422)
@@ -24,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Literal
 
 
 class SeedanceError(Exception):
@@ -112,6 +114,15 @@ class VideoUnavailable(SeedanceError):
 
 class PossibleDuplicate(SeedanceError):
     """Raised instead of resubmitting a call whose identical predecessor may already be running and billed."""
+
+
+class LimitReached(SeedanceError):
+    """Raised when a person is over one of the server's limits per person, or the replica is stopping; nothing
+    was submitted or charged, and the same call succeeds later. `limit` is what refused it, for the metrics."""
+
+    def __init__(self, limit: Literal["rate", "concurrency", "draining"], message: str) -> None:
+        self.limit = limit
+        super().__init__(message)
 
 
 class ProviderError(SeedanceError):

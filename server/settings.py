@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from server import setting_values as read
+
 ProviderName = Literal["fal", "runflow", "ark", "local"]
 PROVIDERS: tuple[ProviderName, ...] = ("fal", "runflow", "ark", "local")  # also the order keys are looked for
 KEYS: dict[ProviderName, str] = {"fal": "FAL_KEY", "runflow": "RUNFLOW_API_KEY", "ark": "ARK_API_KEY"}
@@ -33,10 +35,15 @@ DEFAULT_CONFIRM_ABOVE_USD = 1.0
 DEFAULT_OAUTH_SCOPE = "seedance"
 DEFAULT_OAUTH_ADMIN_SCOPE = "seedance:admin"
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+DEFAULT_DRAIN_SECONDS = 10.0  # after SIGTERM, how long calls in progress have to hand back their job
+DEFAULT_HTTP_MAX_SESSIONS = 2000  # live MCP sessions (2025-11-25 clients) one replica keeps
+DEFAULT_HTTP_SESSION_IDLE_SECONDS = 1800.0
+# Over HTTP, what one person may do unless the operator says otherwise; on stdio the person owns the machine.
+HTTP_USER_MAX_JOBS_IN_FLIGHT = 5
+HTTP_USER_CALLS_PER_MINUTE = 120
+LogFormat = Literal["text", "json"]
+Transport = Literal["stdio", "http"]
 DEFAULT_HTTP_MAX_BODY_MB = 48.0  # a 30 MB image as a data: URI is 40 MB of base64
-MIN_SECRET_LENGTH = 32  # a shared secret's shortest: characters for a token, bytes for a key
-MAKE_A_SECRET = 'e.g. from: python3 -c "import secrets; print(secrets.token_hex(32))"'
-ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # a CSP host source: scheme, host, port
 
 
 def default_home() -> Path:
@@ -49,116 +56,6 @@ def default_home() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
     return base / "seedance-mcp"
-
-
-def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not low <= value <= high:
-        raise SystemExit(
-            f"seedance-mcp: {name}={raw[:80]!r} is not a number from {low:g} to {high:g}: set one in that range"
-        )
-    return value
-
-
-def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    origins = tuple(o.strip().rstrip("/") for o in env.get(name, "").split(",") if o.strip())
-    for origin in origins:
-        if not ORIGIN.fullmatch(origin):
-            raise SystemExit(
-                f"seedance-mcp: {name} holds {origin!r}, which is not an origin such as https://media.example.com, "
-                "https://*.example.com or http://127.0.0.1:8080 (scheme and host, no path)"
-            )
-    return origins
-
-
-def _database_url(env: Mapping[str, str]) -> str | None:
-    url = env.get("SEEDANCE_DATABASE_URL", "").strip()
-    if url and not url.startswith(("postgresql://", "postgres://")):
-        raise SystemExit(
-            "seedance-mcp: SEEDANCE_DATABASE_URL must be a PostgreSQL URL such as "
-            "postgresql://seedance@db.internal:5432/seedance; leave it unset for the embedded SQLite ledger"
-        )
-    if url:
-        try:
-            import psycopg  # noqa: F401  (the `postgres` extra: asked for only when it is needed)
-            import psycopg_pool  # noqa: F401
-        except ImportError:
-            raise SystemExit(
-                "seedance-mcp: SEEDANCE_DATABASE_URL needs the postgres extra, which is not installed: "
-                "pip install 'seedance-mcp[postgres]' (or uv tool install 'seedance-mcp[postgres]')"
-            ) from None
-    return url or None
-
-
-def _secrets(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """Shared secrets, comma-separated, newest first: each one must be long enough to be a key."""
-    secrets = tuple(s.strip() for s in env.get(name, "").split(",") if s.strip())
-    for index, secret in enumerate(secrets):
-        if len(secret.encode()) < MIN_SECRET_LENGTH:
-            raise SystemExit(
-                f"seedance-mcp: {name} entry {index + 1} is {len(secret.encode())} bytes; each key must be at least "
-                f"{MIN_SECRET_LENGTH} bytes of randomness, {MAKE_A_SECRET}"
-            )
-    return secrets
-
-
-def _token(env: Mapping[str, str], name: str) -> str | None:
-    """A shared secret a caller must present: long enough that it cannot be guessed, since it opens the server
-    to any address."""
-    token = env.get(name, "").strip()
-    if token and len(token) < MIN_SECRET_LENGTH:
-        raise SystemExit(
-            f"seedance-mcp: {name} is {len(token)} characters; it must be at least {MIN_SECRET_LENGTH} random ones, "
-            + MAKE_A_SECRET
-        )
-    return token or None
-
-
-def _public_url(env: Mapping[str, str], name: str) -> str | None:
-    """An https URL, or http on this machine only: tokens and their keys must not travel in clear. Kept as
-    written: an issuer is compared with a token's `iss` character for character."""
-    url = env.get(name, "").strip()
-    if not url:
-        return None
-    loopback = re.fullmatch(r"http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/.*)?", url)
-    if not (url.startswith("https://") or loopback):
-        raise SystemExit(f"seedance-mcp: {name}={url!r} must be an https:// URL (http:// only on 127.0.0.1)")
-    return url
-
-
-def _folders(env: Mapping[str, str], name: str) -> tuple[Path, ...]:
-    """Folders separated by the platform's path separator; each must be absolute, since the server's own
-    working folder means nothing to the person who set it."""
-    folders = tuple(Path(d.strip()).expanduser() for d in env.get(name, "").split(os.pathsep) if d.strip())
-    for folder in folders:
-        if not folder.is_absolute():
-            raise SystemExit(f"seedance-mcp: {name} holds {str(folder)!r}, which is not an absolute path")
-    return folders
-
-
-def _hosts(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """Host names or addresses, comma-separated, as the server will compare them: lower case, no brackets."""
-    from server.trust.addresses import literal_address, normal_host
-
-    hosts = []
-    for raw in (h.strip() for h in env.get(name, "").split(",") if h.strip()):
-        try:
-            host = normal_host(raw)
-        except (ValueError, UnicodeError):
-            raise SystemExit(f"seedance-mcp: {name} holds {raw!r}, which is not a host name or address") from None
-        address = literal_address(host)
-        hosts.append(str(address) if address is not None else host)
-    return tuple(hosts)
-
-
-def _url(env: Mapping[str, str], name: str, default: str) -> str:
-    return (env.get(name, "").strip() or default).rstrip("/")
 
 
 MAX_RETRY_AFTER = 30.0  # seconds: a longer `Retry-After` is waited this long, then asked again
@@ -237,6 +134,14 @@ class Settings:
     oauth_admin_scope: str = DEFAULT_OAUTH_ADMIN_SCOPE  # sees every person's jobs
     oauth_client_id: str | None = None  # for token introspection (opaque tokens)
     oauth_client_secret: str | None = field(default=None, repr=False)
+    transport: Transport = "stdio"  # set by the command: limits per person are on by default only over HTTP
+    user_max_jobs_in_flight: int | None = None  # None: the transport's default; 0: no limit
+    user_calls_per_minute: int | None = None
+    drain_seconds: float = DEFAULT_DRAIN_SECONDS
+    metrics_token: str | None = field(default=None, repr=False)  # lets a caller not on loopback read /metrics
+    log_format: LogFormat = "text"
+    http_max_sessions: int = DEFAULT_HTTP_MAX_SESSIONS
+    http_session_idle_seconds: float = DEFAULT_HTTP_SESSION_IDLE_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -257,47 +162,57 @@ class Settings:
             runflow_key=keys["runflow"],
             ark_key=keys["ark"],
             provider=provider,
-            fal_queue_url=_url(env, "SEEDANCE_FAL_QUEUE_URL", DEFAULT_FAL_QUEUE_URL),
+            fal_queue_url=read.base_url(env, "SEEDANCE_FAL_QUEUE_URL", DEFAULT_FAL_QUEUE_URL),
             fal_region=region,
-            fal_rest_url=_url(env, "SEEDANCE_FAL_REST_URL", DEFAULT_FAL_REST_URL),
-            runflow_url=_url(env, "SEEDANCE_RUNFLOW_URL", DEFAULT_RUNFLOW_URL),
-            ark_url=_url(env, "SEEDANCE_ARK_URL", DEFAULT_ARK_URL),
+            fal_rest_url=read.base_url(env, "SEEDANCE_FAL_REST_URL", DEFAULT_FAL_REST_URL),
+            runflow_url=read.base_url(env, "SEEDANCE_RUNFLOW_URL", DEFAULT_RUNFLOW_URL),
+            ark_url=read.base_url(env, "SEEDANCE_ARK_URL", DEFAULT_ARK_URL),
             ark_model=env.get("SEEDANCE_ARK_MODEL", "").strip() or None,
             ark_fast_model=env.get("SEEDANCE_ARK_FAST_MODEL", "").strip() or None,
-            allowed_dirs=_folders(env, "SEEDANCE_ALLOWED_DIRS") or (Path.home(),),
-            shared_dirs=_folders(env, "SEEDANCE_SHARED_DIRS"),
-            private_media_hosts=_hosts(env, "SEEDANCE_PRIVATE_MEDIA_HOSTS"),
+            allowed_dirs=read.folders(env, "SEEDANCE_ALLOWED_DIRS") or (Path.home(),),
+            shared_dirs=read.folders(env, "SEEDANCE_SHARED_DIRS"),
+            private_media_hosts=read.hosts(env, "SEEDANCE_PRIVATE_MEDIA_HOSTS"),
             home=Path(home).expanduser() if home else default_home(),
-            wait_seconds=_float(env, "SEEDANCE_WAIT_SECONDS", DEFAULT_WAIT_SECONDS, 0, MAX_WAIT_SECONDS),
-            heartbeat_seconds=_float(env, "SEEDANCE_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, 0.05, 10),
+            wait_seconds=read.number(env, "SEEDANCE_WAIT_SECONDS", DEFAULT_WAIT_SECONDS, 0, MAX_WAIT_SECONDS),
+            heartbeat_seconds=read.number(env, "SEEDANCE_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS, 0.05, 10),
             log_level=(env.get("SEEDANCE_LOG_LEVEL", "").strip() or "INFO").upper(),
-            fal_timeout=_float(env, "SEEDANCE_FAL_TIMEOUT_SECONDS", DEFAULT_FAL_TIMEOUT_SECONDS, 1, 600),
-            dedup_seconds=_float(env, "SEEDANCE_DEDUP_SECONDS", DEFAULT_DEDUP_SECONDS, 0, 7 * 86400),
-            http_token=_token(env, "SEEDANCE_HTTP_TOKEN"),
+            fal_timeout=read.number(env, "SEEDANCE_FAL_TIMEOUT_SECONDS", DEFAULT_FAL_TIMEOUT_SECONDS, 1, 600),
+            dedup_seconds=read.number(env, "SEEDANCE_DEDUP_SECONDS", DEFAULT_DEDUP_SECONDS, 0, 7 * 86400),
+            http_token=read.token(env, "SEEDANCE_HTTP_TOKEN"),
             http_allowed_hosts=tuple(
                 h.strip() for h in env.get("SEEDANCE_HTTP_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),
-            http_max_body_mb=_float(env, "SEEDANCE_HTTP_MAX_BODY_MB", DEFAULT_HTTP_MAX_BODY_MB, 1, 1024),
+            http_max_body_mb=read.number(env, "SEEDANCE_HTTP_MAX_BODY_MB", DEFAULT_HTTP_MAX_BODY_MB, 1, 1024),
             output_dir=None
             if env.get("SEEDANCE_DOWNLOAD", "1").strip().lower() in ("0", "false", "no", "off")
             else Path(env["SEEDANCE_OUTPUT_DIR"]).expanduser()
             if env.get("SEEDANCE_OUTPUT_DIR", "").strip()
             else default_output_dir(),
-            max_usd_per_job=_float(env, "SEEDANCE_MAX_USD_PER_JOB", DEFAULT_MAX_USD_PER_JOB, 0, 10_000),
-            daily_budget_usd=_float(env, "SEEDANCE_DAILY_BUDGET_USD", 0, 0, 1_000_000) or None,
-            user_daily_budget_usd=_float(env, "SEEDANCE_USER_DAILY_BUDGET_USD", 0, 0, 1_000_000) or None,
-            confirm_above_usd=_float(env, "SEEDANCE_CONFIRM_ABOVE_USD", DEFAULT_CONFIRM_ABOVE_USD, 0, 10_000),
-            media_origins=_origins(env, "SEEDANCE_MEDIA_ORIGINS"),
-            database_url=_database_url(env),
-            lease_seconds=_float(env, "SEEDANCE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, 3, 600),
-            request_state_keys=_secrets(env, "SEEDANCE_REQUEST_STATE_KEYS"),
-            oauth_issuer=_public_url(env, "SEEDANCE_OAUTH_ISSUER"),
-            oauth_resource=_public_url(env, "SEEDANCE_OAUTH_RESOURCE"),
+            max_usd_per_job=read.number(env, "SEEDANCE_MAX_USD_PER_JOB", DEFAULT_MAX_USD_PER_JOB, 0, 10_000),
+            daily_budget_usd=read.number(env, "SEEDANCE_DAILY_BUDGET_USD", 0, 0, 1_000_000) or None,
+            user_daily_budget_usd=read.number(env, "SEEDANCE_USER_DAILY_BUDGET_USD", 0, 0, 1_000_000) or None,
+            confirm_above_usd=read.number(env, "SEEDANCE_CONFIRM_ABOVE_USD", DEFAULT_CONFIRM_ABOVE_USD, 0, 10_000),
+            media_origins=read.origins(env, "SEEDANCE_MEDIA_ORIGINS"),
+            database_url=read.database_url(env),
+            lease_seconds=read.number(env, "SEEDANCE_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, 3, 600),
+            request_state_keys=read.shared_secrets(env, "SEEDANCE_REQUEST_STATE_KEYS"),
+            oauth_issuer=read.public_url(env, "SEEDANCE_OAUTH_ISSUER"),
+            oauth_resource=read.public_url(env, "SEEDANCE_OAUTH_RESOURCE"),
             oauth_audience=env.get("SEEDANCE_OAUTH_AUDIENCE", "").strip() or None,
             oauth_scope=env.get("SEEDANCE_OAUTH_SCOPE", DEFAULT_OAUTH_SCOPE).strip(),
             oauth_admin_scope=env.get("SEEDANCE_OAUTH_ADMIN_SCOPE", "").strip() or DEFAULT_OAUTH_ADMIN_SCOPE,
             oauth_client_id=env.get("SEEDANCE_OAUTH_CLIENT_ID", "").strip() or None,
             oauth_client_secret=env.get("SEEDANCE_OAUTH_CLIENT_SECRET", "").strip() or None,
+            user_max_jobs_in_flight=read.whole_number(env, "SEEDANCE_USER_MAX_JOBS_IN_FLIGHT", 0, 100_000),
+            user_calls_per_minute=read.whole_number(env, "SEEDANCE_USER_CALLS_PER_MINUTE", 0, 1_000_000),
+            drain_seconds=read.number(env, "SEEDANCE_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0, 3600),
+            metrics_token=read.token(env, "SEEDANCE_METRICS_TOKEN"),
+            log_format=read.choice(env, "SEEDANCE_LOG_FORMAT", ("text", "json")),  # type: ignore[arg-type]
+            http_max_sessions=read.whole_number(env, "SEEDANCE_HTTP_MAX_SESSIONS", 1, 1_000_000)
+            or DEFAULT_HTTP_MAX_SESSIONS,
+            http_session_idle_seconds=read.number(
+                env, "SEEDANCE_HTTP_SESSION_IDLE_SECONDS", DEFAULT_HTTP_SESSION_IDLE_SECONDS, 10, 7 * 86400
+            ),
         )
 
     @property
@@ -311,6 +226,16 @@ class Settings:
                 "seedance-mcp: sign-in needs both SEEDANCE_OAUTH_ISSUER (the identity provider) and "
                 "SEEDANCE_OAUTH_RESOURCE (this server's public URL, e.g. https://mcp.team.example/mcp)"
             )
+
+    @property
+    def jobs_in_flight_cap(self) -> int | None:
+        """The most unfinished paid jobs one person may have; None: no limit."""
+        return _cap(self.user_max_jobs_in_flight, HTTP_USER_MAX_JOBS_IN_FLIGHT, self.transport)
+
+    @property
+    def calls_per_minute_cap(self) -> int | None:
+        """The most tool calls one person may make in a minute; None: no limit."""
+        return _cap(self.user_calls_per_minute, HTTP_USER_CALLS_PER_MINUTE, self.transport)
 
     @property
     def audience(self) -> str | None:
@@ -348,3 +273,10 @@ class Settings:
     def films_setting(self) -> str:
         """The setting that chose `films_dir`, for a message about it."""
         return "SEEDANCE_OUTPUT_DIR" if self.output_dir is not None else "SEEDANCE_HOME"
+
+
+def _cap(given: int | None, over_http: int, transport: Transport) -> int | None:
+    """A limit per person as set (0: none), or when unset, on over HTTP and off on stdio."""
+    if given is None:
+        return over_http if transport == "http" else None
+    return given or None

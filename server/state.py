@@ -37,3 +37,15 @@ def app_state(ctx: Context[Any]) -> AppState:
     state = ctx.request_context.lifespan_context
     assert isinstance(state, AppState)
     return state
+
+
+class StateRef:
+    """Reaches the state the lifespan built from where no request context is handed over: resources, the
+    probes."""
+
+    current: AppState | None = None
+
+    def __call__(self) -> AppState:
+        if self.current is None:
+            raise RuntimeError("the server is not running")
+        return self.current

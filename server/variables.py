@@ -235,4 +235,46 @@ VARIABLES: tuple[Variable, ...] = (
         "With `--http`: the largest request body accepted (a 30 MB image as a `data:` URI is about 40 MB); "
         "larger ones get 413.",
     ),
+    Variable(
+        "SEEDANCE_HTTP_MAX_SESSIONS",
+        "http_max_sessions",
+        "With `--http`: the most live MCP sessions (of clients on protocol 2025-11-25, which open one) a replica "
+        "keeps; over it, a new session's `initialize` gets 503 and the client may retry on another replica.",
+    ),
+    Variable(
+        "SEEDANCE_HTTP_SESSION_IDLE_SECONDS",
+        "http_session_idle_seconds",
+        "With `--http`: a session with no request for this long is closed, and its client opens a new one.",
+    ),
+    Variable(
+        "SEEDANCE_USER_MAX_JOBS_IN_FLIGHT",
+        "user_max_jobs_in_flight",
+        "The most unfinished paid jobs one person may have at once, counted in the ledger, so across replicas. "
+        "A person is who signed in; otherwise the shared token; otherwise the caller's address. A call over it "
+        "is refused before anything is submitted, saying so. `0`: no limit.",
+    ),
+    Variable(
+        "SEEDANCE_USER_CALLS_PER_MINUTE",
+        "user_calls_per_minute",
+        "The most tool calls one person may make in a minute (each UTC minute counts afresh), across replicas. "
+        "`0`: no limit.",
+    ),
+    Variable(
+        "SEEDANCE_DRAIN_SECONDS",
+        "drain_seconds",
+        "With `--http`: after SIGTERM, how long calls in progress have to hand back their job's `request_id` "
+        "before the replica hands its jobs over and exits. Set `terminationGracePeriodSeconds` above it.",
+    ),
+    Variable(
+        "SEEDANCE_METRICS_TOKEN",
+        "metrics_token",
+        "With `--http`: `/metrics` also answers callers that are not on loopback when they send "
+        "`Authorization: Bearer <it>`. At least 32 characters.",
+    ),
+    Variable(
+        "SEEDANCE_LOG_FORMAT",
+        "log_format",
+        "`text`, or `json`: one JSON object a line on stderr, with the time, level, logger, message, and the "
+        "tool, job and request where there is one.",
+    ),
 )

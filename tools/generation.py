@@ -18,6 +18,7 @@ from server.catalog import DRAFT_RESOLUTION, AspectRatio, Duration, Mode, Model,
 from server.catalog.checks import problems
 from server.errors import InvalidArguments
 from server.inputs import check_media, jobs_named
+from server.jobs.limits import check_in_flight, in_flight_cap
 from server.jobs.progress import ProgressReporter
 from server.jobs.views import job_result
 from server.media.earlier_jobs import resolve
@@ -82,6 +83,7 @@ async def generate(
 
     async def before_paying() -> None:
         await check_limits(estimate, settings, state.ledger, person.name)
+        await check_in_flight(settings, state.ledger, person.name)
         if estimate.max_usd > settings.confirm_above_usd:
             asked = question(estimate, mode, resolution, model)
             approved.append(
@@ -105,6 +107,7 @@ async def generate(
                 force_new=force_new,
                 before_paying=before_paying,
                 budget=daily_budget(estimate, settings, person.name),
+                in_flight_cap=in_flight_cap(settings),
                 owner=person.name,
                 draft_of=draft_of,
             )

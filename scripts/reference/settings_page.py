@@ -6,7 +6,8 @@ import dataclasses
 from typing import Any
 
 from server.catalog.checks import offer
-from server.settings import MIN_SECRET_LENGTH, Settings
+from server.setting_values import MIN_SECRET_LENGTH
+from server.settings import HTTP_USER_CALLS_PER_MINUTE, HTTP_USER_MAX_JOBS_IN_FLIGHT, Settings
 from server.variables import VARIABLES
 
 # Defaults that depend on the machine, on other settings or on the catalog, said in words.
@@ -22,6 +23,8 @@ IN_WORDS = {
     "SEEDANCE_OAUTH_AUDIENCE": "`SEEDANCE_OAUTH_RESOURCE`",
     "SEEDANCE_DAILY_BUDGET_USD": "off",
     "SEEDANCE_USER_DAILY_BUDGET_USD": "off",
+    "SEEDANCE_USER_MAX_JOBS_IN_FLIGHT": f"`{HTTP_USER_MAX_JOBS_IN_FLIGHT}` over HTTP, off on stdio",
+    "SEEDANCE_USER_CALLS_PER_MINUTE": f"`{HTTP_USER_CALLS_PER_MINUTE}` over HTTP, off on stdio",
 }
 ARK_MODELS = {"SEEDANCE_ARK_MODEL": "seedance-2.0", "SEEDANCE_ARK_FAST_MODEL": "seedance-2.0-fast"}
 

@@ -16,7 +16,7 @@ from server.catalog import Mode, Model
 from server.catalog.checks import endpoint as endpoint_of
 from server.errors import PossibleDuplicate, ProviderError, SubmitUncertain
 from server.jobs.takeover import Replica
-from server.ledger import Budget, JobRecord
+from server.ledger import Budget, InFlightCap, JobRecord
 from server.providers.base import Provider
 from server.providers.base import Submission as ProviderSubmission
 
@@ -48,6 +48,7 @@ class Submitter(Replica):
         force_new: bool = False,
         before_paying: Callable[[], Awaitable[None]] | None = None,
         budget: Budget | None = None,
+        in_flight_cap: InFlightCap | None = None,
         owner: str | None = None,
         draft_of: str | None = None,
     ) -> Submitted:
@@ -58,7 +59,7 @@ class Submitter(Replica):
         calls in flight at once wait for each other rather than both submit. `before_paying` (spending
         limits, then the user's approval) runs only when something is about to be submitted to a provider that
         charges, outside the lock, since a person may take minutes to answer; `budget` is checked again as the
-        submit is recorded, in turn with every other replica.
+        submit is recorded, in turn with every other replica, as is `in_flight_cap`.
         """
         provider = self._providers.for_new_jobs()
         endpoint = endpoint_of(provider.name, model, mode)
@@ -85,6 +86,7 @@ class Submitter(Replica):
                 cost=estimate[1] if paid else 0.0,
                 budget=budget if paid else None,
                 owner=owner,
+                in_flight_cap=in_flight_cap if paid else None,
             )
             try:
                 submission = await provider.submit(mode, model, arguments)

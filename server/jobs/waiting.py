@@ -36,6 +36,14 @@ async def find_job(ledger: Ledger, request_id: str) -> JobRecord:
 
 
 class Waiter(Follower):
+    _draining = False  # the replica is stopping: a waiting call answers at once, with its job still running
+
+    def drain(self) -> None:
+        """Have every call waiting on a job answer now, and every later one without waiting."""
+        self._draining = True
+        for changed in list(self._changed.values()):
+            changed.set()
+
     async def wait(self, request_id: str, seconds: float, on_update: OnUpdate, heartbeat: float) -> JobRecord:
         """Report the job on every change and at least every `heartbeat` s, for at most `seconds`."""
         self.watch(await find_job(self._ledger, request_id))
@@ -46,7 +54,7 @@ class Waiter(Follower):
             followed = self._followed(record)  # read with the record: reporting below may take a while
             await on_update(record)
             remaining = deadline - anyio.current_time()
-            if record.finished or remaining <= 0 or not followed:
+            if record.finished or remaining <= 0 or not followed or self._draining:
                 return await self._ledger.require(request_id)
             with anyio.move_on_after(min(remaining, heartbeat, POLL_SECONDS)):
                 await changed.wait()

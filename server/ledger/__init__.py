@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from server.ledger.base import Budget, Ledger
+from server.ledger.base import Budget, InFlightCap, Ledger
 from server.ledger.records import FilmRecord, JobEvent, JobRecord, Submission
 
 if TYPE_CHECKING:
     from server.settings import Settings
 
-__all__ = ["Budget", "FilmRecord", "JobEvent", "JobRecord", "Ledger", "Submission", "open_ledger"]
+__all__ = ["Budget", "FilmRecord", "InFlightCap", "JobEvent", "JobRecord", "Ledger", "Submission", "open_ledger"]
 
 
 @asynccontextmanager

@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from server.catalog import TERMINAL_STATUSES, Mode, Model
+from server.ledger.quotas import UNFINISHED, Quotas, in_flight, in_flight_lock
 from server.ledger.records import FilmRecord, JobEvent, JobRecord, Row, Submission
-from server.ledger.store import Params, Store, Transaction
+from server.ledger.store import Params, Transaction
 
 SUBMISSION_COLUMNS = "id, fingerprint, provider, endpoint, started_at, outcome, request_id, detail"
-UNFINISHED = "status IN ('queued', 'in_progress')"
 # Paid jobs not cancelled, and paid submits whose answer has not come (or was lost): a job counts from the
 # moment its submit is sent, so two calls on two replicas cannot both fit the last dollars of a budget.
 _SPENT_BY = """(SELECT COALESCE(SUM(COALESCE(cost_usd, estimate_max_usd)), 0) FROM jobs
@@ -28,9 +28,10 @@ _SPENT_BY = """(SELECT COALESCE(SUM(COALESCE(cost_usd, estimate_max_usd)), 0) FR
 SPENT = f"SELECT {_SPENT_BY.format(mine='')} AS team, {_SPENT_BY.format(mine='AND owner = ?')} AS own"
 BUDGET_LOCK = "budget"  # the key every budget-checked submit takes in turn
 Budget = tuple[float, Callable[[float, float], None]]  # (since, check(team's, owner's spent)): begin_submission
+InFlightCap = tuple[int, Callable[[int], None]]  # (cap, refuse(how many in flight)): begin_submission
 
 
-class Ledger(Store):
+class Ledger(Quotas):
     """The source of truth for jobs: SQLite in one process, PostgreSQL when replicas share it."""
 
     async def add(
@@ -102,17 +103,24 @@ class Ledger(Store):
         cost: float = 0.0,
         budget: Budget | None = None,
         owner: str | None = None,
+        in_flight_cap: InFlightCap | None = None,
     ) -> int:
         """Record a submit about to be sent, with the most it may cost, and who sent it.
 
         With `budget` (since, check), `check(team, own)` runs first on what the team and the owner spent
         since `since`, in the same transaction, taken in turn by every replica: it raises to refuse, and then
-        nothing is recorded."""
+        nothing is recorded. With `in_flight_cap` (cap, refuse), `refuse(n)` runs when the owner already has
+        `cap` paid jobs in flight, likewise in turn."""
         async with self.transaction() as db:
             if budget is not None:
                 since, check = budget
                 await self._serialize(db, BUDGET_LOCK)
                 check(*await _spent(db.one, since, owner))
+            if in_flight_cap is not None:  # after the budget's lock, always in that order: no deadlock
+                cap, refuse = in_flight_cap
+                await self._serialize(db, in_flight_lock(owner))
+                if (count := await in_flight(db, owner)) >= cap:
+                    refuse(count)
             row = await db.one(
                 """INSERT INTO submissions (fingerprint, provider, endpoint, arguments, started_at, estimate_max_usd,
                    owner) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",

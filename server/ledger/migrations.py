@@ -157,4 +157,17 @@ MIGRATIONS = (
             "CREATE UNIQUE INDEX jobs_task ON jobs (task_id)",
         ),
     ),
+    # Tool calls counted per person and minute, so that a limit on them holds across replicas.
+    Migration(
+        "m013_calls",
+        (
+            """CREATE TABLE calls (
+                person TEXT NOT NULL,
+                minute INTEGER NOT NULL,
+                count INTEGER NOT NULL,
+                PRIMARY KEY (person, minute)
+            )""",
+            "CREATE INDEX jobs_owner_unfinished ON jobs (owner, status)",
+        ),
+    ),
 )

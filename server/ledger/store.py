@@ -49,6 +49,10 @@ class Store(ABC):
         """Call `changed(request_id, finished_elsewhere)` whenever any replica changes a job, the second
         true when another replica has just finished it; runs until cancelled."""
 
+    async def ping(self) -> None:
+        """A real query, for readiness: it raises unless the database answers and holds the jobs table."""
+        await self._one("SELECT count(*) AS n FROM jobs WHERE 1 = 0")
+
     async def _announce(self, db: Transaction, request_id: str, finished: bool) -> None:
         """Tell other replicas a job changed, on commit. Nothing to do where there are none to tell."""
         return None

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import signal
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -19,12 +21,16 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.operations.draining import Drain
+from server.operations.probes import Probes
 from server.settings import Settings
+from server.state import StateRef
 from server.transport.sign_in import static_token
 
 logger = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+CLOSE_SECONDS = 5  # once stopping, how long open streams (a client's GET) are waited for before they are cut
 LOOPBACK_BINDS = frozenset({"127.0.0.1", "localhost", "::1"})
 WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})
 
@@ -76,25 +82,53 @@ def check_bind(host: str, settings: Settings) -> None:
         )
 
 
-def build_app(server: MCPServer[Any], settings: Settings, host: str) -> ASGIApp:
+def build_app(
+    server: MCPServer[Any], settings: Settings, host: str, ref: StateRef | None = None, drain: Drain | None = None
+) -> ASGIApp:
     hosts = allowed_hosts(host, settings.http_allowed_hosts)
     origins = [f"{scheme}://{name}" for name in hosts for scheme in ("http", "https")]
     security = TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
     app: ASGIApp = server.streamable_http_app(
         transport_security=security,
         max_request_body_size=int(settings.http_max_body_mb * 1024 * 1024),
+        max_sessions=settings.http_max_sessions,
+        session_idle_timeout=settings.http_session_idle_seconds,
         host=host,
     )
     if settings.http_token and not settings.oauth_issuer:  # with sign-in, the issuer's check takes it too
-        return BearerToken(app, settings.http_token, settings)
-    return app
+        app = BearerToken(app, settings.http_token, settings)
+    ref = StateRef() if ref is None else ref
+    return Probes(app, lambda: ref.current, Drain(settings.drain_seconds) if drain is None else drain)
 
 
-def serve(server: MCPServer[Any], settings: Settings, host: str, port: int) -> None:
+class DrainingServer(uvicorn.Server):
+    """uvicorn, but SIGTERM drains before it stops (see `server.operations.draining`), and then exits 0:
+    an orchestrator's stop is the end of the work, not a failure."""
+
+    def __init__(self, config: uvicorn.Config, drain: Drain) -> None:
+        super().__init__(config)
+        self.drain = drain
+        self.asked_to_drain = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if sig == signal.SIGTERM and not self.should_exit:
+            self.asked_to_drain = True  # a signal handler only notes it: the drain begins in the loop, below
+        else:
+            super().handle_exit(sig, frame)
+
+    async def on_tick(self, counter: int) -> bool:
+        if self.asked_to_drain:
+            self.drain.begin()
+            if self.drain.over():
+                return True
+        return await super().on_tick(counter)
+
+
+def serve(server: MCPServer[Any], settings: Settings, host: str, port: int, ref: StateRef, drain: Drain) -> None:
     check_bind(host, settings)
     if host in WILDCARD_BINDS and not settings.http_allowed_hosts:
         logger.warning("listening on all interfaces: set SEEDANCE_HTTP_ALLOWED_HOSTS to the names clients use")
-    app = build_app(server, settings, host)
+    app = build_app(server, settings, host, ref, drain)
     guard = (
         f" (sign-in with {settings.oauth_issuer})"
         if settings.oauth_issuer
@@ -103,4 +137,13 @@ def serve(server: MCPServer[Any], settings: Settings, host: str, port: int) -> N
         else ""
     )
     logger.info("serving MCP at http://%s:%d/mcp%s", host, port, guard)
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+        timeout_graceful_shutdown=CLOSE_SECONDS,
+        log_config=None,  # the server's own logging, text or JSON, takes uvicorn's lines too
+    )
+    DrainingServer(config, drain).run()
