@@ -28,6 +28,7 @@ from server.media.saving import Keeper
 from server.operations.call_limits import operator_limits
 from server.operations.draining import Drain
 from server.operations.logs import request_context
+from server.operations.timing import tool_metrics
 from server.prompts import PROMPTS
 from server.providers.registry import create_providers, media_origins
 from server.resources import JOBS_URI, register_film_resources, register_resources
@@ -143,6 +144,7 @@ def build_server(
         from server.transport.sign_in import protected_resource  # jwt and its keys only where sign-in is set up
 
         auth, verifier = protected_resource(settings)
+    tool_names = {tool.name for tool in tools.ALL}
     mcp: MCPServer[AppState] = MCPServer(
         "seedance-mcp",
         title="Seedance video",
@@ -153,7 +155,8 @@ def build_server(
         lifespan=lifespan,
         subscriptions=bus,
         middleware=[
-            request_context({tool.name for tool in tools.ALL}),
+            request_context(tool_names),
+            tool_metrics(tool_names),
             callers(trust),
             people(settings.oauth_admin_scope),
             drain.middleware(),

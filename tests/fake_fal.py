@@ -44,6 +44,8 @@ from tests.fal_schemas import DRAFT_COMPLETE, violations
 from tests.fault_front import TCP_FAULTS, FaultFront, FaultQueue
 from tests.threaded import Served
 
+HOLD_SECONDS = 300.0  # the longest a held submit waits: only a test that never lets go waits this long
+
 __all__ = ["FakeFal", "FakeJob", "Phase", "quick_plan"]  # what the tests import from here
 
 
@@ -90,6 +92,7 @@ class FakeFal(FaultQueue):
             self.faults: dict[str, deque[str]] = {}
             self.on_event: Callable[[str], None] | None = None
             self.ranges = True  # False: the CDN answers every range request with the whole file
+            self.submits_held: threading.Event | None = None  # set: submits are answered once it is set
 
     def inject(self, op: str, fault: str, times: int = 1) -> None:
         """Make the next `times` requests to `op` fail with `fault`; "refused" closes its door until `reopen()`."""
@@ -185,6 +188,8 @@ class FakeFal(FaultQueue):
         segments = endpoint.split("/")
         if len(segments) < 2:
             return JSONResponse({"detail": "Application not found"}, status_code=404)
+        if (held := self.submits_held) is not None:  # as a busy host is slow to answer, until the test says
+            await anyio.to_thread.run_sync(held.wait, HOLD_SECONDS)
         fault = self._take("submit", HTTP_FAULTS)
         if fault is not None and not (fault.endswith("-ingress") or fault == "malformed"):
             return fault_response(fault, None)  # fal refused it: no job

@@ -13,6 +13,7 @@ import os
 import pwd
 import queue
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -77,40 +78,61 @@ class PostgresServer:
         )
         for attempt in range(1, PORT_TRIES + 1):  # PostgreSQL binds the port it is given: another may take it first
             self.port = _free_port()
-            self.process = subprocess.Popen(
-                [
-                    binary("postgres"),
-                    "-D",
-                    str(data),
-                    "-p",
-                    str(self.port),
-                    "-k",
-                    str(self.folder),
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "synchronous_commit=off",
-                    "-c",
-                    "full_page_writes=off",
-                    "-c",
-                    "max_connections=200",
-                ],
-                stderr=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                text=True,
-                **self._as,
-            )
             try:
-                self._await_ready()
+                self._launch()
                 return
             except PortTaken:
-                self.process.wait(timeout=START_SECONDS)
-                if self.process.stderr is not None:
-                    self.process.stderr.close()
                 if attempt == PORT_TRIES:
                     raise
+
+    def _launch(self) -> None:
+        """The server on `self.port`, over the data folder, once it says it is ready."""
+        self.process = subprocess.Popen(
+            [
+                binary("postgres"),
+                "-D",
+                str(self.folder / "data"),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.folder),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            **self._as,
+        )
+        try:
+            self._await_ready()
+        except PortTaken:
+            self.process.wait(timeout=START_SECONDS)
+            if self.process.stderr is not None:
+                self.process.stderr.close()
+            raise
+
+    def halt(self) -> None:
+        """Stop the server as an outage would, keeping its data: `resume` starts it again on the same port."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGINT)  # "fast": clients are cut off (SIGTERM, "smart", waits for them)
+            self.process.wait(timeout=START_SECONDS)
+            if self._log is not None:
+                self._log.join(timeout=START_SECONDS)  # the log ends when the server has gone
+            if self.process.stderr is not None:
+                self.process.stderr.close()
+            self.process = None
+
+    def resume(self) -> None:
+        self._launch()
 
     def _await_ready(self) -> None:
         """Read the server's log until it says it is ready; its log goes on being drained after."""
@@ -146,13 +168,7 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()  # a "smart" shutdown would wait for clients; SIGTERM is "fast"
-            self.process.wait(timeout=START_SECONDS)
-            if self._log is not None:
-                self._log.join(timeout=START_SECONDS)  # the log ends when the server has gone
-            if self.process.stderr is not None:
-                self.process.stderr.close()
+        self.halt()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -7,7 +7,8 @@ from contextlib import contextmanager
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from server.errors import InvalidArguments, SeedanceError, note_refusal
+from server import metrics
+from server.errors import InvalidArguments, LimitReached, SeedanceError, note_refusal
 
 
 @contextmanager
@@ -18,4 +19,6 @@ def tool_errors() -> Iterator[None]:
     except SeedanceError as exc:
         if isinstance(exc, InvalidArguments):
             note_refusal(exc)
+        elif isinstance(exc, LimitReached):
+            metrics.refused(exc.limit)
         raise ToolError(str(exc)) from exc

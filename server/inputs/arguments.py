@@ -25,6 +25,7 @@ from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from server import metrics
 from server.errors import Problem, echo, refusal, refusals
 from server.inputs import SLOTS, jobs_named, media_problems
 
@@ -223,6 +224,7 @@ def _prompt_error(prompts: Mapping[str, Signature], name: str, arguments: Mappin
 
 
 def _refused(text: str) -> CallToolResult:
+    metrics.refused("invalid")  # unless a spending limit refused it first, and counted it as such
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 

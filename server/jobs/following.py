@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
+from server import metrics
 from server.catalog import JobStatus
 from server.errors import JobCancelled, JobFailed, SeedanceError
 from server.jobs.replicas import gone, replica_name
@@ -93,6 +94,7 @@ class Follower:
             return
         provider = self._providers.available[record.provider]
         hand_over = False  # True when this replica stops: another takes the job over at once
+        metrics.meter.following(1)
         try:
             async with anyio.create_task_group() as following:
                 following.start_soon(self._keep_lease, request_id, following.cancel_scope)
@@ -120,6 +122,7 @@ class Follower:
                 request_id, error="internal error while following the job", event=("follow_failed", None)
             )
         finally:
+            metrics.meter.following(-1)
             self._watching.discard(request_id)
             with anyio.CancelScope(shield=True):
                 await self._ledger.end_lease(request_id, self.replica, hand_over=hand_over)

@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio
 
+from server import metrics
 from server.catalog import Mode, Model
 from server.catalog.checks import endpoint as endpoint_of
 from server.errors import PossibleDuplicate, ProviderError, SubmitUncertain
@@ -160,6 +161,7 @@ class Submitter(Replica):
             owner=owner,
             draft_of=draft_of,
         )
+        metrics.meter.job_submitted(provider.name, model, 0.0 if provider.preview else estimate[1])
         by = f" for {owner}" if owner else ""
         logger.info("job %s submitted to %s %s%s", record.request_id, record.provider, record.endpoint, by)
         self.watch(record)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from server import metrics
 from server.errors import InvalidArguments
 from server.ledger import Budget, Ledger
 from server.money.pricing import Estimate, dollars
@@ -25,6 +26,7 @@ async def check_limits(estimate: Estimate, settings: Settings, ledger: Ledger, o
     for `owner`, SEEDANCE_USER_DAILY_BUDGET_USD."""
     cost = dollars(estimate.min_usd, estimate.max_usd)
     if estimate.max_usd > settings.max_usd_per_job:
+        metrics.refused("cap")
         raise InvalidArguments(
             "duration/resolution",
             f"this job may cost up to {cost}, above this server's limit of ${settings.max_usd_per_job:.2f} per job "
@@ -56,6 +58,7 @@ def daily_budget(estimate: Estimate, settings: Settings, owner: str | None = Non
         for limit, whose, setting, which in limits:
             if limit is not None and spent[which] + estimate.max_usd > limit:
                 left = f"${max(limit - spent[which], 0.0):.2f} of {whose.format(limit)} ({setting})"
+                metrics.refused("budget")
                 raise InvalidArguments(
                     "duration/resolution",
                     f"this job may cost up to {cost}, but only {left} is left",

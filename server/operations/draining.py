@@ -13,6 +13,7 @@ from typing import Any
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.types import CallToolResult, TextContent
 
+from server import metrics
 from server.errors import LimitReached
 
 logger = logging.getLogger(__name__)
@@ -70,4 +71,5 @@ class Drain:
 
 def refused(error: LimitReached) -> CallToolResult:
     """A limit's refusal as a tool error the model reads: the call itself was fine, and may be made again."""
+    metrics.refused(error.limit)
     return CallToolResult(content=[TextContent(type="text", text=str(error))], is_error=True)

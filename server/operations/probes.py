@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -18,6 +19,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from server.folders import unusable
 from server.operations.draining import Drain
 from server.state import AppState
+
+if TYPE_CHECKING:
+    from server.operations.metrics import PrometheusMeter
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +49,22 @@ async def readiness(state: AppState | None, drain: Drain) -> dict[str, str]:
 
 
 class Probes:
-    """ASGI: answers GET /healthz and /readyz itself, and hands everything else to `app`."""
+    """ASGI: answers GET /healthz, /readyz and /metrics itself, and hands everything else to `app`."""
 
-    def __init__(self, app: ASGIApp, state: Callable[[], AppState | None], drain: Drain) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        state: Callable[[], AppState | None],
+        drain: Drain,
+        meter: PrometheusMeter | None = None,
+        metrics_token: str | None = None,
+    ) -> None:
         self.app = app
         self.state = state
         self.drain = drain
+        self.meter = meter
+        self.metrics_token = metrics_token
+        self._failing: list[str] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path") if scope["type"] == "http" else None
@@ -59,9 +73,15 @@ class Probes:
         elif path == "/readyz":
             checks = await readiness(self.state(), self.drain)
             failed = [name for name, result in checks.items() if result != "ok"]
-            if failed:
-                logger.warning("not ready: %s", "; ".join(f"{name}: {checks[name]}" for name in failed))
+            if failed != self._failing:  # said once when it changes, not at every probe
+                self._failing = failed
+                if failed:
+                    logger.warning("not ready: %s", "; ".join(f"{name}: {checks[name]}" for name in failed))
+                else:
+                    logger.info("ready again")
             await _answer(send, 503 if failed else 200, {"status": "ok" if not failed else "failing", **checks})
+        elif path == "/metrics" and self.meter is not None:
+            await self.meter.serve(scope, receive, send, self.metrics_token)
         else:
             await self.app(scope, receive, send)
 

@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 import httpx2
 
-from server import __version__
+from server import __version__, metrics
 from server.catalog import Mode, Model
 from server.catalog.checks import endpoint as endpoint_of
 from server.errors import JobFailed, ProviderError, ProviderUnavailable, SubmitUncertain
@@ -148,7 +148,8 @@ class FalQueue:
             response = await send_with_retries(
                 lambda: self._http.post(url, json=body, headers=self._headers, timeout=self._timeout),
                 self._retry,
-                what="submit",
+                host=self.name,
+                operation="submit",
                 idempotent=False,
             )
         except httpx2.TransportError as exc:
@@ -189,7 +190,8 @@ class FalQueue:
             response = await send_with_retries(
                 lambda: self._http.request(method, url, params=params, headers=self._headers, timeout=self._timeout),
                 self._retry,
-                what=what,
+                host=self.name,
+                operation=what,
                 usable=_is_json,
                 final=final,
             )
@@ -220,6 +222,7 @@ class FalQueue:
         async with self._http.stream(
             "GET", url, params={"logs": "1"}, headers=headers, timeout=self._stream_timeout
         ) as response:
+            metrics.meter.host_request(self.name, "stream", response.status_code)
             if response.status_code >= 400:
                 await response.aread()
                 raise error_from_response(response, "status stream")

@@ -43,7 +43,8 @@ class FalStorage:
                     url, params={"storage_type": "fal-cdn-v3"}, json={}, headers=self._headers, timeout=self._timeout
                 ),
                 self._retry,
-                what="upload token",
+                host="fal",
+                operation="upload_token",
             )
         except httpx2.TransportError as exc:
             raise ProviderUnavailable(
@@ -74,7 +75,8 @@ class FalStorage:
                     f"{base_url}/files/upload", content=file.data, headers=headers, timeout=self._timeout
                 ),
                 self._retry,
-                what="upload",
+                host="fal",
+                operation="upload",
             )
         except httpx2.TransportError as exc:
             raise ProviderUnavailable(f"The upload of {file.name} to fal failed ({type(exc).__name__}).") from exc

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 import httpx2
 
+from server import metrics
 from server.settings import RetryPolicy
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ async def send_with_retries(
     send: Callable[[], Awaitable[httpx2.Response]],
     policy: RetryPolicy,
     *,
-    what: str,
+    host: str,
+    operation: str,
     idempotent: bool = True,
     usable: Callable[[httpx2.Response], bool] = _always,
     final: Callable[[httpx2.Response], bool] = lambda response: False,
@@ -55,18 +57,24 @@ async def send_with_retries(
 
     `usable` lets a caller reject a success it cannot read (say, a body that is not JSON): that is retried
     like a 5xx, from the same budget of attempts. `final` marks an error answer that retrying cannot change.
+    `host` and `operation` name the request in the log and the metrics.
     """
+    what = f"{host} {operation}"
     for attempt in range(1, policy.attempts + 1):
         last = attempt == policy.attempts
+        if attempt > 1:
+            metrics.meter.retry(host, operation)
         try:
             response = await send()
         except httpx2.TransportError as exc:
+            metrics.meter.host_request(host, operation, None)
             retryable = isinstance(exc, NEVER_SENT) or idempotent
             if last or not retryable:
                 raise
             wait = policy.delay(attempt)
             logger.warning("%s failed attempt=%d error=%s retry_in=%.1fs", what, attempt, type(exc).__name__, wait)
         else:
+            metrics.meter.host_request(host, operation, response.status_code)
             retryable = (response.status_code in RETRYABLE_STATUS and not final(response)) or (
                 response.status_code < 400 and not usable(response)
             )

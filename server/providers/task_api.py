@@ -41,12 +41,14 @@ class TaskApi:
         base_url: str,
         authorization: str,
         *,
+        name: str,
         host: str,
         dashboard: str,
         error_from: ErrorFrom,
         retry: RetryPolicy,
         timeout: float,
     ) -> None:
+        self._name = name  # the provider's, as the metrics name it; `host` is how people call it
         self._http = http
         self._base = base_url.rstrip("/")
         self._headers = {"Authorization": authorization, "User-Agent": f"seedance-mcp/{__version__}"}
@@ -66,7 +68,8 @@ class TaskApi:
             response = await send_with_retries(
                 lambda: self._http.post(url, json=dict(body), headers=self._headers, timeout=self._timeout),
                 self._retry,
-                what=f"{self.host} submit",
+                host=self._name,
+                operation="submit",
                 idempotent=False,
             )
         except httpx2.TransportError as exc:
@@ -98,7 +101,8 @@ class TaskApi:
             response = await send_with_retries(
                 lambda: self._http.request(method, url, headers=self._headers, timeout=self._timeout),
                 self._retry,
-                what=f"{self.host} {what}",
+                host=self._name,
+                operation=what,
                 usable=lambda r: not r.content or json_body(r) is not None,
             )
         except httpx2.TransportError as exc:
@@ -177,6 +181,7 @@ class PolledHost:
             http,
             base_url,
             f"Bearer {key}",
+            name=self.name,
             host=self.host,
             dashboard=self.dashboard,
             error_from=self.error_from,

@@ -12,7 +12,7 @@ import json
 import logging
 import signal
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from mcp.server import MCPServer
@@ -21,10 +21,15 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import tools
+from server import metrics
 from server.operations.draining import Drain
 from server.operations.probes import Probes
 from server.settings import Settings
 from server.state import StateRef
+
+if TYPE_CHECKING:
+    from server.operations.metrics import PrometheusMeter
 from server.transport.sign_in import static_token
 
 logger = logging.getLogger(__name__)
@@ -83,7 +88,12 @@ def check_bind(host: str, settings: Settings) -> None:
 
 
 def build_app(
-    server: MCPServer[Any], settings: Settings, host: str, ref: StateRef | None = None, drain: Drain | None = None
+    server: MCPServer[Any],
+    settings: Settings,
+    host: str,
+    ref: StateRef | None = None,
+    drain: Drain | None = None,
+    meter: PrometheusMeter | None = None,
 ) -> ASGIApp:
     hosts = allowed_hosts(host, settings.http_allowed_hosts)
     origins = [f"{scheme}://{name}" for name in hosts for scheme in ("http", "https")]
@@ -98,7 +108,8 @@ def build_app(
     if settings.http_token and not settings.oauth_issuer:  # with sign-in, the issuer's check takes it too
         app = BearerToken(app, settings.http_token, settings)
     ref = StateRef() if ref is None else ref
-    return Probes(app, lambda: ref.current, Drain(settings.drain_seconds) if drain is None else drain)
+    drain = Drain(settings.drain_seconds) if drain is None else drain
+    return Probes(app, lambda: ref.current, drain, meter, settings.metrics_token)
 
 
 class DrainingServer(uvicorn.Server):
@@ -128,7 +139,11 @@ def serve(server: MCPServer[Any], settings: Settings, host: str, port: int, ref:
     check_bind(host, settings)
     if host in WILDCARD_BINDS and not settings.http_allowed_hosts:
         logger.warning("listening on all interfaces: set SEEDANCE_HTTP_ALLOWED_HOSTS to the names clients use")
-    app = build_app(server, settings, host, ref, drain)
+    from server.operations.metrics import PrometheusMeter  # prometheus-client: only for a server over HTTP
+
+    meter = PrometheusMeter({tool.name for tool in tools.ALL})
+    metrics.install(meter)
+    app = build_app(server, settings, host, ref, drain, meter)
     guard = (
         f" (sign-in with {settings.oauth_issuer})"
         if settings.oauth_issuer

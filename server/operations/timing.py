@@ -1,0 +1,33 @@
+"""Every tool call counted by tool and outcome, and timed: ok, error (the host failed, the job is missing), or
+refused (a limit or a wrong argument, counted by reason where it refused). Over stdio the counts go nowhere."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from typing import Any
+
+from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
+from mcp.types import CallToolResult
+
+from server import metrics
+
+
+def tool_metrics(tools: Collection[str]) -> ServerMiddleware[Any]:
+    async def time_the_call(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/call":
+            return await call_next(ctx)
+        name = (ctx.params or {}).get("name")
+        tool = name if isinstance(name, str) and name in tools else "unknown"
+        call = metrics.begin_call()
+        started = time.perf_counter()
+        outcome: metrics.Outcome = "error"
+        try:
+            result = await call_next(ctx)
+            failed = result.is_error if isinstance(result, CallToolResult) else False
+            outcome = "refused" if call.refused else "error" if failed else "ok"
+            return result
+        finally:
+            metrics.meter.tool_call(tool, outcome, time.perf_counter() - started)
+
+    return time_the_call
