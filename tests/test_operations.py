@@ -92,8 +92,15 @@ async def test_sigterm_drains_hands_the_call_its_job_and_another_replica_finishe
     fake_fal.plan = list(HELD)
     fake_fal.submits_held = threading.Event()
     database = postgres.fresh_database()
-    waits = {"SEEDANCE_DRAIN_SECONDS": "600", "SEEDANCE_FAL_TIMEOUT_SECONDS": "600"}  # only the test ends them
-    with replicas(fake_fal, tmp_path, database, count=2, SEEDANCE_LEASE_SECONDS="3", **waits) as (stopping, _other):
+    with replicas(  # the drain and the submit wait as long as the test makes them
+        fake_fal,
+        tmp_path,
+        database,
+        count=2,
+        SEEDANCE_LEASE_SECONDS="3",
+        SEEDANCE_DRAIN_SECONDS="600",
+        SEEDANCE_FAL_TIMEOUT_SECONDS="600",
+    ) as (stopping, _other):
         handed: list[Any] = []
         async with RecordingClient(stopping.url) as client, anyio.create_task_group() as tg:
 
