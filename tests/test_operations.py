@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,11 +16,13 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import RecordingClient, text_of
 from tests.fake_fal import FakeFal, Phase
-from tests.http_servers import column, replicas, start, wait_until
+from tests.http_servers import INITIALIZE, column, replicas, start, wait_until
 from tests.postgres import PostgresServer
+from tests.signed_in import HEADERS
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # servers in their own processes
 
@@ -133,3 +136,78 @@ async def until(condition: Callable[[], bool], what: str) -> None:
     with anyio.fail_after(120, shield=False):
         while not condition():
             await anyio.sleep(0.02)
+
+
+METRICS_TOKEN = "0123456789abcdef0123456789abcdef-metrics"
+PROMPT = "a lighthouse keeper's secret recipe"  # must not reach a metric or a log line
+
+
+async def test_metrics_count_what_was_done_and_the_logs_are_json(
+    served: Callable[..., int], fake_fal: FakeFal, tmp_path: Path
+):
+    port = served(SEEDANCE_LOG_FORMAT="json", SEEDANCE_MAX_USD_PER_JOB="3", SEEDANCE_METRICS_TOKEN=METRICS_TOKEN)
+    fake_fal.inject("result", "503")  # the first result fetch is answered 503, and retried
+    async with RecordingClient(f"http://127.0.0.1:{port}/mcp") as client:
+        for _ in range(2):
+            assert not (await client.call_tool("estimate_cost", {"mode": "text-to-video"})).is_error
+        for prompt in (PROMPT, "a second take"):
+            made = await client.call_tool("generate_text_video", {"prompt": prompt, **FOUR_SECONDS})
+            assert made.structured_content and made.structured_content["status"] == "completed", text_of(made)
+        invalid = await client.call_tool("generate_text_video", {"prompt": PROMPT, "duration": "99"})
+        over_cap = await client.call_tool("generate_text_video", {"prompt": PROMPT, "duration": "15"})
+        fake_fal.inject("submit", "429")
+        failed = await client.call_tool("generate_text_video", {"prompt": PROMPT, "duration": "5"})
+    assert invalid.is_error and over_cap.is_error and failed.is_error
+
+    scraped = httpx2.get(f"http://127.0.0.1:{port}/metrics", timeout=30)
+    assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(scraped.text)
+        for sample in family.samples
+    }
+
+    def value(name: str, **labels: str) -> float:
+        return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+    assert value("seedance_tool_calls_total", tool="estimate_cost", outcome="ok") == 2
+    assert value("seedance_tool_calls_total", tool="generate_text_video", outcome="ok") == 2
+    assert value("seedance_tool_calls_total", tool="generate_text_video", outcome="refused") == 2
+    assert value("seedance_tool_calls_total", tool="generate_text_video", outcome="error") == 1
+    assert value("seedance_tool_call_duration_seconds_count", tool="generate_text_video") == 5
+    assert value("seedance_refusals_total", reason="invalid") == 1
+    assert value("seedance_refusals_total", reason="cap") == 1
+    assert value("seedance_refusals_total", reason="budget") == 0
+    assert value("seedance_host_requests_total", host="fal", operation="submit", status="200") == 2
+    assert value("seedance_host_requests_total", host="fal", operation="submit", status="429") == 1
+    assert value("seedance_host_requests_total", host="fal", operation="result", status="503") == 1
+    assert value("seedance_host_requests_total", host="fal", operation="result", status="200") == 2
+    assert value("seedance_host_retries_total", host="fal", operation="result") == 1
+    assert value("seedance_jobs_in_flight") == 0
+
+    with sqlite3.connect(tmp_path / "server" / "home" / "jobs.sqlite3") as db:
+        jobs, spent = db.execute("SELECT count(*), sum(estimate_max_usd) FROM jobs WHERE preview = 0").fetchone()
+        request_ids = {row[0] for row in db.execute("SELECT request_id FROM jobs")}
+    assert value("seedance_jobs_submitted_total", host="fal", model="seedance-2.0") == jobs == 2
+    assert value("seedance_spend_list_price_usd_total", host="fal", model="seedance-2.0") == pytest.approx(spent)
+
+    labels = {v for (_, pairs) in samples for (_, v) in pairs}
+    assert not [v for v in labels if "/" in v or "127.0.0.1" in v or "lighthouse" in v or len(v) > 40], labels
+    assert request_ids and not request_ids & labels
+
+    lines = [line for line in (tmp_path / "server" / "stderr.log").read_text().splitlines() if line.strip()]
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert all({"time", "level", "logger", "message"} <= entry.keys() for entry in entries)
+    assert any(entry.get("tool") == "generate_text_video" and "request" in entry for entry in entries)
+    assert any("job" in entry for entry in entries)
+    assert "lighthouse" not in "\n".join(lines) and fake_fal.key not in "\n".join(lines)
+
+
+def test_a_replica_refuses_sessions_over_its_cap(served: Callable[..., int]):
+    port = served(SEEDANCE_HTTP_MAX_SESSIONS="2")
+    opened = [
+        httpx2.post(f"http://127.0.0.1:{port}/mcp", json=INITIALIZE, headers=HEADERS, timeout=30).status_code
+        for _ in range(3)
+    ]
+    assert opened == [200, 200, 503]
+    assert probe(port, "/healthz")[0] == 200  # the probes are not sessions

@@ -223,6 +223,13 @@ def _prompt_error(prompts: Mapping[str, Signature], name: str, arguments: Mappin
     return f"Invalid arguments for the prompt {name}.\n" + "\n".join(found) + "\nFix the arguments above and ask again."
 
 
+def is_error(result: HandlerResult) -> bool:
+    """Whether a tool call's result is a tool error, as a result object or as the wire's dict."""
+    if isinstance(result, CallToolResult):
+        return result.is_error is True
+    return isinstance(result, dict) and result.get("isError") is True
+
+
 def _refused(text: str) -> CallToolResult:
     metrics.refused("invalid")  # unless a spending limit refused it first, and counted it as such
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
@@ -243,12 +250,7 @@ def argument_checker(tools: Sequence[Tool], prompts: Sequence[Prompt]) -> Server
                 return _refused(text)
             with refusals() as raised:
                 result = await call_next(ctx)
-            failed = (
-                result.is_error
-                if isinstance(result, CallToolResult)
-                else isinstance(result, dict) and result.get("isError")
-            )
-            if raised and failed:
+            if raised and is_error(result):
                 return _refused(refusal([p.line() for p in raised[-1].problems], tool.name))
             return result
         elif ctx.method == "prompts/get":

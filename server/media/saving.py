@@ -131,8 +131,9 @@ class Keeper:
             "saved_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         }
         if not write_new(target.with_suffix(".json"), json.dumps(sidecar, indent=2).encode()):
-            logger.warning("job %s: a file took the sidecar's name %s first", record.request_id, target.stem)
-        logger.info("job %s saved to %s (%d bytes)", record.request_id, target, size)
+            logger.warning("job %s: a file took its sidecar's name first", record.request_id)
+        # The folder, not the file: its name is made from the prompt, which the log never holds.
+        logger.info("job %s saved in %s (%d bytes)", record.request_id, target.parent, size)
         return target
 
     async def _fetch_whole(self, request_id: str, url: str, part: Path, expected: int | None) -> int:

@@ -10,7 +10,15 @@ from __future__ import annotations
 import hmac
 from collections.abc import Collection
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from starlette.types import Receive, Scope, Send
 
 from server.catalog import MODELS
@@ -22,6 +30,7 @@ LOOPBACK_CLIENTS = ("127.", "::1", "::ffff:127.")
 
 class PrometheusMeter(Meter):
     def __init__(self, tools: Collection[str]) -> None:
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series double every counter and say nothing a scrape needs
         self.tools = frozenset(tools)
         self.registry = CollectorRegistry()
         r = self.registry

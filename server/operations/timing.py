@@ -8,9 +8,9 @@ from collections.abc import Collection
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
-from mcp.types import CallToolResult
 
 from server import metrics
+from server.inputs.arguments import is_error
 
 
 def tool_metrics(tools: Collection[str]) -> ServerMiddleware[Any]:
@@ -24,8 +24,7 @@ def tool_metrics(tools: Collection[str]) -> ServerMiddleware[Any]:
         outcome: metrics.Outcome = "error"
         try:
             result = await call_next(ctx)
-            failed = result.is_error if isinstance(result, CallToolResult) else False
-            outcome = "refused" if call.refused else "error" if failed else "ok"
+            outcome = "refused" if call.refused else "error" if is_error(result) else "ok"
             return result
         finally:
             metrics.meter.tool_call(tool, outcome, time.perf_counter() - started)
