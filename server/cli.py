@@ -6,6 +6,7 @@ import argparse
 import gc
 import importlib.abc
 import importlib.machinery
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -106,4 +107,13 @@ def _settings() -> Settings:
 
     settings = settings_for_start()
     configure(settings)
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        try:
+            from server.operations.traces import start_tracing
+        except ImportError:
+            raise SystemExit(
+                "seedance-mcp: OTEL_EXPORTER_OTLP_ENDPOINT asks for traces, which need the traces extra: "
+                "pip install 'seedance-mcp[traces]' (or unset the variable)"
+            ) from None
+        start_tracing()
     return settings

@@ -44,8 +44,6 @@ from tests.fal_schemas import DRAFT_COMPLETE, violations
 from tests.fault_front import TCP_FAULTS, FaultFront, FaultQueue
 from tests.threaded import Served
 
-HOLD_SECONDS = 300.0  # the longest a held submit waits: only a test that never lets go waits this long
-
 __all__ = ["FakeFal", "FakeJob", "Phase", "quick_plan"]  # what the tests import from here
 
 
@@ -189,7 +187,7 @@ class FakeFal(FaultQueue):
         if len(segments) < 2:
             return JSONResponse({"detail": "Application not found"}, status_code=404)
         if (held := self.submits_held) is not None:  # as a busy host is slow to answer, until the test says
-            await anyio.to_thread.run_sync(held.wait, HOLD_SECONDS)
+            await anyio.to_thread.run_sync(held.wait, 300.0)  # a bound only for a test that never lets go
         fault = self._take("submit", HTTP_FAULTS)
         if fault is not None and not (fault.endswith("-ingress") or fault == "malformed"):
             return fault_response(fault, None)  # fal refused it: no job

@@ -8,6 +8,8 @@ import json
 import shutil
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,9 +20,10 @@ import httpx2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import RecordingClient, text_of
+from tests.conftest import RecordingClient, subprocess_env, text_of
 from tests.fake_fal import FakeFal, Phase
 from tests.http_servers import INITIALIZE, column, replicas, start, wait_until
+from tests.otlp_receiver import otlp_receiver
 from tests.postgres import PostgresServer
 from tests.signed_in import HEADERS
 
@@ -211,3 +214,57 @@ def test_a_replica_refuses_sessions_over_its_cap(served: Callable[..., int]):
     ]
     assert opened == [200, 200, 503]
     assert probe(port, "/healthz")[0] == 200  # the probes are not sessions
+
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+CALLER_SPAN = "00f067aa0ba902b7"
+
+
+async def test_traces_continue_the_callers_trace_and_hold_no_key_or_prompt(
+    served: Callable[..., int], fake_fal: FakeFal
+):
+    with otlp_receiver() as receiver:
+        port = served(OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, OTEL_BSP_SCHEDULE_DELAY="50")
+        async with RecordingClient(f"http://127.0.0.1:{port}/mcp") as client:
+            made = await client.call_tool(
+                "generate_text_video",
+                {"prompt": PROMPT, **FOUR_SECONDS},
+                meta={"traceparent": f"00-{TRACE_ID}-{CALLER_SPAN}-01"},  # type: ignore[arg-type]
+            )
+        assert made.structured_content and made.structured_content["status"] == "completed", text_of(made)
+        name = "tools/call generate_text_video"
+        wait_until(lambda: bool(receiver.named(name) and receiver.named("fal submit")), "the spans to arrive")
+        wait_until(lambda: bool(receiver.named("seedance.job.wait")), "the wait's span")
+
+        (call,) = receiver.named(name)
+        attributes = {a.key: a.value for a in call.attributes}
+        assert call.trace_id.hex() == TRACE_ID and call.parent_span_id.hex() == CALLER_SPAN
+        assert call.kind == call.SPAN_KIND_SERVER
+        assert attributes["mcp.method.name"].string_value == "tools/call"
+        assert attributes["gen_ai.tool.name"].string_value == "generate_text_video"
+        assert "jsonrpc.request.id" in attributes
+        children = receiver.named("fal submit") + receiver.named("seedance.job.wait")
+        assert all(span.trace_id.hex() == TRACE_ID for span in children)
+        (submit,) = receiver.named("fal submit")
+        http = {a.key: a.value for a in submit.attributes}
+        assert submit.kind == submit.SPAN_KIND_CLIENT and http["http.response.status_code"].int_value == 200
+        assert http["http.request.method"].string_value == "POST" and "?" not in http["url.full"].string_value
+        everything = str(receiver.spans)
+        assert fake_fal.key not in everything and "lighthouse" not in everything
+
+
+def test_without_the_variables_no_tracing_or_metrics_library_is_loaded(tmp_path: Path):
+    """Over stdio neither OpenTelemetry's SDK and exporter nor prometheus-client is imported: the cold start
+    does not pay. (OpenTelemetry's API is the MCP SDK's own, and records nothing.)"""
+    code = (
+        "import sys\n"
+        "from server.cli import _settings\n"
+        "from server.app import build_server\n"
+        "build_server(_settings())\n"
+        "heavy = ('opentelemetry.sdk', 'opentelemetry.exporter', 'opentelemetry.proto', 'prometheus_client')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    env = {k: v for k, v in subprocess_env(tmp_path).items() if not k.startswith("OTEL_")}
+    loaded = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]"

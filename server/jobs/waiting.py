@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import anyio
+from opentelemetry import trace
 
 from server.errors import JobNotFound, echo
 from server.jobs.following import Follower
@@ -13,6 +14,7 @@ from server.jobs.replicas import gone
 from server.ledger import JobRecord, Ledger
 from server.trust.owners import current_person
 
+tracer = trace.get_tracer(__name__)  # records nothing unless tracing is on (server.operations.traces)
 POLL_SECONDS = 1.0  # a waiter re-reads the ledger at least this often, should no change be announced
 
 OnUpdate = Callable[[JobRecord], Awaitable[None]]
@@ -47,6 +49,12 @@ class Waiter(Follower):
     async def wait(self, request_id: str, seconds: float, on_update: OnUpdate, heartbeat: float) -> JobRecord:
         """Report the job on every change and at least every `heartbeat` s, for at most `seconds`."""
         self.watch(await find_job(self._ledger, request_id))
+        with tracer.start_as_current_span("seedance.job.wait", attributes={"seedance.job.id": request_id}) as span:
+            record = await self._wait(request_id, seconds, on_update, heartbeat)
+            span.set_attribute("seedance.job.status", record.status)
+        return record
+
+    async def _wait(self, request_id: str, seconds: float, on_update: OnUpdate, heartbeat: float) -> JobRecord:
         deadline = anyio.current_time() + seconds
         while True:
             changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading: no lost wake-up

@@ -15,11 +15,14 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 import httpx2
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind
 
 from server import metrics
 from server.settings import RetryPolicy
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)  # records nothing unless tracing is on (server.operations.traces)
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 NEVER_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout)
@@ -37,6 +40,18 @@ def parse_retry_after(value: str | None) -> float | None:
     if parsed is None:
         return None
     return max(0.0, parsed.timestamp() - time.time())
+
+
+def describe(span: Span, response: httpx2.Response) -> None:
+    """A host request's span as the HTTP client conventions have it: method, where, status; never the query
+    string, nor a header (the key travels in one)."""
+    url = response.request.url
+    span.set_attribute("http.request.method", response.request.method)
+    span.set_attribute("server.address", url.host)
+    span.set_attribute("url.full", f"{url.scheme}://{url.netloc.decode()}{url.path}")
+    span.set_attribute("http.response.status_code", response.status_code)
+    if response.status_code >= 400:
+        span.set_attribute("error.type", str(response.status_code))
 
 
 def _always(response: httpx2.Response) -> bool:
@@ -65,7 +80,14 @@ async def send_with_retries(
         if attempt > 1:
             metrics.meter.retry(host, operation)
         try:
-            response = await send()
+            attributes = {"seedance.host": host, "seedance.operation": operation}
+            with tracer.start_as_current_span(what, kind=SpanKind.CLIENT, attributes=attributes) as span:
+                try:
+                    response = await send()
+                except httpx2.TransportError as exc:
+                    span.set_attribute("error.type", type(exc).__name__)
+                    raise
+                describe(span, response)
         except httpx2.TransportError as exc:
             metrics.meter.host_request(host, operation, None)
             retryable = isinstance(exc, NEVER_SENT) or idempotent
