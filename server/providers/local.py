@@ -1,7 +1,8 @@
 """The offline preview backend: a labelled stand-in MP4 rendered on this machine, free and without network.
 
 It lives the same life as a fal job (queued, in progress with log lines, completed) so the whole flow
-can be tried before paying. One render runs at a time; the others wait their turn in a queue. The
+can be tried before paying. One render runs at a time; the others wait, each person's taking turns with
+everyone else's (`server/preview/turns.py`). The
 renderer's heavy imports (PyAV, NumPy, Pillow) happen on the first render, not at server start.
 """
 
@@ -37,8 +38,10 @@ from server.folders import HOME, writing
 from server.inputs import LocalFile
 from server.preview.choices import auto_ratio, auto_seconds
 from server.preview.inputs import fetch
+from server.preview.turns import Turns
 from server.providers.base import CancelOutcome, Output, ProviderState, StatusUpdate, Submission
 from server.trust.network import CallerHttp
+from server.trust.owners import current_person
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +83,7 @@ class LocalPreview:
         self._http = http  # callers' URLs, through the guard
         self._tg = task_group
         self._jobs: dict[str, _Job] = {}
-        self._waiting: list[str] = []
-        self._slots = anyio.Semaphore(RENDER_SLOTS)
+        self._turns = Turns(RENDER_SLOTS)
 
     # -- the provider interface ---------------------------------------------------------------------
 
@@ -95,10 +97,10 @@ class LocalPreview:
         drawn, what = (mode, dict(arguments)) if mode != DRAFT_COMPLETION else self._final_of(arguments["draft_id"])
         job = _Job(request_id, drawn, what, self._folder / f"{request_id}.mp4")
         self._jobs[request_id] = job
-        self._waiting.append(request_id)
+        self._turns.join(current_person().name or "", request_id)  # each person's renders take turns
         self._tg.start_soon(self._run, job, name=f"render {request_id}")
         handle = {"request_id": request_id, "video": str(job.path)}
-        return Submission(request_id, endpoint("local", model, mode), handle, self._waiting.index(request_id))
+        return Submission(request_id, endpoint("local", model, mode), handle, self._turns.position(request_id))
 
     async def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:
         job = self._jobs.get(handle["request_id"])
@@ -110,7 +112,7 @@ class LocalPreview:
         while True:
             changed = job.changed
             finished = job.state == "completed"
-            position = self._waiting.index(job.request_id) if job.request_id in self._waiting else None
+            position = self._turns.position(job.request_id)
             error = job.error if finished else None
             yield StatusUpdate(job.state, position, tuple(job.logs[sent:]), error, job.fraction)
             sent = len(job.logs)
@@ -162,8 +164,8 @@ class LocalPreview:
         if job.state == "completed":
             return "too_late"
         job.cancelled = True  # a render in progress sees this between two frames and stops
-        if job.request_id in self._waiting:
-            self._waiting.remove(job.request_id)
+        if self._turns.waiting(job.request_id):
+            self._turns.leave(job.request_id)
             self._update(job, state="completed")
             return "cancelled"
         return "stopping"  # certain, and this machine's own work: its end is on its way
@@ -191,10 +193,7 @@ class LocalPreview:
                 anyio.from_thread.run_sync(lambda: self._update(job, log=line, fraction=done / total))
 
         try:
-            async with self._slots:
-                if job.cancelled:
-                    return
-                self._waiting.remove(job.request_id)
+            if await self._turns.take(job.request_id) and not job.cancelled:
                 self._update(job, state="in_progress", log="preparing the offline preview")
                 spec = await self._spec(job)
                 audio = ", with sound" if spec.audio else ""
@@ -230,8 +229,7 @@ class LocalPreview:
             logger.exception("preview %s failed", job.request_id)
             job.error = f"the preview render failed ({type(exc).__name__})"
         finally:
-            if job.request_id in self._waiting:
-                self._waiting.remove(job.request_id)
+            self._turns.leave(job.request_id)
             self._update(job, state="completed")
 
     def _keep_draft(self, job: _Job, spec: Any) -> None:
