@@ -16,7 +16,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import card, concurrency, film, latency, media_checks, overhead, render, replicas, startup, trust, upstream
+from bench import (
+    card,
+    concurrency,
+    film,
+    flood,
+    latency,
+    media_checks,
+    overhead,
+    render,
+    replicas,
+    startup,
+    trust,
+    upstream,
+)
 from bench.fake import fake_fal
 
 
@@ -73,6 +86,12 @@ def main() -> None:
             f"10. {replicas.REPLICAS} replicas sharing one PostgreSQL ledger: {replicas.JOBS} jobs, waking, takeover, "
             "round trips",
             lambda: replicas.measure(fake),
+        )
+        section(
+            "flood",
+            f"13. Another person's estimate_cost while one person floods two replicas with waves of {flood.WAVE} paid "
+            f"calls (p90 of {flood.ROUNDS})",
+            lambda: flood.measure(fake),
         )
         section(
             "card",
