@@ -10,7 +10,7 @@ from pathlib import Path
 
 import tools
 from scripts.layers import LAYERS, UPWARD
-from scripts.reference import catalog, settings_page, tools_page
+from scripts.reference import catalog, operations, settings_page, tools_page
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -54,6 +54,7 @@ def wanted() -> dict[Path, Callable[[str], str]]:
         **{path: _whole(text) for path, text in whole.items()},
         DOCS / "providers.md": _between("models table", catalog.models_table()),
         DOCS / "architecture.md": _between("layers", layers_list()),
+        DOCS / "operations.md": _between("metrics table", operations.metrics_table()),
         ROOT / "README.md": _between("tools table", tools_page.tools_table()),
     }
 
