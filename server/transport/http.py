@@ -27,10 +27,10 @@ from server.operations.draining import Drain
 from server.operations.probes import Probes
 from server.settings import Settings
 from server.state import StateRef
+from server.transport.sign_in import static_token
 
 if TYPE_CHECKING:
     from server.operations.metrics import PrometheusMeter
-from server.transport.sign_in import static_token
 
 logger = logging.getLogger(__name__)
 
@@ -122,9 +122,9 @@ class DrainingServer(uvicorn.Server):
         self.asked_to_drain = False
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if sig == signal.SIGTERM and not self.should_exit:
+        if sig == signal.SIGTERM and not self.asked_to_drain:
             self.asked_to_drain = True  # a signal handler only notes it: the drain begins in the loop, below
-        else:
+        else:  # Ctrl-C, or a second SIGTERM: stop now, handing the jobs over all the same
             super().handle_exit(sig, frame)
 
     async def on_tick(self, counter: int) -> bool:
