@@ -256,8 +256,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "SEEDANCE_USER_CALLS_PER_MINUTE",
         "user_calls_per_minute",
-        "The most tool calls one person may make in a minute (each UTC minute counts afresh), across replicas. "
-        "`0`: no limit.",
+        "The most tool calls one person may make in a minute (each UTC minute counts afresh), across replicas; "
+        "the job card's `video_chunk` reads are not counted. `0`: no limit.",
     ),
     Variable(
         "SEEDANCE_DRAIN_SECONDS",
