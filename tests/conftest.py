@@ -221,6 +221,10 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "SEEDANCE_HOME": str(tmp_path / "home"),
         "SEEDANCE_OUTPUT_DIR": str(tmp_path / "videos"),
         "SEEDANCE_CONFIRM_ABOVE_USD": "5",
+        # Tests of other things hold many jobs and make many calls as one person; the limits' own tests
+        # (test_limits, test_operations, test_flood) set them, or give "" for the default over HTTP.
+        "SEEDANCE_USER_MAX_JOBS_IN_FLIGHT": "0",
+        "SEEDANCE_USER_CALLS_PER_MINUTE": "0",
         **extra,
     }
 

@@ -20,6 +20,7 @@ import httpx2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from server.settings import HTTP_USER_MAX_JOBS_IN_FLIGHT
 from tests.conftest import RecordingClient, subprocess_env, text_of
 from tests.fake_fal import FakeFal, Phase
 from tests.http_servers import INITIALIZE, column, replicas, start, wait_until
@@ -268,3 +269,17 @@ def test_without_the_variables_no_tracing_or_metrics_library_is_loaded(tmp_path:
     loaded = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == "[]"
+
+
+async def test_over_http_the_limits_per_person_are_on_by_default(served: Callable[..., int], fake_fal: FakeFal):
+    fake_fal.plan = list(HELD)
+    port = served(SEEDANCE_USER_MAX_JOBS_IN_FLIGHT="", SEEDANCE_USER_CALLS_PER_MINUTE="")  # as an operator has it
+    async with RecordingClient(f"http://127.0.0.1:{port}/mcp") as client:
+        results = [
+            await client.call_tool("generate_text_video", {"prompt": f"take {n}", "wait_seconds": 0, **FOUR_SECONDS})
+            for n in range(HTTP_USER_MAX_JOBS_IN_FLIGHT + 1)
+        ]
+    *accepted, refused = results
+    assert not any(result.is_error for result in accepted), [text_of(r) for r in accepted]
+    assert refused.is_error and f"at most {HTTP_USER_MAX_JOBS_IN_FLIGHT} at once" in text_of(refused)
+    assert fake_fal.count("submit") == HTTP_USER_MAX_JOBS_IN_FLIGHT
