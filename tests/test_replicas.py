@@ -98,12 +98,7 @@ async def test_a_stalled_replica_loses_its_job_when_the_lease_runs_out_and_leave
     wait_until(lambda: "stream" in requests_for(held, request_id) and held.job(request_id).started, "the stream")
     stalled = follower_of(three, database, request_id)
     stalled.pause()  # alive but silent, as behind a network partition: only its lease can tell
-    wait_until(lambda: requests_for(held, request_id).count("stream") == 2, "the lease to run out", seconds=120)
-    successor = follower_of(three, database, request_id)
-    held.advance(request_id)
-    wait_until(lambda: column(database, request_id, "status") == "completed", "the job to finish")
-    stalled.resume()
-    wait_until(lambda: "another replica took it over" in stalled.log(), "the stalled replica to let go")
+    successor = taken_over_and_finished(held, three, database, request_id, stalled)
 
     assert successor is not stalled
     assert held.count("submit") == 1
@@ -127,16 +122,25 @@ async def test_a_replica_stalled_inside_a_transaction_does_not_hold_its_job_for_
         db.execute("SELECT 1 FROM jobs WHERE request_id = %s FOR UPDATE", (request_id,))
         wait_until(lambda: waits_on_a_lock(database, stalled), "the follower's renewal to wait on the row")
         stalled.pause()
-    wait_until(lambda: requests_for(held, request_id).count("stream") == 2, "another replica to take over")
+    successor = taken_over_and_finished(held, three, database, request_id, stalled)
+
+    assert successor is not stalled
+    assert held.count("submit") == 1
+    assert column(database, request_id, "error") is None  # the stalled one's lost session wrote nothing on it
+
+
+def taken_over_and_finished(
+    held: FakeFal, three: list[Replica], database: str, request_id: str, stalled: Replica
+) -> Replica:
+    """Once `stalled` is paused: another replica takes the job over (its status stream is opened a second
+    time) and finishes it, and the stalled one, resumed, lets go. The replica that took it over."""
+    wait_until(lambda: requests_for(held, request_id).count("stream") == 2, "another to take over", seconds=120)
     successor = follower_of(three, database, request_id)
     held.advance(request_id)
     wait_until(lambda: column(database, request_id, "status") == "completed", "the job to finish")
     stalled.resume()
     wait_until(lambda: "another replica took it over" in stalled.log(), "the stalled replica to let go")
-
-    assert successor is not stalled
-    assert held.count("submit") == 1
-    assert column(database, request_id, "error") is None  # the stalled one's lost session wrote nothing on it
+    return successor
 
 
 def waits_on_a_lock(database_url: str, replica: Replica) -> bool:
