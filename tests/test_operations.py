@@ -21,9 +21,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from server.settings import HTTP_USER_MAX_JOBS_IN_FLIGHT
-from tests.conftest import RecordingClient, subprocess_env, text_of
+from tests.conftest import HANG_SECONDS, RecordingClient, subprocess_env, text_of
 from tests.fake_fal import FakeFal, Phase
-from tests.http_servers import INITIALIZE, column, replicas, start, wait_until
+from tests.http_servers import INITIALIZE, Balancer, column, mcp_over_http, replicas, start, wait_until
 from tests.otlp_receiver import otlp_receiver
 from tests.postgres import PostgresServer
 from tests.signed_in import HEADERS
@@ -107,9 +107,15 @@ async def test_sigterm_drains_hands_the_call_its_job_and_another_replica_finishe
         SEEDANCE_LEASE_SECONDS="3",
         SEEDANCE_DRAIN_SECONDS="600",
         SEEDANCE_FAL_TIMEOUT_SECONDS="600",
-    ) as (stopping, _other):
+    ) as (stopping, other):
         handed: list[Any] = []
-        async with RecordingClient(stopping.url) as client, anyio.create_task_group() as tg:
+        # Through a balancer, as in a cluster: the client's first request goes to the other replica, its call
+        # to the one that will stop, and its next (the tool list, read to check the result) to whichever is up.
+        balancer = Balancer([other, stopping])
+        async with (
+            mcp_over_http(balancer.url, transport=balancer, timeout=HANG_SECONDS) as client,
+            anyio.create_task_group() as tg,
+        ):
 
             async def call() -> None:  # waits for its video for up to the longest a call may
                 handed.append(await client.call_tool("generate_text_video", {"prompt": "a slow tide", **FOUR_SECONDS}))
