@@ -156,7 +156,7 @@ def build_server(
         subscriptions=bus,
         middleware=[
             request_context(tool_names),
-            tool_metrics(tool_names),
+            tool_metrics(),
             callers(trust),
             people(settings.oauth_admin_scope),
             drain.middleware(),

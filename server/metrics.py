@@ -8,6 +8,7 @@ Lower layers call `metrics.meter`, which does nothing until the HTTP server inst
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextvars import ContextVar
 from typing import Literal
 
@@ -69,6 +70,6 @@ def refused(reason: Refusal) -> None:
     meter.refusal(reason)
 
 
-def label(value: str, allowed: frozenset[str]) -> str:
+def label(value: str, allowed: Collection[str]) -> str:
     """A label value from its closed set, or "other"."""
     return value if value in allowed else "other"

@@ -19,7 +19,7 @@ def _values(values: Iterable[str]) -> str:
 
 
 LABELS = {
-    "tool": "each tool's name (`unknown` for a name that is not one)",
+    "tool": "each tool's name, or `other`",
     "outcome": _values(("ok", "error", "refused")),
     "host": _values(HOSTS) + ", or `other`",
     "operation": _values(OPERATIONS) + ", or `other`",

@@ -15,6 +15,7 @@ from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 
+from server import metrics
 from server.settings import Settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -54,15 +55,15 @@ def configure(settings: Settings) -> None:
 
 
 def request_context(tools: Collection[str]) -> ServerMiddleware[Any]:
-    """Middleware: the lines written while a request runs name it (a tool's name only if it is one of ours)."""
+    """Middleware: the lines written while a request runs name it (a tool's name only if it is one of ours,
+    otherwise "other")."""
 
     async def name_the_request(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         named = {"method": ctx.method}
         if ctx.request_id is not None:
             named["request"] = str(ctx.request_id)[:80]
         if ctx.method == "tools/call":
-            name = (ctx.params or {}).get("name")
-            named["tool"] = name if isinstance(name, str) and name in tools else "unknown"
+            named["tool"] = metrics.label(str((ctx.params or {}).get("name")), tools)
         token = _request.set(named)
         try:
             return await call_next(ctx)
