@@ -47,9 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The canary test reads what every other test made the server emit, so it runs last; the longest tests
-    run first, so that no worker is left running one alone at the end while the other waits."""
-    items.sort(key=lambda item: (item.get_closest_marker("last") is not None, item.get_closest_marker("long") is None))
+    """The canary test reads what every other test made the server emit, so it runs last."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from tests.fake_hosts import FakeHost, Step
 from tests.hosts import ArkHost, Host, RunflowHost
 from tests.test_stdio import command
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.long]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 PLAN = [
     Phase("IN_QUEUE", 0.15, queue_position=1),

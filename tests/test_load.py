@@ -21,7 +21,7 @@ from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env, text_of
 from tests.fake_fal import FakeFal, Phase
 from tests.test_stdio import command
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.long]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 CALLS = 200
 HOLD_SECONDS = 10.0
