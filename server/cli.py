@@ -6,7 +6,6 @@ import argparse
 import gc
 import importlib.abc
 import importlib.machinery
-import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -15,7 +14,7 @@ from types import ModuleType
 
 from server import __version__
 from server.settings import Settings
-from server.starting import settings_for_start
+from server.starting import settings_for_start, tracing_asked
 
 
 class _Unwanted(importlib.abc.MetaPathFinder):
@@ -107,13 +106,8 @@ def _settings() -> Settings:
 
     settings = settings_for_start()
     configure(settings)
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
-        try:
-            from server.operations.traces import start_tracing
-        except ImportError:
-            raise SystemExit(
-                "seedance-mcp: OTEL_EXPORTER_OTLP_ENDPOINT asks for traces, which need the traces extra: "
-                "pip install 'seedance-mcp[traces]' (or unset the variable)"
-            ) from None
+    if tracing_asked():  # settings_for_start has made sure the traces extra is there
+        from server.operations.traces import start_tracing
+
         start_tracing()
     return settings

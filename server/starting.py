@@ -7,6 +7,7 @@ the server will write to) and the rest of the environment (variables that look l
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -14,6 +15,11 @@ from collections.abc import Iterable, Mapping
 from server.folders import refusal
 from server.settings import Settings
 from server.variables import VARIABLES
+
+
+def tracing_asked() -> bool:
+    """Whether OpenTelemetry's standard variables ask for spans to be exported."""
+    return bool(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
 
 
 def strays(env: Mapping[str, str], known: Iterable[str]) -> list[str]:
@@ -37,6 +43,11 @@ def settings_for_start() -> Settings:
     like misspelt settings are warned about."""
     try:
         settings = Settings.from_env()
+        if tracing_asked() and importlib.util.find_spec("opentelemetry.sdk") is None:
+            raise SystemExit(
+                "seedance-mcp: OTEL_EXPORTER_OTLP_ENDPOINT asks for traces, which need the traces extra: "
+                "pip install 'seedance-mcp[traces]' (or unset the variable)"
+            )
         for setting, folder in (("SEEDANCE_HOME", settings.home), ("SEEDANCE_OUTPUT_DIR", settings.output_dir)):
             if folder is not None and (line := refusal(setting, folder)) is not None:
                 raise SystemExit(line)
