@@ -88,13 +88,10 @@ def check_bind(host: str, settings: Settings) -> None:
 
 
 def build_app(
-    server: MCPServer[Any],
-    settings: Settings,
-    host: str,
-    ref: StateRef | None = None,
-    drain: Drain | None = None,
-    meter: PrometheusMeter | None = None,
+    server: MCPServer[Any], settings: Settings, host: str, ref: StateRef, drain: Drain, meter: PrometheusMeter
 ) -> ASGIApp:
+    """The server's streamable HTTP app, behind the bearer token if one is set, and behind the probes and
+    /metrics, which read the state `ref` reaches and the `drain` the server was built with."""
     hosts = allowed_hosts(host, settings.http_allowed_hosts)
     origins = [f"{scheme}://{name}" for name in hosts for scheme in ("http", "https")]
     security = TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
@@ -107,8 +104,6 @@ def build_app(
     )
     if settings.http_token and not settings.oauth_issuer:  # with sign-in, the issuer's check takes it too
         app = BearerToken(app, settings.http_token, settings)
-    ref = StateRef() if ref is None else ref
-    drain = Drain(settings.drain_seconds) if drain is None else drain
     return Probes(app, lambda: ref.current, drain, meter, settings.metrics_token)
 
 
