@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2
 from mcp.server.mcpserver import Context
 
+from server.jobs.limits import SpentMinutes
 from server.jobs.tracker import JobTracker
 from server.ledger import JobRecord, Ledger
 from server.media.saving import Keeper
@@ -26,6 +27,7 @@ class AppState:
     keeper: Keeper
     trust: Trust
     callers_http: CallerHttp  # the guarded client for callers' URLs
+    spent_minutes: SpentMinutes = field(default_factory=SpentMinutes)  # callers the HTTP door answers itself
 
     async def local_copy(self, record: JobRecord) -> Path:
         """A finished job's video on this machine (see `Keeper.local_copy`)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -27,12 +28,14 @@ START_SECONDS = 30.0  # a generous bound for a server to open its port; it is me
 LISTENING = re.compile(r"Uvicorn running on http://\S+:(\d+) ")  # uvicorn's line once it has bound the port
 
 
+LEGACY_VERSION = "2025-11-25"
+LEGACY_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 # A 2025-11-25 `initialize`, posted by hand where a test reads the HTTP answer itself.
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
     "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+    "params": {"protocolVersion": LEGACY_VERSION, "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
 }
 
 
@@ -230,3 +233,31 @@ class Balancer(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._transport.aclose()
+
+
+class LegacySession:
+    """A 2025-11-25 streamable HTTP session, request by request."""
+
+    def __init__(self, http: httpx2.AsyncClient, url: str) -> None:
+        self.http, self.url, self.id, self.headers = http, url, 0, dict(LEGACY_HEADERS)
+
+    async def __call__(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        self.id += 1
+        message = {"jsonrpc": "2.0", "id": self.id, "method": method, "params": params or {}}
+        response = await self.http.post(self.url, json=message, headers=self.headers)
+        if "mcp-session-id" in response.headers:
+            session = response.headers["mcp-session-id"]
+            self.headers |= {"Mcp-Session-Id": session, "MCP-Protocol-Version": LEGACY_VERSION}
+        lines = response.text.splitlines()
+        bodies = [json.loads(line[5:]) for line in lines if line.startswith("data:") and line[5:].strip()]
+        answer: dict[str, Any] = next(b for b in bodies or [response.json()] if b.get("id") == self.id)
+        return answer
+
+    async def start(self) -> dict[str, Any]:
+        client = {"name": "t", "version": "0"}
+        hello = await self("initialize", {"protocolVersion": LEGACY_VERSION, "capabilities": {}, "clientInfo": client})
+        await self.http.post(
+            self.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=self.headers
+        )
+        result: dict[str, Any] = hello["result"]
+        return result

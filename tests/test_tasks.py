@@ -7,7 +7,6 @@ until the task ends. Every wait is for a state of the job at the fake, never for
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -32,13 +31,10 @@ from server.settings import Settings
 from server.tasks import TASKS
 from tests.conftest import connect, text_of
 from tests.fake_fal import FakeFal, Phase
-from tests.http_servers import start
+from tests.http_servers import LegacySession, start
 
 pytestmark = pytest.mark.anyio
 
-LEGACY = "2025-11-25"
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-CLIENT = {"name": "t", "version": "0"}
 WAIT = 60  # a bound on waiting for a state, met in well under a second
 CALL = {"prompt": "a lighthouse in a storm", "duration": "5", "aspect_ratio": "16:9"}
 
@@ -200,39 +196,13 @@ async def test_a_task_outlives_its_server_and_ends_on_the_next_one_with_one_subm
 # read, so these speak JSON-RPC over the server's streamable HTTP themselves, as any 2025-11-25 client does.
 
 
-class Session:
-    """A 2025-11-25 streamable HTTP session, request by request."""
-
-    def __init__(self, http: httpx2.AsyncClient, url: str) -> None:
-        self.http, self.url, self.id, self.headers = http, url, 0, dict(HEADERS)
-
-    async def __call__(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        self.id += 1
-        message = {"jsonrpc": "2.0", "id": self.id, "method": method, "params": params or {}}
-        response = await self.http.post(self.url, json=message, headers=self.headers)
-        if "mcp-session-id" in response.headers:
-            self.headers |= {"Mcp-Session-Id": response.headers["mcp-session-id"], "MCP-Protocol-Version": LEGACY}
-        lines = response.text.splitlines()
-        bodies = [json.loads(line[5:]) for line in lines if line.startswith("data:") and line[5:].strip()]
-        answer: dict[str, Any] = next(b for b in bodies or [response.json()] if b.get("id") == self.id)
-        return answer
-
-    async def start(self) -> dict[str, Any]:
-        hello = await self("initialize", {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": CLIENT})
-        await self.http.post(
-            self.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=self.headers
-        )
-        result: dict[str, Any] = hello["result"]
-        return result
-
-
 @asynccontextmanager
-async def legacy_session(fake: FakeFal, folder: Path) -> AsyncIterator[Session]:
+async def legacy_session(fake: FakeFal, folder: Path) -> AsyncIterator[LegacySession]:
     process, port = start(fake, folder)
     try:
         assert process.poll() is None, (folder / "stderr.log").read_text()
         async with httpx2.AsyncClient(timeout=60) as http:
-            yield Session(http, f"http://127.0.0.1:{port}/mcp")
+            yield LegacySession(http, f"http://127.0.0.1:{port}/mcp")
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import tools
 from server import metrics
+from server.operations.door import Door
 from server.operations.draining import Drain
 from server.operations.probes import Probes
 from server.settings import Settings
@@ -95,15 +96,18 @@ def build_app(
     hosts = allowed_hosts(host, settings.http_allowed_hosts)
     origins = [f"{scheme}://{name}" for name in hosts for scheme in ("http", "https")]
     security = TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
+    max_body = int(settings.http_max_body_mb * 1024 * 1024)
     app: ASGIApp = server.streamable_http_app(
         transport_security=security,
-        max_request_body_size=int(settings.http_max_body_mb * 1024 * 1024),
+        max_request_body_size=max_body,
         max_sessions=settings.http_max_sessions,
         session_idle_timeout=settings.http_session_idle_seconds,
         host=host,
     )
     if settings.http_token and not settings.oauth_issuer:  # with sign-in, the issuer's check takes it too
         app = BearerToken(app, settings.http_token, settings)
+    if (cap := settings.calls_per_minute_cap) is not None:
+        app = Door(app, lambda: ref.current, cap, security, max_body)
     return Probes(app, lambda: ref.current, drain, meter, settings.metrics_token)
 
 
