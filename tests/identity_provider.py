@@ -2,7 +2,7 @@
 
 Its people are clients with the client credentials grant, so a token's subject is the client's id:
 alice and bob (scope "seedance"), admin (also "seedance:admin"), carol (asks for no scope), brief (tokens
-that expire in 2 s), opaque (tokens that are not JWTs, checked by introspection), person-1 to person-6 (like bob, for
+that expire in 2 s), opaque (tokens that are not JWTs, checked by introspection), person-1 to person-10 (like bob, for
 measurements that need a person each time) and seedance-mcp, the server itself, which introspects.
 """
 

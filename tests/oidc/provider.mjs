@@ -33,7 +33,7 @@ const clients = [
   person("brief", "seedance"), // tokens that expire in 2 s
   person("opaque", "seedance"), // opaque tokens, checked by introspection
   person("seedance-mcp", "openid"), // the server itself, when it introspects
-  ...[1, 2, 3, 4, 5, 6].map((n) => person(`person-${n}`, "seedance")), // more people, each with a fresh minute
+  ...Array.from({ length: 10 }, (_, n) => person(`person-${n + 1}`, "seedance")), // more people, each a fresh minute
 ];
 
 const { privateKey } = await generateKeyPair("RS256", { extractable: true });
