@@ -25,6 +25,8 @@ from server.operations.call_limits import UNCOUNTED, caller_key
 from server.operations.draining import refused
 from server.state import AppState
 
+MCP_PATH = "/mcp"  # where the SDK's app serves MCP: a POST anywhere else is not a tool call
+
 
 class Door:
     """ASGI: answers a spent caller's tool calls with the calls-a-minute refusal; hands on everything else."""
@@ -45,7 +47,8 @@ class Door:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = self.state()
-        if scope["type"] != "http" or scope["method"] != "POST" or state is None or not state.spent_minutes:
+        asked = scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == MCP_PATH
+        if not asked or state is None or not state.spent_minutes:
             return await self.app(scope, receive, send)  # the common case: nobody is over, nothing is read
         started, now = time.perf_counter(), time.time()
         if not state.spent_minutes.spent(caller_key(scope), now):
