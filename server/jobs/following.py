@@ -66,7 +66,8 @@ class Follower:
         self._on_finished = on_finished
         self._follow_limit = follow_limit
         self._watching: set[str] = set()
-        self._changed: dict[str, anyio.Event] = {}
+        self._changed: dict[str, anyio.Event] = {}  # jobs someone waits on: set on their next change
+        self._seen: dict[str, float] = {}  # of those, the oldest updated_at a waiter has read (see Waiter)
         self._dedup_seconds = dedup_seconds
         self._keep = keep
         self._lease = lease_seconds
@@ -81,6 +82,7 @@ class Follower:
         return True
 
     def _signal(self, request_id: str) -> None:
+        self._seen.pop(request_id, None)
         event = self._changed.pop(request_id, None)
         if event is not None:
             event.set()

@@ -6,7 +6,7 @@ import logging
 
 import anyio
 
-from server.jobs.waiting import Waiter
+from server.jobs.waiting import POLL_SECONDS, Waiter
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ class Replica(Waiter):
         the jobs of replicas that died."""
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._ledger.listen, self._changed_elsewhere)
+            tg.start_soon(self._keep_rereading)
             while True:
                 for record in await self._ledger.orphans():
                     if self.watch(record):
@@ -26,6 +27,15 @@ class Replica(Waiter):
                             "job %s: %s stopped following it; taking it over", record.request_id, record.follower
                         )
                 await anyio.sleep(min(SWEEP_SECONDS, self._lease / 3))
+
+    async def _keep_rereading(self) -> None:
+        """The safety net under the ledger's notices: every waited job re-read once a second, in one query."""
+        while True:
+            await anyio.sleep(POLL_SECONDS)
+            try:
+                await self.reread()
+            except Exception as exc:  # the database is away: the waiters' heartbeats still answer, by their bound
+                logger.warning("could not re-read the jobs being waited on: %s", type(exc).__name__)
 
     def _changed_elsewhere(self, request_id: str, finished: bool) -> None:
         """A change announced through the ledger: wake this replica's waiters, and when another replica

@@ -1,9 +1,18 @@
-"""Waiting on a job: a caller reads the ledger on every change its watcher announces, for a bounded time."""
+"""Waiting on a job: a caller reads the ledger on every change its watcher announces, for a bounded time.
+
+A change this process makes is announced to its waiters at once, and one another replica makes comes through
+the ledger's notices (PostgreSQL). Should a notice be lost, or where there are none (SQLite shared by several
+processes), the process re-reads every waited job in one query a second (`Replica.reread`): one read for all
+its waiting calls, not one each.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import anyio
 from opentelemetry import trace
@@ -15,7 +24,7 @@ from server.ledger import JobRecord, Ledger
 from server.trust.owners import current_person
 
 tracer = trace.get_tracer(__name__)  # records nothing unless tracing is on (server.operations.traces)
-POLL_SECONDS = 1.0  # a waiter re-reads the ledger at least this often, should no change be announced
+POLL_SECONDS = 1.0  # how often the process re-reads the jobs it waits on, should no change be announced
 
 OnUpdate = Callable[[JobRecord], Awaitable[None]]
 
@@ -40,6 +49,10 @@ async def find_job(ledger: Ledger, request_id: str) -> JobRecord:
 class Waiter(Follower):
     _draining = False  # the replica is stopping: a waiting call answers at once, with its job still running
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._waiters: Counter[str] = Counter()
+
     def drain(self) -> None:
         """Have every call waiting on a job answer now, and every later one without waiting."""
         self._draining = True
@@ -49,22 +62,30 @@ class Waiter(Follower):
     async def wait(self, request_id: str, seconds: float, on_update: OnUpdate, heartbeat: float) -> JobRecord:
         """Report the job on every change and at least every `heartbeat` s, for at most `seconds`."""
         self.watch(await find_job(self._ledger, request_id))
-        with tracer.start_as_current_span("seedance.job.wait", attributes={"seedance.job.id": request_id}) as span:
+        with (
+            tracer.start_as_current_span("seedance.job.wait", attributes={"seedance.job.id": request_id}) as span,
+            self._waiting_on(request_id),
+        ):
             record = await self._wait(request_id, seconds, on_update, heartbeat)
             span.set_attribute("seedance.job.status", record.status)
         return record
 
     async def _wait(self, request_id: str, seconds: float, on_update: OnUpdate, heartbeat: float) -> JobRecord:
         deadline = anyio.current_time() + seconds
+        record: JobRecord | None = None
+        changed = anyio.Event()
         while True:
+            fired = changed.is_set()  # a change was announced while this call waited (see `_signal`)
             changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading: no lost wake-up
-            record = await self._ledger.require(request_id)
-            followed = self._followed(record)  # read with the record: reporting below may take a while
+            if record is None or fired or request_id not in self._seen:
+                record = await self._ledger.require(request_id)  # a heartbeat with no change reads nothing
+                self._read(record)
+            followed = self._followed(record)  # taken now: reporting below may take a while
             await on_update(record)
             remaining = deadline - anyio.current_time()
             if record.finished or remaining <= 0 or not followed or self._draining:
                 return await self._ledger.require(request_id)
-            with anyio.move_on_after(min(remaining, heartbeat, POLL_SECONDS)):
+            with anyio.move_on_after(min(remaining, heartbeat)):
                 await changed.wait()
 
     async def next_change(self, request_id: str, seen: float, seconds: float) -> JobRecord:
@@ -74,14 +95,41 @@ class Waiter(Follower):
         next change, so a card that asks again right away still waits, even for a job nobody follows.
         """
         self.watch(await find_job(self._ledger, request_id))
-        with anyio.move_on_after(seconds):
+        with anyio.move_on_after(seconds), self._waiting_on(request_id):
             while True:
                 changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading
-                if (await self._ledger.require(request_id)).updated_at > seen:
+                record = await self._ledger.require(request_id)
+                if record.updated_at > seen:
                     break
-                with anyio.move_on_after(POLL_SECONDS):  # a change in another process may go unannounced
-                    await changed.wait()
+                self._read(record)
+                await changed.wait()
         return await self._ledger.require(request_id)
+
+    @contextmanager
+    def _waiting_on(self, request_id: str) -> Iterator[None]:
+        """Count the calls waiting on a job; when the last has gone, nothing is kept for it, nor re-read."""
+        self._waiters[request_id] += 1
+        try:
+            yield
+        finally:
+            self._waiters[request_id] -= 1
+            if not self._waiters[request_id]:
+                del self._waiters[request_id]
+                self._seen.pop(request_id, None)
+                self._changed.pop(request_id, None)
+
+    def _read(self, record: JobRecord) -> None:
+        """Note what a waiter has read, so that the shared re-read wakes it when the job is newer."""
+        seen = self._seen.get(record.request_id, record.updated_at)
+        self._seen[record.request_id] = min(seen, record.updated_at)
+
+    async def reread(self) -> None:
+        """Wake the waiters of every job changed since they read it, with one query for all of them."""
+        if not self._seen:
+            return
+        for request_id, updated_at in (await self._ledger.updated_at(list(self._seen))).items():
+            if updated_at > self._seen.get(request_id, updated_at):
+                self._signal(request_id)
 
     def _followed(self, record: JobRecord) -> bool:
         """Someone follows the job: this replica, or another whose lease has not run out."""

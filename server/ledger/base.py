@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from server.catalog import TERMINAL_STATUSES, Mode, Model
@@ -29,6 +29,7 @@ SPENT = f"SELECT {_SPENT_BY.format(mine='')} AS team, {_SPENT_BY.format(mine='AN
 BUDGET_LOCK = "budget"  # the key every budget-checked submit takes in turn
 Budget = tuple[float, Callable[[float, float], None]]  # (since, check(team's, owner's spent)): begin_submission
 InFlightCap = tuple[int, Callable[[int], None]]  # (cap, refuse(how many in flight)): begin_submission
+UPDATED_AT_BATCH = 500  # jobs read in one query by `updated_at`: well under either database's parameter limit
 
 
 class Ledger(Quotas):
@@ -165,6 +166,16 @@ class Ledger(Quotas):
     async def get(self, request_id: str) -> JobRecord | None:
         row = await self._one("SELECT * FROM jobs WHERE request_id = ?", (request_id,))
         return JobRecord.from_row(row) if row else None
+
+    async def updated_at(self, request_ids: Sequence[str]) -> dict[str, float]:
+        """When each of these jobs last changed: one query for many jobs, for the process's shared re-read."""
+        found: dict[str, float] = {}
+        for start in range(0, len(request_ids), UPDATED_AT_BATCH):
+            batch = request_ids[start : start + UPDATED_AT_BATCH]
+            marks = ", ".join("?" * len(batch))
+            rows = await self._all(f"SELECT request_id, updated_at FROM jobs WHERE request_id IN ({marks})", batch)
+            found.update((row["request_id"], float(row["updated_at"])) for row in rows)
+        return found
 
     async def require(self, request_id: str) -> JobRecord:
         record = await self.get(request_id)
