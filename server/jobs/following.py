@@ -68,6 +68,7 @@ class Follower:
         self._watching: set[str] = set()
         self._changed: dict[str, anyio.Event] = {}  # jobs someone waits on: set on their next change
         self._seen: dict[str, float] = {}  # of those, the oldest updated_at a waiter has read (see Waiter)
+        self._leases: dict[str, anyio.CancelScope] = {}  # jobs this replica follows, by what stops following
         self._dedup_seconds = dedup_seconds
         self._keep = keep
         self._lease = lease_seconds
@@ -98,8 +99,8 @@ class Follower:
         hand_over = False  # True when this replica stops: another takes the job over at once
         metrics.meter.following(1)
         try:
-            async with anyio.create_task_group() as following:
-                following.start_soon(self._keep_lease, request_id, following.cancel_scope)
+            with anyio.CancelScope() as following:  # cancelled when another replica takes the job over
+                self._leases[request_id] = following
                 with anyio.move_on_after(self._follow_limit) as scope:
                     async with aclosing(provider.follow(record.handle)) as updates:
                         async for update in updates:
@@ -107,7 +108,6 @@ class Follower:
                                 await self._complete(request_id, update)
                                 break
                             await self._apply(request_id, update)
-                following.cancel_scope.cancel()
             if scope.cancelled_caught:
                 await self._ledger.record_event(
                     request_id, "follow_paused", f"not finished after {self._follow_limit:.0f} s"
@@ -124,25 +124,31 @@ class Follower:
                 request_id, error="internal error while following the job", event=("follow_failed", None)
             )
         finally:
+            self._leases.pop(request_id, None)
             metrics.meter.following(-1)
             self._watching.discard(request_id)
             with anyio.CancelScope(shield=True):
                 await self._ledger.end_lease(request_id, self.replica, hand_over=hand_over)
             self._signal(request_id)
 
-    async def _keep_lease(self, request_id: str, following: anyio.CancelScope) -> None:
+    async def keep_leases(self) -> None:
+        """Renew the lease of every job this replica follows, all in one statement, a third of a lease apart:
+        a replica that stops, or stalls, loses its jobs to another once their leases run out."""
         while True:
             await anyio.sleep(self._lease / 3)
-            try:
-                renewed = await self._ledger.renew_lease(request_id, self.replica, self._lease)
-            except Exception as exc:  # the database ended the session (this replica stalled in it), or is away
-                # Not an answer about the lease: ask again on a fresh connection, which says whether it is lost.
-                logger.warning("job %s: could not renew its lease (%s); trying again", request_id, type(exc).__name__)
+            held = list(self._leases)
+            if not held:
                 continue
-            if not renewed:
-                logger.warning("job %s: another replica took it over; no longer following it here", request_id)
-                following.cancel()
-                return
+            try:
+                renewed = await self._ledger.renew_leases(held, self.replica, self._lease)
+            except Exception as exc:  # the database ended the session (this replica stalled in it), or is away
+                # Not an answer about the leases: ask again on a fresh connection, which says whether they are lost.
+                logger.warning("could not renew this replica's leases (%s); trying again", type(exc).__name__)
+                continue
+            for request_id in held:
+                if request_id not in renewed and (lost := self._leases.get(request_id)) is not None:
+                    logger.warning("job %s: another replica took it over; no longer following it here", request_id)
+                    lost.cancel()
 
     async def _apply(self, request_id: str, update: StatusUpdate) -> None:
         record = await self._ledger.require(request_id)

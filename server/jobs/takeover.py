@@ -15,11 +15,12 @@ SWEEP_SECONDS = 0.5  # how often each replica looks for jobs whose follower died
 
 class Replica(Waiter):
     async def run(self) -> None:
-        """What every replica does while it serves: wake waiters on changes made anywhere, and take over
-        the jobs of replicas that died."""
+        """What every replica does while it serves: wake waiters on changes made anywhere, keep the leases
+        of the jobs it follows, and take over the jobs of replicas that died."""
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._ledger.listen, self._changed_elsewhere)
             tg.start_soon(self._keep_rereading)
+            tg.start_soon(self.keep_leases)
             while True:
                 for record in await self._ledger.orphans():
                     if self.watch(record):

@@ -29,7 +29,7 @@ SPENT = f"SELECT {_SPENT_BY.format(mine='')} AS team, {_SPENT_BY.format(mine='AN
 BUDGET_LOCK = "budget"  # the key every budget-checked submit takes in turn
 Budget = tuple[float, Callable[[float, float], None]]  # (since, check(team's, owner's spent)): begin_submission
 InFlightCap = tuple[int, Callable[[int], None]]  # (cap, refuse(how many in flight)): begin_submission
-UPDATED_AT_BATCH = 500  # jobs read in one query by `updated_at`: well under either database's parameter limit
+UPDATED_AT_BATCH = 500  # jobs in one statement of `updated_at` or `renew_leases`: under either database's limit
 
 
 class Ledger(Quotas):
@@ -294,6 +294,20 @@ class Ledger(Quotas):
                 (time.time() + seconds, request_id, follower),
             )
         return row is not None
+
+    async def renew_leases(self, request_ids: Sequence[str], follower: str, seconds: float) -> set[str]:
+        """`renew_lease` for every job a replica follows, a statement for each few hundred: those renewed."""
+        renewed: set[str] = set()
+        until = time.time() + seconds
+        for start in range(0, len(request_ids), UPDATED_AT_BATCH):
+            batch = request_ids[start : start + UPDATED_AT_BATCH]
+            marks = ", ".join("?" * len(batch))
+            rows = await self._all(
+                f"UPDATE jobs SET lease_until = ? WHERE follower = ? AND request_id IN ({marks}) RETURNING request_id",
+                (until, follower, *batch),
+            )
+            renewed.update(row["request_id"] for row in rows)
+        return renewed
 
     async def end_lease(self, request_id: str, follower: str, *, hand_over: bool) -> None:
         """Stop following: `hand_over` lets the next replica take the job at once (this one is stopping);
