@@ -38,6 +38,30 @@ async def test_one_replica_follows_a_job_until_its_lease_runs_out_or_is_handed_o
         await other.close()
 
 
+async def test_a_replica_renews_all_its_leases_at_once_and_learns_which_it_lost(store: Store, ledger: Ledger):
+    other = await store.open()
+    try:
+        for n in range(3):
+            await add(ledger, f"job-{n}", lease=("a", 60.0))
+        await other.take_lease("job-1", "b", 60.0, dead="a")  # b took one over
+        assert await ledger.renew_leases(["job-0", "job-1", "job-2", "no-such-job"], "a", 120.0) == {"job-0", "job-2"}
+        assert [(await ledger.require(f"job-{n}")).follower for n in range(3)] == ["a", "b", "a"]
+        many = [f"job-{n}" for n in range(3)] * 400  # more than one statement's worth
+        assert await ledger.renew_leases(many, "a", 120.0) == {"job-0", "job-2"}
+    finally:
+        await other.close()
+
+
+async def test_one_query_says_when_each_of_many_jobs_last_changed(ledger: Ledger):
+    for n in range(3):
+        await add(ledger, f"job-{n}")
+    before = await ledger.updated_at(["job-0", "job-1", "job-2", "no-such-job"])
+    assert set(before) == {"job-0", "job-1", "job-2"}
+    await ledger.update("job-1", status="in_progress")
+    after = await ledger.updated_at(["job-0", "job-1", "job-2"] * 300)
+    assert after["job-1"] > before["job-1"] and after["job-0"] == before["job-0"]
+
+
 async def test_two_replicas_asking_for_one_job_at_once_get_one_lease(store: Store, ledger: Ledger):
     replicas = [ledger] + [await store.open() for _ in range(3)]
     try:
@@ -119,7 +143,7 @@ async def test_a_budget_is_never_overrun_by_submits_racing_on_two_replicas(store
 
 async def test_a_change_on_one_replica_wakes_listeners_on_another(store: Store, ledger: Ledger):
     if store.kind == "sqlite":
-        pytest.skip("SQLite has no change feed; its waiters poll")
+        pytest.skip("SQLite has no change feed; each process re-reads what its waiters wait on")
     other = await store.open()
     heard: list[tuple[str, bool]] = []
     listening = anyio.Event()
