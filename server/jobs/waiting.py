@@ -2,8 +2,8 @@
 
 A change this process makes is announced to its waiters at once, and one another replica makes comes through
 the ledger's notices (PostgreSQL). Should a notice be lost, or where there are none (SQLite shared by several
-processes), the process re-reads every waited job in one query a second (`Replica.reread`): one read for all
-its waiting calls, not one each.
+processes), the process re-reads every waited job in one query a second (`reread`, run by `Replica.run`):
+one read for all its waiting calls, not one each.
 """
 
 from __future__ import annotations
