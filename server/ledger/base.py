@@ -13,9 +13,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from server.catalog import TERMINAL_STATUSES, Mode, Model
+from server.ledger.leases import Leases
 from server.ledger.quotas import UNFINISHED, Quotas, in_flight, in_flight_lock
 from server.ledger.records import FilmRecord, JobEvent, JobRecord, Row, Submission
-from server.ledger.store import Params, Transaction
+from server.ledger.store import Params, Transaction, in_batches
 
 SUBMISSION_COLUMNS = "id, fingerprint, provider, endpoint, started_at, outcome, request_id, detail"
 # Paid jobs not cancelled, and paid submits whose answer has not come (or was lost): a job counts from the
@@ -29,10 +30,9 @@ SPENT = f"SELECT {_SPENT_BY.format(mine='')} AS team, {_SPENT_BY.format(mine='AN
 BUDGET_LOCK = "budget"  # the key every budget-checked submit takes in turn
 Budget = tuple[float, Callable[[float, float], None]]  # (since, check(team's, owner's spent)): begin_submission
 InFlightCap = tuple[int, Callable[[int], None]]  # (cap, refuse(how many in flight)): begin_submission
-UPDATED_AT_BATCH = 500  # jobs in one statement of `updated_at` or `renew_leases`: under either database's limit
 
 
-class Ledger(Quotas):
+class Ledger(Quotas, Leases):
     """The source of truth for jobs: SQLite in one process, PostgreSQL when replicas share it."""
 
     async def add(
@@ -170,9 +170,7 @@ class Ledger(Quotas):
     async def updated_at(self, request_ids: Sequence[str]) -> dict[str, float]:
         """When each of these jobs last changed: one query for many jobs, for the process's shared re-read."""
         found: dict[str, float] = {}
-        for start in range(0, len(request_ids), UPDATED_AT_BATCH):
-            batch = request_ids[start : start + UPDATED_AT_BATCH]
-            marks = ", ".join("?" * len(batch))
+        for marks, batch in in_batches(request_ids):
             rows = await self._all(f"SELECT request_id, updated_at FROM jobs WHERE request_id IN ({marks})", batch)
             found.update((row["request_id"], float(row["updated_at"])) for row in rows)
         return found
@@ -272,59 +270,6 @@ class Ledger(Quotas):
 
     async def unfinished(self) -> list[JobRecord]:
         rows = await self._all(f"SELECT * FROM jobs WHERE {UNFINISHED} ORDER BY created_at")
-        return [JobRecord.from_row(row) for row in rows]
-
-    async def take_lease(self, request_id: str, follower: str, seconds: float, *, dead: str | None = None) -> bool:
-        """Become the follower of an unfinished job, unless another holds a lease that has not run out
-        (or is `dead`: known to have stopped, so its lease need not be waited out)."""
-        now = time.time()
-        async with self.transaction() as db:
-            row = await db.one(
-                f"""UPDATE jobs SET follower = ?, lease_until = ? WHERE request_id = ? AND {UNFINISHED}
-                   AND (follower IS NULL OR follower = ? OR lease_until < ? OR follower = ?) RETURNING request_id""",
-                (follower, now + seconds, request_id, follower, now, dead),
-            )
-        return row is not None
-
-    async def renew_lease(self, request_id: str, follower: str, seconds: float) -> bool:
-        """Keep following; False once another replica has taken the job over (this one was too slow)."""
-        async with self.transaction() as db:
-            row = await db.one(
-                "UPDATE jobs SET lease_until = ? WHERE request_id = ? AND follower = ? RETURNING request_id",
-                (time.time() + seconds, request_id, follower),
-            )
-        return row is not None
-
-    async def renew_leases(self, request_ids: Sequence[str], follower: str, seconds: float) -> set[str]:
-        """`renew_lease` for every job a replica follows, a statement for each few hundred: those renewed."""
-        renewed: set[str] = set()
-        until = time.time() + seconds
-        for start in range(0, len(request_ids), UPDATED_AT_BATCH):
-            batch = request_ids[start : start + UPDATED_AT_BATCH]
-            marks = ", ".join("?" * len(batch))
-            rows = await self._all(
-                f"UPDATE jobs SET lease_until = ? WHERE follower = ? AND request_id IN ({marks}) RETURNING request_id",
-                (until, follower, *batch),
-            )
-            renewed.update(row["request_id"] for row in rows)
-        return renewed
-
-    async def end_lease(self, request_id: str, follower: str, *, hand_over: bool) -> None:
-        """Stop following: `hand_over` lets the next replica take the job at once (this one is stopping);
-        otherwise nobody follows it until a caller asks for it again."""
-        async with self.transaction() as db:
-            await db.execute(
-                """UPDATE jobs SET follower = CASE WHEN ? = 1 THEN follower END, lease_until = ?
-                   WHERE request_id = ? AND follower = ?""",
-                (int(hand_over), 0.0 if hand_over else None, request_id, follower),
-            )
-
-    async def orphans(self) -> list[JobRecord]:
-        """Unfinished jobs whose follower stopped renewing its lease: its replica died, or handed them over."""
-        rows = await self._all(
-            f"SELECT * FROM jobs WHERE {UNFINISHED} AND follower IS NOT NULL AND lease_until < ? ORDER BY created_at",
-            (time.time(),),
-        )
         return [JobRecord.from_row(row) for row in rows]
 
     async def save_film(self, film: FilmRecord) -> None:

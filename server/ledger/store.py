@@ -6,13 +6,14 @@ Everything the server asks of the ledger is written once, over these, in `base.p
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from server.ledger.records import Row
 
 Params = Sequence[Any]
+IN_BATCH = 500  # ids in one statement's `IN (...)`: well under either database's limit on parameters
 Changed = Callable[[str, bool], None]  # (request_id, finished by another replica): see listen
 
 
@@ -60,3 +61,10 @@ class Store(ABC):
     async def _serialize(self, db: Transaction, key: str) -> None:
         """Within a transaction, wait for any other holding `key`; SQLite's write lock already does."""
         return None
+
+
+def in_batches(ids: Sequence[str]) -> Iterator[tuple[str, Sequence[str]]]:
+    """`ids` a statement's worth at a time, each with the placeholders its `IN (...)` needs."""
+    for start in range(0, len(ids), IN_BATCH):
+        batch = ids[start : start + IN_BATCH]
+        yield ", ".join("?" * len(batch)), batch
