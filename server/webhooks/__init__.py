@@ -1,0 +1,5 @@
+"""The hosts calling the server back when a job ends, and how each call is proven to be the host's own.
+
+Nothing a delivery says is believed before it is verified: fal's by its Ed25519 signature, Runflow's by its
+HMAC, and ModelArk's, which is unsigned, only by asking ModelArk itself.
+"""
