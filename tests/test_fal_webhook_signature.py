@@ -11,7 +11,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from server.webhooks.fal import TOLERANCE_SECONDS, FalKeys, Refused
+from server.webhooks import Refused
+from server.webhooks.fal import TOLERANCE_SECONDS, FalKeys
 from tests.fal_signing import FalSigner, jwks_server
 
 pytestmark = pytest.mark.anyio

@@ -3,3 +3,7 @@
 Nothing a delivery says is believed before it is verified: fal's by its Ed25519 signature, Runflow's by its
 HMAC, and ModelArk's, which is unsigned, only by asking ModelArk itself.
 """
+
+
+class Refused(Exception):
+    """A delivery that is not provably the host's; the message says why, for the log, and holds nothing it sent."""

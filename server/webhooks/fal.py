@@ -19,16 +19,14 @@ import httpx2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from server.webhooks import Refused
+
 JWKS_URL = "https://rest.fal.ai/.well-known/jwks.json"
 TOLERANCE_SECONDS = 300
 KEYS_MAX_AGE = 24 * 3600.0
 REFETCH_SECONDS = 60.0
 FETCH_SECONDS = 10.0  # the bound on one fetch of the keys
 HEADERS = ("x-fal-webhook-request-id", "x-fal-webhook-user-id", "x-fal-webhook-timestamp", "x-fal-webhook-signature")
-
-
-class Refused(Exception):
-    """A delivery that is not provably fal's; the message says why, for the log, and holds nothing it sent."""
 
 
 def signed_message(request_id: str, user_id: str, timestamp: str, body: bytes) -> bytes:
