@@ -29,12 +29,7 @@ class Leases(Store):
 
     async def renew_lease(self, request_id: str, follower: str, seconds: float) -> bool:
         """Keep following; False once another replica has taken the job over (this one was too slow)."""
-        async with self.transaction() as db:
-            row = await db.one(
-                "UPDATE jobs SET lease_until = ? WHERE request_id = ? AND follower = ? RETURNING request_id",
-                (time.time() + seconds, request_id, follower),
-            )
-        return row is not None
+        return request_id in await self.renew_leases([request_id], follower, seconds)
 
     async def renew_leases(self, request_ids: Sequence[str], follower: str, seconds: float) -> set[str]:
         """`renew_lease` for every job a replica follows, a statement for each few hundred: those renewed."""
