@@ -28,6 +28,7 @@ def test_a_callback_signed_with_either_secret_of_a_rotation_verifies(secret: str
         ({HEADER: signature(OLD, BODY)}, BODY, [NEW], "no Runflow webhook secret verifies"),
         ({}, BODY, [NEW], "missing runflow-signature"),
         ({HEADER: "not hex at all"}, BODY, [NEW], "verifies the signature"),
+        ({HEADER: "é" * 64}, BODY, [NEW], "verifies the signature"),  # not ASCII: refused, not a crash
         ({HEADER: signature(NEW, BODY)}, BODY, [], "no Runflow webhook secret is set"),
     ],
 )

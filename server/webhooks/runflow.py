@@ -28,5 +28,6 @@ def verify(headers: Mapping[str, str], body: bytes, secrets: Sequence[str]) -> N
         raise Refused(f"missing {HEADER}")
     if not secrets:
         raise Refused("no Runflow webhook secret is set, so no callback can be verified")
-    if not any(hmac.compare_digest(given, signature(secret, body)) for secret in secrets):
+    given_bytes = given.encode()  # as bytes: compare_digest refuses str that is not ASCII, which a caller may send
+    if not any(hmac.compare_digest(given_bytes, signature(secret, body).encode()) for secret in secrets):
         raise Refused("no Runflow webhook secret verifies the signature")
