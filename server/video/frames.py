@@ -56,10 +56,12 @@ def frames_at(video: Path, times: Sequence[float], *, max_side: int | None = Non
     """
 
     def take(frame: av.VideoFrame) -> Image.Image:
-        image = picture(frame)
-        if max_side:
-            image.thumbnail((max_side, max_side))
-        return image
+        if not max_side:
+            return picture(frame)
+        # Shrunk by swscale as it converts: a tenth of the time of converting at full size, then shrinking.
+        scale = min(1.0, max_side / frame.width, max_side / frame.height)
+        width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
+        return frame.to_image(width=width, height=height, interpolation=FAITHFUL)  # type: ignore[no-untyped-call, no-any-return]
 
     picked: list[tuple[float, Image.Image]] = []
     wanted = list(times)
