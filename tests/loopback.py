@@ -80,6 +80,12 @@ class Door:
             connection.close()
 
     def close(self) -> None:
+        """Wake the accepting thread and wait for it before the socket's number is freed: a thread about to
+        call accept() with a number already closed would take the next socket given that number, say another
+        test's HTTPS server, and hang up on its callers."""
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)  # a blocked accept() returns with an error
+        self._thread.join()
         self._socket.close()
 
 
