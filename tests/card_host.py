@@ -16,11 +16,14 @@ DRIVER = Path(__file__).parent / "browser" / "driver.mjs"
 
 
 def video_state(prefix: str = "") -> str:
-    """A condition for `wait`: the card's video can play (readyState >= 1) from a source starting with `prefix`."""
+    """A condition for `wait`: the card's video can play (readyState >= 1) from a source starting with `prefix`,
+    or failed from such a source. An error from another source is not the answer: the card may be on its way
+    from a link the sandbox refused to the copy it plays instead."""
     return f"""(() => {{
         const v = document.getElementById("video");
+        if (!v.currentSrc.startsWith({json.dumps(prefix)})) return null;
         if (v.error) return {{ error: v.error.message || String(v.error.code) }};
-        if (v.readyState < 1 || !v.currentSrc.startsWith({json.dumps(prefix)})) return null;
+        if (v.readyState < 1) return null;
         return {{ duration: v.duration, width: v.videoWidth, height: v.videoHeight, src: v.currentSrc.slice(0, 200),
                   at: Date.now() }};
     }})()"""

@@ -7,13 +7,28 @@ from mcp.types import ResourceLink
 
 from server.settings import Settings
 from tests.conftest import CANARY_KEY, ProgressLog, connect
-from tests.fake_fal import FakeFal
+from tests.fake_fal import FakeFal, Phase, quick_plan
 
 pytestmark = pytest.mark.anyio
 
 
+class FinishOnceGenerating(ProgressLog):
+    """Ends the job's last phase once the client has been told of it: a phase that ended on the fake's clock
+    could pass, on a busy machine, before the server's stream looked."""
+
+    def __init__(self, fake: FakeFal) -> None:
+        super().__init__()
+        self.fake = fake
+
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
+        await super().__call__(progress, total, message)
+        if message and "generating frames" in message and not self.fake.only_job().done:
+            self.fake.advance(self.fake.only_job().request_id)
+
+
 async def test_text_video_streams_progress_and_ends_with_a_link_to_the_video(settings: Settings, fake_fal: FakeFal):
-    progress = ProgressLog()
+    fake_fal.plan = [*quick_plan()[:-1], Phase("IN_PROGRESS", None, log="generating frames")]
+    progress = FinishOnceGenerating(fake_fal)
     async with connect(settings) as client:
         result = await client.call_tool(
             "generate_text_video",
