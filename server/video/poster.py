@@ -21,7 +21,7 @@ def poster_jpeg(video: Path) -> bytes:
     duration, fps = span(video)
     target = duration / 3
     times = sorted({*sample_times(duration, fps, CANDIDATES), target})
-    picked = frames_at(video, times, max_side=MAX_SIDE)
+    picked = frames_at(video, times, max_side=MAX_SIDE, exact=False)  # a frame or two early is still the video
     best = representative([t for t, _ in picked], [look(image) for _, image in picked], target)
     image = picked[best][1]
     for quality in (85, 75, 60, 45, 30):
