@@ -23,7 +23,7 @@ from server.inputs import SLOTS
 from server.ledger.sqlite import SqliteLedger
 from server.settings import Settings
 from tests.conftest import connect, text_of
-from tests.fake_fal import FakeFal
+from tests.fake_fal import FakeFal, Phase
 from tests.http_servers import mcp_over_http, start
 from tests.media import file_of, picture
 from tests.test_media_checks import mp4, wav
@@ -53,6 +53,14 @@ PAIRS = {
     "video": Pair(mp4(2.5), mp4(3.5), "mp4"),
     "audio": Pair(wav(2.5), wav(3.5), "wav"),
 }
+
+
+@pytest.fixture(autouse=True)
+def jobs_held(fake_fal: FakeFal) -> None:
+    """The jobs these calls start stay queued at fal: what is judged is what reached it, and finishing a few
+    hundred jobs (a download and a poster each) would cost the suite tens of seconds of CPU for nothing."""
+    fake_fal.plan = [Phase("IN_QUEUE", None, queue_position=0)]
+    fake_fal.stream_tick = 0.5  # and their streams look at them twice a second, not fifty times
 
 
 # The swapper runs in a process of its own, as the member of the team would: in the server's process it
