@@ -11,12 +11,13 @@ import sys
 from collections.abc import Collection
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
-
-from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
+from typing import TYPE_CHECKING, Any
 
 from server import metrics
 from server.settings import Settings
+
+if TYPE_CHECKING:  # the SDK is not loaded to set up logging: a start that fails on its settings says so at once
+    from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _request: ContextVar[dict[str, str] | None] = ContextVar("seedance_log_request", default=None)

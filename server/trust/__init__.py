@@ -13,14 +13,14 @@ server may connect on a caller's behalf (the documentation's "Trust model", in d
 
 from __future__ import annotations
 
-from typing import Any
-
-from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
-from mcp.shared.exceptions import MCPError
+from typing import TYPE_CHECKING, Any
 
 from server.trust.guard import Guard, Refused, Resolver
 from server.trust.paths import open_readable
 from server.trust.rules import CALLER, Caller, Trust, current_caller
+
+if TYPE_CHECKING:  # reading a setting's host goes through this package, before the SDK is needed
+    from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 
 __all__ = ["Caller", "Guard", "Refused", "Resolver", "Trust", "callers", "current_caller", "open_readable"]
 
@@ -28,6 +28,8 @@ __all__ = ["Caller", "Guard", "Refused", "Resolver", "Trust", "callers", "curren
 def callers(trust: Trust) -> ServerMiddleware[Any]:
     """Server middleware: a request that came over HTTP runs as a remote caller, and its answer is read
     once more for paths of this machine's disk, which are replaced before it leaves."""
+    from mcp.shared.exceptions import MCPError
+
     redact = trust.redactor()
 
     async def as_the_caller(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:

@@ -15,10 +15,12 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel
+
+if TYPE_CHECKING:  # see server.trust: settings read through this package before the SDK loads
+    from mcp.shared.exceptions import MCPError
 
 logger = logging.getLogger(__name__)
 
@@ -74,5 +76,7 @@ class Redactor:
 
     def error(self, exc: MCPError) -> MCPError:
         """The same error with such paths replaced in its message; the error itself when there were none."""
+        from mcp.shared.exceptions import MCPError
+
         message = self.text(exc.message)
         return exc if message == exc.message else MCPError(exc.code, message, exc.error.data)
