@@ -6,14 +6,17 @@ Frames are decoded one at a time, so memory stays at one frame however long the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import av
 from av.video.reformatter import Interpolation
 from PIL import Image
 
 from server.inputs.formats import Which
+
+T = TypeVar("T")
 
 TOLERANCE = 1e-3  # seconds: a time written to the millisecond still names its frame
 
@@ -51,26 +54,17 @@ def span(video: Path) -> tuple[float, float]:
         return seconds or float(container.duration or 0) / av.time_base, float(stream.average_rate or 0)
 
 
-def frames_at(
-    video: Path, times: Sequence[float], *, max_side: int | None = None, exact: bool = True
-) -> list[tuple[float, Image.Image]]:
-    """For each time (ascending), the frame on screen then and its own timestamp, in one pass.
+def decoded_at(
+    video: Path, times: Sequence[float], take: Callable[[av.VideoFrame], T], *, exact: bool = True
+) -> list[tuple[float, T]]:
+    """For each time (ascending), `take` of the frame on screen then, and that frame's own timestamp, in
+    one pass. Only what `take` keeps outlives the pass, so memory is what it keeps plus one frame.
 
-    With `max_side`, each picture is shrunk to fit as soon as it is taken, so many cost little memory.
     With `exact=False`, frames that no other frame is decoded from (most B-frames) are skipped undecoded,
     which saves a third to a half of the decoding: each frame is then the last kept one at or before its
     time, a frame or two early. A poster may be; the first frame of a next shot may not.
     """
-
-    def take(frame: av.VideoFrame) -> Image.Image:
-        if not max_side:
-            return picture(frame)
-        # Shrunk by swscale as it converts: a tenth of the time of converting at full size, then shrinking.
-        scale = min(1.0, max_side / frame.width, max_side / frame.height)
-        width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
-        return frame.to_image(width=width, height=height, interpolation=FAITHFUL)  # type: ignore[no-untyped-call, no-any-return]
-
-    picked: list[tuple[float, Image.Image]] = []
+    picked: list[tuple[float, T]] = []
     wanted = list(times)
     with av.open(str(video)) as container:
         shown: tuple[float, av.VideoFrame] | None = None
@@ -87,6 +81,11 @@ def frames_at(
             last = (shown[0], take(shown[1]))
             picked += [last for _ in wanted]
     return picked
+
+
+def frames_at(video: Path, times: Sequence[float]) -> list[tuple[float, Image.Image]]:
+    """For each time (ascending), the frame on screen then, exactly, as RGB, and its own timestamp."""
+    return decoded_at(video, times, picture)
 
 
 def frame(video: Path, which: Which) -> Image.Image:

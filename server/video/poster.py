@@ -9,21 +9,36 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from server.video.blank import look, representative
-from server.video.frames import frames_at, sample_times, span
+import av
+
+from server.video.blank import JUDGED_SIDE, Look, look, representative
+from server.video.frames import FAITHFUL, decoded_at, picture, sample_times, span
 
 MAX_BYTES = 200 * 1024
 MAX_SIDE = 640
 CANDIDATES = 12
 
 
+def _shrunk(frame: av.VideoFrame, side: int, format: str | None = None) -> av.VideoFrame:
+    """The frame fitted within `side`, by swscale, in its own pixel format unless another is asked."""
+    scale = min(1.0, side / frame.width, side / frame.height)
+    width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
+    return frame.reformat(width=width, height=height, format=format, interpolation=FAITHFUL)
+
+
+def _look(candidate: av.VideoFrame) -> Look:
+    return look(_shrunk(candidate, JUDGED_SIDE, "rgb24").to_image())  # type: ignore[no-untyped-call]
+
+
 def poster_jpeg(video: Path) -> bytes:
     duration, fps = span(video)
     target = duration / 3
     times = sorted({*sample_times(duration, fps, CANDIDATES), target})
-    picked = frames_at(video, times, max_side=MAX_SIDE, exact=False)  # a frame or two early is still the video
-    best = representative([t for t, _ in picked], [look(image) for _, image in picked], target)
-    image = picked[best][1]
+    # Candidates are kept small and still in YUV, and judged on a thumbnail: only the chosen one is
+    # converted to RGB at the poster's size, which is most of a poster's CPU when every one is.
+    picked = decoded_at(video, times, lambda frame: _shrunk(frame, MAX_SIDE), exact=False)  # a frame early is fine
+    best = representative([t for t, _ in picked], [_look(frame) for _, frame in picked], target)
+    image = picture(picked[best][1])
     for quality in (85, 75, 60, 45, 30):
         out = io.BytesIO()
         image.save(out, format="JPEG", quality=quality, optimize=True)
