@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from mcp import StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from bench.proc import cpu_seconds, peak_mb
+from server.preview.render import RenderSpec, render
 from tests.conftest import CANARY_KEY, RecordingClient, subprocess_env, text_of
 from tests.fake_fal import FakeFal, Phase
 from tests.test_stdio import command
@@ -27,6 +29,18 @@ CALLS = 200
 HOLD_SECONDS = 10.0
 
 
+@pytest.fixture
+def small_clip(fake_fal: FakeFal, tmp_path: Path) -> Iterator[None]:
+    """A small clip for every job: what is judged is that each call gets its own job, not the video, and the
+    200 posters of the session's 864x496 clip would cost the suite about half a minute of CPU."""
+    shared, path = fake_fal.video, tmp_path / "small.mp4"
+    render(RenderSpec("text-to-video", "small", 320, 180, 2, True, seed=1), path)
+    fake_fal.video = path.read_bytes()
+    yield
+    fake_fal.video = shared
+
+
+@pytest.mark.usefixtures("small_clip")
 async def test_200_calls_at_once_each_get_their_own_result(fake_fal: FakeFal, tmp_path: Path):
     fake_fal.plan = [Phase("IN_QUEUE", 0.2, queue_position=0), Phase("IN_PROGRESS", None, log="rendering")]
     fake_fal.ping_seconds = 15  # as fal does
