@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("the API's words", ("server.catalog",), "models, enums, endpoints, what each host takes"),
     ("the ledger", ("server.ledger",), "jobs, films and budgets on SQLite or PostgreSQL"),
     ("trust", ("server.trust",), "who is asking, which files and addresses they may name"),
+    ("webhooks", ("server.webhooks",), "how each host's call back is proven its own"),
     ("inputs", ("server.inputs",), "checking arguments and media before anything is sent"),
     ("video", ("server.preview", "server.video"), "drawing previews, reading and joining MP4s"),
     ("providers", ("server.providers",), "fal, Runflow, ModelArk and the offline preview, behind one interface"),

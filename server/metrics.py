@@ -17,6 +17,9 @@ Refusal = Literal["invalid", "cap", "budget", "rate", "concurrency", "draining"]
 REFUSALS: tuple[Refusal, ...] = ("invalid", "cap", "budget", "rate", "concurrency", "draining")
 OPERATIONS = frozenset({"submit", "status", "stream", "result", "cancel", "upload", "upload_token"})
 HOSTS = frozenset({"fal", "fal-us", "runflow", "ark", "local"})
+# What became of a webhook delivery: the job changed; it had nothing new (a repeat, a late one); another
+# replica follows the job live and sees the change itself; not proven the host's; its path names no job.
+WEBHOOK_OUTCOMES = frozenset({"applied", "repeat", "followed", "refused", "unknown_job"})
 
 
 class Meter:
@@ -35,6 +38,9 @@ class Meter:
 
     def following(self, change: int) -> None:
         """Jobs this replica follows, up or down by `change`."""
+
+    def webhook(self, host: str, outcome: str) -> None:
+        """One delivery to the webhook route, by the host the job ran on and what became of it."""
 
 
 meter = Meter()

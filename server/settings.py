@@ -38,6 +38,8 @@ PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 DEFAULT_DRAIN_SECONDS = 10.0  # after SIGTERM, how long calls in progress have to hand back their job
 DEFAULT_HTTP_MAX_SESSIONS = 2000  # live MCP sessions (2025-11-25 clients) one replica keeps
 DEFAULT_HTTP_SESSION_IDLE_SECONDS = 1800.0
+DEFAULT_FAL_JWKS_URL = "https://rest.fal.ai/.well-known/jwks.json"  # the keys fal signs its webhooks with
+DEFAULT_WEBHOOK_FALLBACK_SECONDS = 300.0  # after a job's expected end, how long a webhook is waited for
 # Over HTTP, what one person may do unless the operator says otherwise; on stdio the person owns the machine.
 HTTP_USER_MAX_JOBS_IN_FLIGHT = 5
 HTTP_USER_CALLS_PER_MINUTE = 120
@@ -142,6 +144,10 @@ class Settings:
     log_format: LogFormat = "text"
     http_max_sessions: int = DEFAULT_HTTP_MAX_SESSIONS
     http_session_idle_seconds: float = DEFAULT_HTTP_SESSION_IDLE_SECONDS
+    public_url: str | None = None  # where the hosts reach this server: when set over HTTP, they call back
+    fal_jwks_url: str = DEFAULT_FAL_JWKS_URL
+    runflow_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)  # newest first
+    webhook_fallback_seconds: float = DEFAULT_WEBHOOK_FALLBACK_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -213,6 +219,12 @@ class Settings:
             http_session_idle_seconds=read.number(
                 env, "SEEDANCE_HTTP_SESSION_IDLE_SECONDS", DEFAULT_HTTP_SESSION_IDLE_SECONDS, 10, 7 * 86400
             ),
+            public_url=read.public_url(env, "SEEDANCE_PUBLIC_URL"),
+            fal_jwks_url=read.public_url(env, "SEEDANCE_FAL_JWKS_URL") or DEFAULT_FAL_JWKS_URL,
+            runflow_webhook_secrets=read.shared_secrets(env, "SEEDANCE_RUNFLOW_WEBHOOK_SECRET"),
+            webhook_fallback_seconds=read.number(
+                env, "SEEDANCE_WEBHOOK_FALLBACK_SECONDS", DEFAULT_WEBHOOK_FALLBACK_SECONDS, 0.1, 7 * 86400
+            ),
         )
 
     @property
@@ -236,6 +248,12 @@ class Settings:
     def calls_per_minute_cap(self) -> int | None:
         """The most tool calls one person may make in a minute; None: no limit."""
         return _cap(self.user_calls_per_minute, HTTP_USER_CALLS_PER_MINUTE, self.transport)
+
+    @property
+    def webhooks(self) -> bool:
+        """Whether new jobs ask their host to call back: over HTTP, with a public URL. On stdio the server is
+        one person's, on their machine, and no host can reach it."""
+        return self.public_url is not None and self.transport == "http"
 
     @property
     def audience(self) -> str | None:

@@ -277,4 +277,31 @@ VARIABLES: tuple[Variable, ...] = (
         "`text`, or `json`: one JSON object a line on stderr, with the time, level, logger, message, and the "
         "tool, job and request where there is one.",
     ),
+    Variable(
+        "SEEDANCE_PUBLIC_URL",
+        "public_url",
+        "With `--http`: the https base URL at which the hosts can reach this server (`http://` only on "
+        "127.0.0.1). Set, each new fal or Runflow job asks its host to call back at `<it>/hooks/<token>`, a path of its "
+        "own that nobody can guess, and the call is verified before anything is believed (see "
+        "[Webhooks](team.md#webhooks)). Unset, or on stdio, jobs are followed as without it.",
+    ),
+    Variable(
+        "SEEDANCE_FAL_JWKS_URL",
+        "fal_jwks_url",
+        "Where fal's webhook signing keys are published. Fetched when a webhook comes, kept a day, and fetched "
+        "again when no key verifies a signature (at most once a minute).",
+    ),
+    Variable(
+        "SEEDANCE_RUNFLOW_WEBHOOK_SECRET",
+        "runflow_webhook_secrets",
+        "The secret Runflow signs its callbacks with (`whsec_...`, from `POST /v1/callback-secrets`). Two, "
+        "comma-separated, during a rotation: either verifies. With `SEEDANCE_PUBLIC_URL`, Runflow jobs ask for a "
+        "callback only when it is set.",
+    ),
+    Variable(
+        "SEEDANCE_WEBHOOK_FALLBACK_SECONDS",
+        "webhook_fallback_seconds",
+        "With webhooks on: when no webhook has come this long after a job's submit, a replica asks the host "
+        "itself, once, and again as long after while the job runs, so a lost webhook never strands a job.",
+    ),
 )

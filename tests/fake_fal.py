@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.cdn import video_answer
+from tests.fake_fal_hooks import FalWebhooks
 from tests.fake_fal_jobs import (
     HTTP_FAULTS,
     SHAPE_FAULTS,
@@ -40,18 +41,22 @@ from tests.fake_fal_jobs import (
     quick_plan,
 )
 from tests.fake_fal_storage import FalStorage
+from tests.fake_webhooks import Deliveries
 from tests.fal_schemas import DRAFT_COMPLETE, violations
+from tests.fal_signing import FalSigner
 from tests.fault_front import TCP_FAULTS, FaultFront, FaultQueue
 from tests.threaded import Served
 
 __all__ = ["FakeFal", "FakeJob", "Phase", "quick_plan"]  # what the tests import from here
 
 
-class FakeFal(FaultQueue):
+class FakeFal(FalWebhooks, FaultQueue):
     def __init__(self, key: str) -> None:
         self.key = key
         self.lock = threading.Lock()
         self.storage = FalStorage(key)
+        self.signer = FalSigner()  # signs its webhooks; its JWKS is served at `jwks_url`
+        self.webhooks = Deliveries(self._delivery)
         self.reset()
         self.app = Starlette(
             routes=[
@@ -61,6 +66,7 @@ class FakeFal(FaultQueue):
                 Route("/{owner}/{alias}/requests/{rid}", self.result, methods=["GET"]),
                 Route("/files/{rid}/output.mp4", self.video_file, methods=["GET"]),
                 *self.storage.routes(),
+                Route("/.well-known/jwks.json", self.jwks, methods=["GET"]),
                 Route("/{path:path}", self.submit, methods=["POST"]),
             ]
         )
@@ -87,6 +93,7 @@ class FakeFal(FaultQueue):
             self.stream_tick = 0.02  # how often the stream looks at its job
             self.drafts: dict[str, str] = {}  # draft_id -> the request that made it (§1.4, §1.5)
             self.storage.reset()
+            self.webhooks.reset()
             self.faults: dict[str, deque[str]] = {}
             self.on_event: Callable[[str], None] | None = None
             self.ranges = True  # False: the CDN answers every range request with the whole file
@@ -201,6 +208,8 @@ class FakeFal(FaultQueue):
             job = FakeJob(rid, endpoint, "/".join(segments[:2]), body, list(self.plan), self.outcome)
             self.jobs[rid] = job
             first = job.phases[0] if job.phases else None
+        if (webhook := request.query_params.get("fal_webhook")) is not None:
+            self.webhooks.expect(rid, webhook)
         self.hook("submit")
         if fault is not None:  # the job exists, but the answer is a gateway error or garbage
             return fault_response(fault, rid)
@@ -292,20 +301,9 @@ class FakeFal(FaultQueue):
         if job.outcome == "error":
             body = {"detail": "Runner disconnected", "error_type": "runner_disconnected"}
             return JSONResponse(body, status_code=503, headers=headers)
-        video: dict[str, Any] = {
-            "url": f"{self.doors['cdn']}/files/{job.request_id}/output.mp4",
-            "content_type": "video/mp4",
-            "file_name": "output.mp4",
-            "file_size": len(self.video),
-        }
+        answer = self._output(job)
         if self._take("result", frozenset({"bare-video"})) is not None:
-            del video["content_type"], video["file_size"]
-        answer: dict[str, Any] = {"video": video, "seed": job.input.get("seed", 1094575694)}
-        if job.app == "bytedance/seedance-2.5":  # 2.5's output names the draft a draft=true job made (§1.4)
-            answer["draft_id"] = f"draft-{job.request_id}" if job.input.get("draft") else None
-            if answer["draft_id"]:
-                with self.lock:
-                    self.drafts[answer["draft_id"]] = job.request_id
+            del answer["video"]["content_type"], answer["video"]["file_size"]
         return JSONResponse(answer, headers=headers)
 
     async def cancel(self, request: Request) -> Response:
@@ -346,5 +344,6 @@ class FakeFal(FaultQueue):
         return self
 
     def stop(self) -> None:
+        self.webhooks.stop()
         if self._served is not None:
             self._served.stop()

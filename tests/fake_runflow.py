@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -9,9 +10,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from server.webhooks.runflow import signature
 from tests.fake_task_host import FakeHost, HostJob, error
+from tests.fake_webhooks import Delivery
 
 RUNFLOW_DONE = frozenset({"succeeded", "failed", "canceled"})
+EVENTS = {"succeeded": "run.completed", "failed": "run.failed", "canceled": "run.cancelled"}
+SECRET = "whsec_fake_runflow_0123456789abcdef0123456789"  # what it signs callbacks with, as Runflow's does
 
 
 class FakeRunflow(FakeHost):
@@ -42,6 +47,8 @@ class FakeRunflow(FakeHost):
         if late is None and (refused := self.answer("submit", Response())).status_code >= 400:
             return refused  # the host refused it: no run
         job = self._new_job(f"run_{uuid.uuid4().hex[:12]}", model, body)
+        if isinstance(callback := body.get("callback_url"), str):
+            self.webhooks.expect(job.id, callback)
         self.hook("submit")
         if late is not None:
             return self.answer("submit", self._fault(late))
@@ -57,6 +64,17 @@ class FakeRunflow(FakeHost):
             code, message = job.error or ("internal_error", "the model crashed")
             run["error"] = {"code": code, "message": message}
         return run
+
+    def _delivery(self, job_id: str, url: str, forged: bool) -> Delivery | None:
+        found = self._job(job_id)
+        if found is None or found[1] not in RUNFLOW_DONE:
+            return None
+        run = self._run(*found)
+        body = {"event": EVENTS[found[1]], "run_id": job_id, "status": found[1], "output": run["output"]}
+        content = json.dumps({**body, "error": run["error"], "duration_ms": 1200, "metadata": {}}).encode()
+        signed = signature("whsec_not_runflows_own_secret_0123456789" if forged else SECRET, content)
+        headers = {"content-type": "application/json", "runflow-signature": signed, "runflow-request-id": job_id}
+        return Delivery(url, content, headers)
 
     async def get(self, request: Request) -> Response:
         if not self._seen(request, "status"):

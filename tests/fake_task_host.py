@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.cdn import video_answer
+from tests.fake_webhooks import Deliveries, Delivery
 from tests.fault_front import HOST_DOORS, TCP_FAULTS, FaultFront, FaultQueue, host_op
 from tests.media import picture
 from tests.threaded import Served
@@ -90,6 +91,7 @@ class FakeHost(FaultQueue):
         self.lock = threading.Lock()
         self.video = b""
         self.url = ""
+        self.webhooks = Deliveries(self._delivery)  # for a host that calls back (see its `_delivery`)
         self.reset()
         self.app = Starlette(
             routes=[
@@ -116,6 +118,7 @@ class FakeHost(FaultQueue):
             self.error: tuple[str, str] | None = None
             self.faults: dict[str, deque[str]] = {}
             self.last_frames_kept = True  # False: the host's last-frame links answer 404, as after 24 h
+        self.webhooks.reset()
         if getattr(self, "_front", None) is not None:
             self.reopen()
 
@@ -223,6 +226,10 @@ class FakeHost(FaultQueue):
                 return None
             return job, job.status(time.monotonic(), self.cancelled_word)
 
+    def _delivery(self, job_id: str, url: str, forged: bool) -> Delivery | None:
+        """The callback for a job that has ended; None before, or for a host that does not call back."""
+        return None
+
     def video_url(self, job: HostJob) -> str:
         return f"{self.doors['cdn']}/files/{job.id}/output.mp4"
 
@@ -247,5 +254,6 @@ class FakeHost(FaultQueue):
         return self
 
     def stop(self) -> None:
+        self.webhooks.stop()
         if self._served is not None:
             self._served.stop()

@@ -48,6 +48,8 @@ EXPECTED_JOB_COLUMNS = [
     "cost_usd",
     "task_id",
     "task_expires_at",
+    "hook",
+    "hook_due",
 ]
 
 

@@ -25,7 +25,7 @@ from server.jobs.replicas import gone, replica_name
 from server.ledger import JobRecord, Ledger
 from server.media.saving import Kept
 from server.money import pricing
-from server.providers.base import StatusUpdate
+from server.providers.base import Output, StatusUpdate
 from server.providers.registry import Providers
 from server.settings import DEFAULT_LEASE_SECONDS
 
@@ -59,6 +59,8 @@ class Follower:
         dedup_seconds: float = 0.0,
         keep: Keep | None = None,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        callbacks: str | None = None,
+        fallback_seconds: float = 300.0,
     ) -> None:
         self._ledger = ledger
         self._providers = providers
@@ -72,15 +74,34 @@ class Follower:
         self._dedup_seconds = dedup_seconds
         self._keep = keep
         self._lease = lease_seconds
+        self._callbacks = callbacks  # the public base URL the hosts call back at; None: webhooks are off
+        self._fallback = fallback_seconds
+        self._for_watchers: set[str] = set()  # jobs whose host calls back, followed here only while watched
+        self._completing: set[str] = set()
         self.replica = replica_name()
 
     def watch(self, record: JobRecord) -> bool:
-        """Follow the job in the background unless it is finished or already followed; True if this starts it."""
+        """Follow the job in the background unless it is finished or already followed; True if this starts it.
+
+        A job whose host calls back is followed only while someone here waits on it, for its live progress:
+        its end comes by webhook (see `Hearing`), so a job nobody watches costs nothing until then."""
         if record.finished or record.request_id in self._watching or record.provider not in self._providers.available:
+            return False
+        if record.hook is not None and not self._watched(record.request_id):
             return False
         self._watching.add(record.request_id)
         self._tg.start_soon(self._follow, record.request_id, name=f"follow {record.request_id}")
         return True
+
+    def _watched(self, request_id: str) -> bool:
+        """Whether a call, a task or the card waits on the job here (see `Waiter`)."""
+        return True
+
+    def _unwatched(self, request_id: str) -> None:
+        """The last here to wait on the job has gone: a job whose host calls back is no longer followed."""
+        following = self._leases.get(request_id)
+        if request_id in self._for_watchers and request_id not in self._completing and following is not None:
+            following.cancel()
 
     def _signal(self, request_id: str) -> None:
         self._seen.pop(request_id, None)
@@ -90,6 +111,9 @@ class Follower:
 
     async def _follow(self, request_id: str) -> None:
         record = await self._ledger.require(request_id)
+        if record.hook is not None and not self._watched(request_id):  # its watchers left before it began
+            self._watching.discard(request_id)
+            return
         dead = record.follower if gone(record.follower) else None
         if not await self._ledger.take_lease(request_id, self.replica, self._lease, dead=dead):
             self._watching.discard(request_id)  # another replica follows it; its changes are announced
@@ -98,6 +122,8 @@ class Follower:
         provider = self._providers.available[record.provider]
         hand_over = False  # True when this replica stops: another takes the job over at once
         metrics.meter.following(1)
+        if record.hook is not None:
+            self._for_watchers.add(request_id)
         try:
             with anyio.CancelScope() as following:  # cancelled when another replica takes the job over
                 self._leases[request_id] = following
@@ -125,6 +151,7 @@ class Follower:
             )
         finally:
             self._leases.pop(request_id, None)
+            self._for_watchers.discard(request_id)
             metrics.meter.following(-1)
             self._watching.discard(request_id)
             with anyio.CancelScope(shield=True):
@@ -171,18 +198,30 @@ class Follower:
             await self._ledger.update(request_id, event=event, **fields)
             self._signal(request_id)
 
-    async def _complete(self, request_id: str, update: StatusUpdate) -> None:
+    async def _complete(self, request_id: str, update: StatusUpdate, output: Output | None = None) -> None:
+        """End the job: fetch its result (unless a webhook brought `output`), keep the video, record it."""
         if not await self._ledger.renew_lease(request_id, self.replica, self._lease):
             # This replica stalled (paused, cut off) past its lease and another took the job over: that one
             # fetches the result, so the host is not asked twice and the job is not finished twice.
             logger.warning("job %s: another replica took it over while this one was stalled", request_id)
             return
         record = await self._ledger.require(request_id)
+        if record.finished:  # its webhook came first
+            return
+        self._completing.add(request_id)
+        try:
+            await self._completed(record, update, output)
+        finally:
+            self._completing.discard(request_id)
+
+    async def _completed(self, record: JobRecord, update: StatusUpdate, output: Output | None) -> None:
+        request_id = record.request_id
         if update.error:
             await self._finish(request_id, "failed", error=update.error)
         else:
             try:
-                output = await self._providers.available[record.provider].result(record.handle)
+                if output is None:
+                    output = await self._providers.available[record.provider].result(record.handle)
             except JobCancelled as exc:
                 await self._finish(request_id, "cancelled", detail=str(exc))
             except JobFailed as exc:  # anything else leaves the job unfinished, for get_job to fetch later

@@ -89,8 +89,9 @@ class Submitter(Replica):
                 owner=owner,
                 in_flight_cap=in_flight_cap if paid else None,
             )
+            callback = self.callback_for(provider)  # webhooks on, and a host that calls back: where, and its record
             try:
-                submission = await provider.submit(mode, model, arguments)
+                submission = await provider.submit(mode, model, arguments, callback[0] if callback else None)
             except SubmitUncertain as exc:
                 await self._end_submission(attempt, "uncertain", str(exc))
                 raise
@@ -102,7 +103,7 @@ class Submitter(Replica):
                 raise
             with anyio.CancelScope(shield=True):  # the host has the job now: it reaches the ledger whatever happens
                 record = await self._accepted(
-                    provider, mode, model, arguments, estimate, submission, attempt, key, owner, draft_of
+                    provider, mode, model, arguments, estimate, submission, attempt, key, owner, draft_of, callback
                 )
             return Submitted(record)
 
@@ -143,6 +144,7 @@ class Submitter(Replica):
         key: str,
         owner: str | None,
         draft_of: str | None,
+        callback: tuple[str, tuple[str, float]] | None,
     ) -> JobRecord:
         record = await self._ledger.add(
             request_id=submission.request_id,
@@ -157,9 +159,10 @@ class Submitter(Replica):
             preview=provider.preview,
             submission=attempt,
             fingerprint=key,
-            lease=(self.replica, self._lease),
+            lease=(self.replica, self._lease) if callback is None else None,  # a job that calls back: nobody yet
             owner=owner,
             draft_of=draft_of,
+            hook=callback[1] if callback else None,
         )
         metrics.meter.job_submitted(provider.name, model, 0.0 if provider.preview else estimate[1])
         by = f" for {owner}" if owner else ""

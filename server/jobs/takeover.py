@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import anyio
 
@@ -27,6 +28,9 @@ class Replica(Waiter):
                         logger.info(
                             "job %s: %s stopped following it; taking it over", record.request_id, record.follower
                         )
+                if self._callbacks is not None:
+                    for record in await self._ledger.overdue(time.time()):
+                        tg.start_soon(self.ask_host, record)
                 await anyio.sleep(min(SWEEP_SECONDS, self._lease / 3))
 
     async def _keep_rereading(self) -> None:

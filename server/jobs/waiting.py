@@ -18,7 +18,7 @@ import anyio
 from opentelemetry import trace
 
 from server.errors import JobNotFound, echo
-from server.jobs.following import Follower
+from server.jobs.hearing import Hearing
 from server.jobs.replicas import gone
 from server.ledger import JobRecord, Ledger
 from server.trust.owners import current_person
@@ -46,7 +46,7 @@ async def find_job(ledger: Ledger, request_id: str) -> JobRecord:
     return record
 
 
-class Waiter(Follower):
+class Waiter(Hearing):
     _draining = False  # the replica is stopping: a waiting call answers at once, with its job still running
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -61,11 +61,13 @@ class Waiter(Follower):
 
     async def wait(self, request_id: str, seconds: float, on_update: OnUpdate, heartbeat: float) -> JobRecord:
         """Report the job on every change and at least every `heartbeat` s, for at most `seconds`."""
-        self.watch(await find_job(self._ledger, request_id))
+        found = await find_job(self._ledger, request_id)
         with (
             tracer.start_as_current_span("seedance.job.wait", attributes={"seedance.job.id": request_id}) as span,
             self._waiting_on(request_id),
         ):
+            if seconds > 0 or found.hook is None:  # a look without waiting follows nothing its host calls back on
+                self.watch(found)
             record = await self._wait(request_id, seconds, on_update, heartbeat)
             span.set_attribute("seedance.job.status", record.status)
         return record
@@ -94,8 +96,9 @@ class Waiter(Follower):
         A long poll for the job card: it answers at once when the caller is behind, and otherwise on the
         next change, so a card that asks again right away still waits, even for a job nobody follows.
         """
-        self.watch(await find_job(self._ledger, request_id))
+        found = await find_job(self._ledger, request_id)
         with anyio.move_on_after(seconds), self._waiting_on(request_id):
+            self.watch(found)
             while True:
                 changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading
                 record = await self._ledger.require(request_id)
@@ -117,6 +120,10 @@ class Waiter(Follower):
                 del self._waiters[request_id]
                 self._seen.pop(request_id, None)
                 self._changed.pop(request_id, None)
+                self._unwatched(request_id)
+
+    def _watched(self, request_id: str) -> bool:
+        return bool(self._waiters.get(request_id))
 
     def _read(self, record: JobRecord) -> None:
         """Note what a waiter has read, so that the shared re-read wakes it when the job is newer."""
@@ -133,7 +140,7 @@ class Waiter(Follower):
 
     def _followed(self, record: JobRecord) -> bool:
         """Someone follows the job: this replica, or another whose lease has not run out."""
-        if record.request_id in self._watching:
+        if record.request_id in self._watching or record.hook is not None:  # its host will call back
             return True
         elsewhere = record.follower not in (None, self.replica) and (record.lease_until or 0) > time.time()
         return elsewhere and not gone(record.follower)  # a process check only when the lease says it lives

@@ -53,19 +53,22 @@ class Ledger(Quotas, Leases):
         lease: tuple[str, float] | None = None,
         owner: str | None = None,
         draft_of: str | None = None,
+        hook: tuple[str, float] | None = None,
     ) -> JobRecord:
         """Record an accepted job, and mark the submit attempt that started it, in one transaction.
 
         `lease` (follower, seconds) makes the submitting replica its follower from the first moment: if it
-        dies before it starts following, the lease runs out and another replica takes the job over."""
+        dies before it starts following, the lease runs out and another replica takes the job over. `hook`
+        (digest, due) is for a job whose host calls back (see `Leases.hooked`)."""
         now = time.time()
         follower, until = (lease[0], now + lease[1]) if lease else (None, None)
+        digest, due = hook if hook else (None, None)
         async with self.transaction() as db:
             await db.execute(
                 """INSERT INTO jobs (request_id, provider, endpoint, mode, model, arguments, handle,
                    estimate_min_usd, estimate_max_usd, status, queue_position, created_at, updated_at, preview,
-                   fingerprint, follower, lease_until, owner, draft_of)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   fingerprint, follower, lease_until, owner, draft_of, hook, hook_due)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     request_id,
                     provider,
@@ -85,6 +88,8 @@ class Ledger(Quotas, Leases):
                     until,
                     owner,
                     draft_of,
+                    digest,
+                    due,
                 ),
             )
             if submission is not None:

@@ -53,10 +53,30 @@ class Leases(Store):
                 (int(hand_over), 0.0 if hand_over else None, request_id, follower),
             )
 
+    async def hooked(self, digest: str) -> JobRecord | None:
+        """The job whose webhook path's token has this sha256."""
+        row = await self._one("SELECT * FROM jobs WHERE hook = ?", (digest,))
+        return JobRecord.from_row(row) if row is not None else None
+
+    async def postpone_hook(self, request_id: str, due: float) -> None:
+        """The host was asked and the job still runs: ask again at `due`, should no webhook come first."""
+        await self._all("UPDATE jobs SET hook_due = ? WHERE request_id = ? RETURNING request_id", (due, request_id))
+
+    async def overdue(self, now: float) -> list[JobRecord]:
+        """Unfinished jobs whose webhook has not come by its time, and which nobody follows: the host is
+        asked itself, so that a lost webhook never strands a job."""
+        rows = await self._all(
+            f"""SELECT * FROM jobs WHERE {UNFINISHED} AND hook_due < ?
+                AND (follower IS NULL OR lease_until < ?) ORDER BY hook_due""",
+            (now, now),
+        )
+        return [JobRecord.from_row(row) for row in rows]
+
     async def orphans(self) -> list[JobRecord]:
         """Unfinished jobs whose follower stopped renewing its lease: its replica died, or handed them over."""
         rows = await self._all(
-            f"SELECT * FROM jobs WHERE {UNFINISHED} AND follower IS NOT NULL AND lease_until < ? ORDER BY created_at",
+            f"""SELECT * FROM jobs WHERE {UNFINISHED} AND follower IS NOT NULL AND lease_until < ?
+                AND hook IS NULL ORDER BY created_at""",
             (time.time(),),
         )
         return [JobRecord.from_row(row) for row in rows]

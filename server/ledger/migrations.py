@@ -170,4 +170,15 @@ MIGRATIONS = (
             "CREATE INDEX jobs_owner_unfinished ON jobs (owner, status)",
         ),
     ),
+    # A job whose host calls back: the sha256 of its webhook path's token, and when the host is asked
+    # itself should no webhook have come.
+    Migration(
+        "m014_hooks",
+        (
+            "ALTER TABLE jobs ADD COLUMN hook TEXT",
+            "ALTER TABLE jobs ADD COLUMN hook_due REAL",
+            "CREATE UNIQUE INDEX jobs_hook ON jobs (hook)",
+            "CREATE INDEX jobs_hook_due ON jobs (hook_due)",
+        ),
+    ),
 )

@@ -78,6 +78,8 @@ class JobRecord:
     cost_usd: float | None = None  # a finished job's cost by the video it made; None: only the estimate is known
     task_id: str | None = None  # the MCP task a client follows this job by, while it lasts
     task_expires_at: float | None = None
+    hook: str | None = None  # the sha256 of its webhook path's token, for a job whose host calls back
+    hook_due: float | None = None  # when the host is asked itself, should no webhook have come
 
     @property
     def finished(self) -> bool:

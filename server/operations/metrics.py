@@ -22,7 +22,7 @@ from prometheus_client import (
 from starlette.types import Receive, Scope, Send
 
 from server.catalog import MODELS
-from server.metrics import HOSTS, OPERATIONS, REFUSALS, Meter, Outcome, Refusal, label
+from server.metrics import HOSTS, OPERATIONS, REFUSALS, WEBHOOK_OUTCOMES, Meter, Outcome, Refusal, label
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 LOOPBACK_CLIENTS = ("127.", "::1", "::ffff:127.")
@@ -60,6 +60,12 @@ class PrometheusMeter(Meter):
             ["host", "model"],
             registry=r,
         )
+        self.webhooks = Counter(
+            "seedance_webhook_deliveries",
+            "Deliveries to the webhook route, by host and what became of them.",
+            ["host", "outcome"],
+            registry=r,
+        )
         self.in_flight = Gauge("seedance_jobs_in_flight", "Unfinished jobs this replica follows.", registry=r)
         self.refusals = Counter(
             "seedance_refusals", "Tool calls refused before anything was sent, by reason.", ["reason"], registry=r
@@ -89,6 +95,9 @@ class PrometheusMeter(Meter):
 
     def following(self, change: int) -> None:
         self.in_flight.inc(change)
+
+    def webhook(self, host: str, outcome: str) -> None:
+        self.webhooks.labels(label(host, HOSTS | {"unknown"}), label(outcome, WEBHOOK_OUTCOMES)).inc()
 
     async def serve(self, scope: Scope, receive: Receive, send: Send, token: str | None) -> None:
         """GET /metrics: for loopback callers, and for any caller with `Authorization: Bearer <token>`."""

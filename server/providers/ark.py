@@ -165,9 +165,12 @@ class Ark(PolledHost):
                     "pass an https:// URL of the clip",
                 )
 
-    async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
+    async def submit(
+        self, mode: Mode, model: Model, arguments: Mapping[str, Any], callback: str | None = None
+    ) -> Submission:
         model_id = self._models[model]
-        task_id = await self._api.create(TASKS, request_body(model_id, mode, arguments), model_id)
+        body = request_body(model_id, mode, arguments) | ({"callback_url": callback} if callback else {})
+        task_id = await self._api.create(TASKS, body, model_id)
         return Submission(task_id, model_id, {"task_id": task_id})
 
     async def _task(self, handle: Mapping[str, str], what: str) -> dict[str, Any]:

@@ -57,19 +57,37 @@ class Output:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Heard:
+    """What a verified webhook says of a job: its status, and for a finished job the host's output when the
+    delivery carries it (None: the result is asked for, as after a status change)."""
+
+    update: StatusUpdate
+    output: Output | None = None
+
+
 class Provider(Protocol):
     """A host that runs Seedance jobs."""
 
     name: str
     preview: bool  # True for a free offline stand-in whose output is not Seedance's
     media_origins: tuple[str, ...]  # where its finished videos are served from: the job card may play them there
+    calls_back: bool  # whether a submit can ask it to call a webhook when the job changes
 
     def check(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> None:
         """Raise `InvalidArguments` for a request this host cannot take, before anything is sent or uploaded."""
         ...
 
-    async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
-        """Start a job; raises `ProviderError` when it was refused or its fate is unknown."""
+    async def submit(
+        self, mode: Mode, model: Model, arguments: Mapping[str, Any], callback: str | None = None
+    ) -> Submission:
+        """Start a job, asking the host to call `callback` when it changes, if given; raises `ProviderError`
+        when it was refused or its fate is unknown."""
+        ...
+
+    async def heard(self, request_id: str, handle: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Heard:
+        """A delivery to the job's webhook, once proven to be the host's: raises `Refused` (see
+        `server.webhooks`) for one that is not, or that speaks of another job. Nothing is believed before."""
         ...
 
     def follow(self, handle: Mapping[str, str]) -> AsyncGenerator[StatusUpdate, None]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import anyio
 import httpx2
@@ -20,11 +22,15 @@ from server.catalog import Mode, Model
 from server.catalog.checks import endpoint as endpoint_of
 from server.errors import JobFailed, ProviderError, ProviderUnavailable, SubmitUncertain
 from server.inputs import LocalFile
-from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
+from server.providers.base import CancelOutcome, Heard, Output, StatusUpdate, Submission
 from server.providers.fal_errors import error_from_response, explain, result_error
 from server.providers.fal_storage import FalStorage
 from server.providers.retry import NEVER_SENT, send_with_retries
 from server.settings import RetryPolicy
+from server.webhooks import Refused
+
+if TYPE_CHECKING:
+    from server.webhooks.fal import FalKeys
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +128,7 @@ class FalQueue:
         poll_interval: tuple[float, float] = POLL_INTERVAL,
         rest_url: str = DEFAULT_REST_URL,
         name: str = "fal",
+        keys: FalKeys | None = None,
     ) -> None:
         self.name = name  # "fal-us": the same queue, sending jobs to the models' US copies
         self._http = http
@@ -132,6 +139,8 @@ class FalQueue:
         self._stream_timeout = httpx2.Timeout(min(timeout, STREAM_IDLE_SECONDS), connect=min(timeout, 10.0))
         self._poll_interval = poll_interval
         self._storage = FalStorage(http, self._headers, rest_url, self._retry, timeout)
+        self._keys = keys  # fal's webhook keys: set when the server takes webhooks
+        self.calls_back = keys is not None
 
     def __repr__(self) -> str:
         return f"FalQueue(queue_url={self._queue_url!r})"
@@ -139,10 +148,14 @@ class FalQueue:
     def check(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> None:
         """Every mode and input form the tools accept; what each model takes is the catalog's check."""
 
-    async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
+    async def submit(
+        self, mode: Mode, model: Model, arguments: Mapping[str, Any], callback: str | None = None
+    ) -> Submission:
         """Send once; resend only when the connection was refused, since then nothing reached fal."""
         endpoint = endpoint_of(self.name, model, mode)
         url = f"{self._queue_url}/{endpoint}"
+        if callback is not None:
+            url += f"?fal_webhook={quote(callback, safe='')}"
         body = dict(arguments)
         try:
             response = await send_with_retries(
@@ -260,6 +273,29 @@ class FalQueue:
         if response.status_code >= 400:
             raise result_error(response)
         return parse_output(data)
+
+    async def heard(self, request_id: str, handle: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Heard:
+        """fal's webhook, verified by its Ed25519 signature. An `OK` one carries the whole result, so the job
+        ends without a result request; an `ERROR`, or an `OK` whose result fal could not send, is fetched
+        from the result endpoint, which explains a failure best."""
+        if self._keys is None:
+            raise Refused("this server asked fal for no webhooks")
+        signed_for = await self._keys.verify(headers, body, time.time())
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise Refused("its body is not JSON") from None
+        if signed_for != request_id or not isinstance(data, dict) or data.get("request_id") != request_id:
+            raise Refused("it is signed for another job")
+        if data.get("status") not in ("OK", "ERROR"):
+            raise Refused(f"its status {str(data.get('status'))[:20]!r} is not one fal sends")
+        payload = data.get("payload")
+        if data["status"] == "OK" and isinstance(payload, dict):
+            try:
+                return Heard(StatusUpdate("completed"), parse_output(payload))
+            except JobFailed:
+                pass
+        return Heard(StatusUpdate("completed"))
 
     async def upload(self, file: LocalFile) -> str:
         return await self._storage.upload(file)

@@ -39,9 +39,10 @@ from server.inputs import LocalFile
 from server.preview.choices import auto_ratio, auto_seconds
 from server.preview.inputs import fetch
 from server.preview.turns import Turns
-from server.providers.base import CancelOutcome, Output, ProviderState, StatusUpdate, Submission
+from server.providers.base import CancelOutcome, Heard, Output, ProviderState, StatusUpdate, Submission
 from server.trust.network import CallerHttp
 from server.trust.owners import current_person
+from server.webhooks import Refused
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ def _image_size(data: bytes, field_name: str) -> tuple[int, int]:
 class LocalPreview:
     name = "local"
     preview = True
+    calls_back = False  # a preview is made in this process, which hears of its end directly
     media_origins: tuple[str, ...] = ()  # previews are files on this machine: the card reads them through the server
 
     def __init__(self, folder: Path, http: CallerHttp, task_group: TaskGroup) -> None:
@@ -90,7 +92,9 @@ class LocalPreview:
     def check(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> None:
         """Every mode and input form the tools accept; what each model takes is the catalog's check."""
 
-    async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
+    async def submit(
+        self, mode: Mode, model: Model, arguments: Mapping[str, Any], callback: str | None = None
+    ) -> Submission:
         with writing(self._folder, HOME):
             self._folder.mkdir(parents=True, exist_ok=True)
         request_id = f"preview-{uuid.uuid4()}"
@@ -156,6 +160,9 @@ class LocalPreview:
         with writing(kept.parent, HOME):
             await anyio.to_thread.run_sync(write)
         return kept.as_uri()
+
+    async def heard(self, request_id: str, handle: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Heard:
+        raise Refused("a preview is made on this server, and nothing calls back about it")
 
     async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
         job = self._jobs.get(handle["request_id"])

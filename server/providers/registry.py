@@ -78,6 +78,11 @@ def create_providers(
     if settings.fal_key:
         from server.providers.fal import FalQueue
 
+        keys = None
+        if settings.webhooks:
+            from server.webhooks.fal import FalKeys  # cryptography: only for a server the hosts call back
+
+            keys = FalKeys(http, settings.fal_jwks_url)
         for name in ("fal", "fal-us"):  # both, so that a job follows on when the region changes
             available[name] = FalQueue(
                 http,
@@ -87,13 +92,20 @@ def create_providers(
                 timeout=settings.fal_timeout,
                 rest_url=settings.fal_rest_url,
                 name=name,
+                keys=keys,
             )
     retry, timeout, polls = settings.retry, settings.fal_timeout, settings.poll_interval
     if settings.runflow_key:
         from server.providers.runflow import Runflow
 
         available["runflow"] = Runflow(
-            http, settings.runflow_key, settings.runflow_url, retry=retry, timeout=timeout, poll_interval=polls
+            http,
+            settings.runflow_key,
+            settings.runflow_url,
+            retry=retry,
+            timeout=timeout,
+            poll_interval=polls,
+            webhook_secrets=settings.runflow_webhook_secrets if settings.webhooks else (),
         )
     if settings.ark_key:
         from server.providers.ark import Ark

@@ -10,8 +10,9 @@ read as "the run keeps going", never as a cancelled job.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx2
@@ -27,8 +28,10 @@ from server.errors import (
     ProviderUnavailable,
     RequestRejected,
 )
-from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
+from server.providers.base import CancelOutcome, Heard, Output, StatusUpdate, Submission
 from server.providers.task_api import PolledHost, number
+from server.webhooks import Refused
+from server.webhooks.runflow import verify
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +84,24 @@ def find_video(output: Any) -> str | None:
     return None
 
 
+def _output(run: Mapping[str, Any]) -> Output:
+    """A finished run's video, from its output (a run as read, or a callback, which has the same fields)."""
+    output = run.get("output")
+    url = find_video(output)
+    if url is None:
+        raise JobFailed("Runflow finished the run but its output holds no video URL")
+    video = output.get("video") if isinstance(output, dict) else None
+    video = video if isinstance(video, dict) else {}
+    return Output(
+        url=url,
+        content_type=video.get("content_type") or "video/mp4",
+        file_name=video.get("file_name"),
+        file_size=number(video.get("file_size")),
+        seed=number(output.get("seed")) if isinstance(output, dict) else None,
+        raw=run,
+    )
+
+
 class Runflow(PolledHost):
     name = "runflow"
     # Unconfirmed: its runs return fal-shaped output, so fal's CDN, or its own.
@@ -88,6 +109,11 @@ class Runflow(PolledHost):
     host = "Runflow"
     dashboard = DASHBOARD
     error_from = staticmethod(error_from)
+
+    def __init__(self, *args: Any, webhook_secrets: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._secrets = tuple(webhook_secrets)  # set when the server takes webhooks: Runflow signs with one
+        self.calls_back = bool(self._secrets)
 
     def check(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> None:
         if mode not in MODES:
@@ -97,9 +123,12 @@ class Runflow(PolledHost):
                 "SEEDANCE_PROVIDER to fal or ark (with that host's key) for reference_video."
             )
 
-    async def submit(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> Submission:
+    async def submit(
+        self, mode: Mode, model: Model, arguments: Mapping[str, Any], callback: str | None = None
+    ) -> Submission:
         path = endpoint("runflow", model, mode)
-        run_id = await self._api.create(f"/v1/models/{path}/runs", {"input": dict(arguments)}, path)
+        body: dict[str, Any] = {"input": dict(arguments)} | ({"callback_url": callback} if callback else {})
+        run_id = await self._api.create(f"/v1/models/{path}/runs", body, path)
         return Submission(run_id, path, {"run_id": run_id})
 
     async def _run(self, handle: Mapping[str, str], what: str) -> dict[str, Any]:
@@ -125,20 +154,24 @@ class Runflow(PolledHost):
             raise JobCancelled("Runflow confirmed the run was cancelled")
         if run.get("status_code") == "failed":
             raise JobFailed(f"Runflow reported the run failed: {_message(run) or 'no reason given'}")
-        output = run.get("output")
-        url = find_video(output)
-        if url is None:
-            raise JobFailed("Runflow finished the run but its output holds no video URL")
-        video = output.get("video") if isinstance(output, dict) else None
-        video = video if isinstance(video, dict) else {}
-        return Output(
-            url=url,
-            content_type=video.get("content_type") or "video/mp4",
-            file_name=video.get("file_name"),
-            file_size=number(video.get("file_size")),
-            seed=number(output.get("seed")) if isinstance(output, dict) else None,
-            raw=run,
-        )
+        return _output(run)
+
+    async def heard(self, request_id: str, handle: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Heard:
+        """Runflow's callback, verified by its HMAC. A completed run's carries its output, so the job ends
+        without another read; a failed or cancelled one is read once, which says best how it ended."""
+        verify(headers, body, self._secrets)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise Refused("its body is not JSON") from None
+        if not isinstance(data, dict) or data.get("run_id") != handle["run_id"]:
+            raise Refused("it is signed for another run")
+        if data.get("event") == "run.completed":
+            try:
+                return Heard(StatusUpdate("completed"), _output(data))
+            except JobFailed:
+                pass
+        return Heard(StatusUpdate("completed"))
 
     async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
         response, data = await self._api.read("POST", f"/v1/runs/{handle['run_id']}/cancel", "cancel")

@@ -13,6 +13,7 @@ import logging
 import signal
 from types import FrameType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from mcp.server import MCPServer
@@ -93,7 +94,8 @@ def build_app(
 ) -> ASGIApp:
     """The server's streamable HTTP app, behind the bearer token if one is set, and behind the probes and
     /metrics, which read the state `ref` reaches and the `drain` the server was built with."""
-    hosts = allowed_hosts(host, settings.http_allowed_hosts)
+    called_at = (urlsplit(settings.public_url).netloc,) if settings.webhooks and settings.public_url else ()
+    hosts = allowed_hosts(host, settings.http_allowed_hosts + called_at)  # the hosts call back by the public name
     origins = [f"{scheme}://{name}" for name in hosts for scheme in ("http", "https")]
     security = TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
     max_body = int(settings.http_max_body_mb * 1024 * 1024)
@@ -108,6 +110,10 @@ def build_app(
         app = BearerToken(app, settings.http_token, settings)
     if (cap := settings.calls_per_minute_cap) is not None:
         app = Door(app, lambda: ref.current, cap, security, max_body)
+    if settings.webhooks:  # before sign-in and the bearer token: a host has neither, and proves itself otherwise
+        from server.transport.webhooks import Hooks
+
+        app = Hooks(app, lambda: ref.current, security, max_body)
     return Probes(app, lambda: ref.current, drain, meter, settings.metrics_token)
 
 

@@ -4,6 +4,13 @@ Nothing a delivery says is believed before it is verified: fal's by its Ed25519 
 HMAC, and ModelArk's, which is unsigned, only by asking ModelArk itself.
 """
 
+import hashlib
+
+
+def hook_digest(token: str) -> str:
+    """What the ledger keeps of a job's webhook token: enough to find the job, not to call back as its host."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
 
 class Refused(Exception):
     """A delivery that is not provably the host's; the message says why, for the log, and holds nothing it sent."""

@@ -1,0 +1,104 @@
+"""A fake host's webhook deliveries: sent from a thread of their own once a job ends, as a host sends them,
+whether or not anybody asks the host about the job. A test may make the next deliveries go wrong: `drop`
+(never sent), `repeat` (sent twice), `hold` (kept until `release()`), or `forge` (signed with a key the
+server does not know). Every answer the server gave is kept in `answers`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx2
+
+Fault = Literal["drop", "repeat", "hold", "forge"]
+TICK_SECONDS = 0.02  # how often the thread looks for ended jobs: as the fakes' status streams do
+SEND_SECONDS = 15.0  # fal's bound on one delivery
+
+
+@dataclass(frozen=True)
+class Delivery:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+# (job id) -> the delivery once the job has ended, None before; `forged` asks for a bad signature.
+Compose = Callable[[str, str, bool], Delivery | None]
+
+
+class Deliveries:
+    def __init__(self, compose: Compose) -> None:
+        self._compose = compose
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        with getattr(self, "_lock", threading.Lock()):
+            self._waiting: dict[str, str] = {}  # job id -> the webhook URL its submit gave
+            self._faults: deque[Fault] = deque()
+            self.held: list[Delivery] = []
+            self.answers: list[tuple[str, int]] = []  # (job id, the server's status code)
+
+    def expect(self, job_id: str, url: str) -> None:
+        """Deliver to `url` once the job ends."""
+        with self._lock:
+            self._waiting[job_id] = url
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
+            self._thread.start()
+
+    def inject(self, fault: Fault, times: int = 1) -> None:
+        with self._lock:
+            self._faults.extend([fault] * times)
+
+    def release(self) -> None:
+        """Send every held delivery now."""
+        with self._lock:
+            held, self.held = self.held, []
+        for delivery in held:
+            self.send("held", delivery)
+
+    def send(self, job_id: str, delivery: Delivery) -> int:
+        """Deliver as the host does; the server's answer is kept (0: no answer)."""
+        try:
+            status = httpx2.post(
+                delivery.url, content=delivery.body, headers=delivery.headers, timeout=SEND_SECONDS
+            ).status_code
+        except httpx2.HTTPError:
+            status = 0
+        with self._lock:
+            self.answers.append((job_id, status))
+        return status
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(TICK_SECONDS):
+            with self._lock:
+                waiting = list(self._waiting.items())
+            for job_id, url in waiting:
+                with self._lock:
+                    fault = self._faults[0] if self._faults else None
+                delivery = self._compose(job_id, url, fault == "forge")
+                if delivery is None:
+                    continue
+                with self._lock:
+                    self._waiting.pop(job_id, None)
+                    if fault is not None:
+                        self._faults.popleft()
+                    if fault == "hold":
+                        self.held.append(delivery)
+                if fault in ("drop", "hold"):
+                    continue
+                self.send(job_id, delivery)
+                if fault == "repeat":
+                    self.send(job_id, delivery)

@@ -1,0 +1,212 @@
+"""Webhooks: with SEEDANCE_PUBLIC_URL set, a job's host calls the server back, and the server believes only
+what it can prove.
+
+A real server over HTTP, on loopback, with the fake fal signing its deliveries with a key of the test's own
+and serving that key's JWKS. A job nobody watches costs fal its submit and nothing else; a forged, tampered,
+stale or foreign delivery changes nothing and gets 401; a repeat is a no-op; a lost one is recovered by
+asking fal once the fallback's time has come.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import text_of
+from tests.fake_fal import FakeFal, Phase
+from tests.fake_runflow import SECRET, FakeRunflow
+from tests.fake_webhooks import Delivery
+from tests.fal_signing import FalSigner
+from tests.http_servers import free_port, mcp_over_http, port_was_taken, start_on, wait_until
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server in its own process
+
+CHEAP = {"prompt": "a kite over the dunes", "duration": "4", "resolution": "480p", "aspect_ratio": "16:9"}
+PORT_TRIES = 5
+
+
+@dataclass
+class Served:
+    url: str  # the MCP endpoint
+    public: str  # what the hosts call back at
+    folder: Path
+
+    def log(self) -> str:
+        return (self.folder / "stderr.log").read_text()
+
+
+@pytest.fixture
+def served(fake_fal: FakeFal, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Served]:
+    """The server on fal with webhooks on; the test's marker `fallback` sets SEEDANCE_WEBHOOK_FALLBACK_SECONDS."""
+    marker = request.node.get_closest_marker("fallback")
+    with serving(fake_fal, tmp_path, SEEDANCE_WEBHOOK_FALLBACK_SECONDS=str(marker.args[0]) if marker else "600") as it:
+        yield it
+
+
+@contextmanager
+def serving(fake_fal: FakeFal, tmp_path: Path, **env: str) -> Iterator[Served]:
+    """A server with webhooks on, called back at the port it listens on, with `env` besides."""
+    process: subprocess.Popen[bytes] | None = None
+    for _ in range(PORT_TRIES):
+        port = free_port()
+        public = f"http://127.0.0.1:{port}"
+        process, _ = start_on(
+            port,
+            fake_fal,
+            tmp_path,
+            SEEDANCE_PUBLIC_URL=public,
+            SEEDANCE_FAL_JWKS_URL=fake_fal.jwks_url,
+            SEEDANCE_USER_MAX_JOBS_IN_FLIGHT="0",
+            SEEDANCE_USER_CALLS_PER_MINUTE="0",
+            SEEDANCE_CONFIRM_ABOVE_USD="100",
+            **env,
+        )
+        if process.poll() is None or not port_was_taken(tmp_path):
+            break
+    assert process is not None and process.poll() is None, (tmp_path / "stderr.log").read_text()
+    try:
+        yield Served(f"{public}/mcp", public, tmp_path)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+async def submit(served: Served, **arguments: Any) -> dict[str, Any]:
+    async with mcp_over_http(served.url, timeout=60) as client:
+        result = await client.call_tool("generate_text_video", {**CHEAP, **arguments})
+    assert not result.is_error, text_of(result)
+    assert result.structured_content is not None
+    return dict(result.structured_content)
+
+
+async def job_of(served: Served, request_id: str) -> dict[str, Any]:
+    async with mcp_over_http(served.url, timeout=60) as client:
+        result = await client.call_tool("get_job", {"request_id": request_id, "wait_seconds": 0})
+    assert result.structured_content is not None, text_of(result)
+    return dict(result.structured_content)
+
+
+def ledger_status(served: Served, request_id: str) -> str:
+    with sqlite3.connect(served.folder / "home" / "jobs.sqlite3") as db:
+        (status,) = db.execute("SELECT status FROM jobs WHERE request_id = ?", (request_id,)).fetchone()
+    return str(status)
+
+
+async def test_a_job_nobody_watches_costs_fal_one_request_and_ends_by_its_webhook(fake_fal: FakeFal, served: Served):
+    job = await submit(served, wait_seconds=0)
+    request_id = job["request_id"]
+    wait_until(lambda: len(fake_fal.webhooks.answers) == 1, "the webhook's answer")  # given once it is applied
+    assert fake_fal.webhooks.answers == [(request_id, 200)] and ledger_status(served, request_id) == "completed"
+    assert fake_fal.count() == 1, fake_fal.requests  # the submit: no stream, no status, no result request
+    finished = await job_of(served, request_id)
+    assert finished["status"] == "completed" and finished["seed"] == 1094575694  # the fake's own, as its result says
+    assert finished["video"]["url"].startswith("seedance://jobs/") or fake_fal.cdn in finished["video"]["url"]
+    assert fake_fal.count() == 1
+
+
+async def test_a_watched_job_makes_at_most_three_requests(fake_fal: FakeFal, served: Served):
+    job = await submit(served, wait_seconds=60)
+    assert job["status"] == "completed", job
+    wait_until(lambda: len(fake_fal.webhooks.answers) == 1, "the webhook to arrive")
+    assert fake_fal.count() <= 3, fake_fal.requests
+    assert fake_fal.webhooks.answers[0][1] == 200
+
+
+async def test_a_job_is_followed_only_while_a_call_waits_on_it(fake_fal: FakeFal, served: Served):
+    fake_fal.plan = [Phase("IN_PROGRESS", None, log="rendering")]  # it runs until the test says
+    job = await submit(served, wait_seconds=1)
+    assert job["status"] == "in_progress"  # the call ended with the job still running, and no longer follows it
+    fake_fal.advance(job["request_id"])
+    wait_until(lambda: len(fake_fal.webhooks.answers) == 1, "the webhook's answer")
+    assert fake_fal.webhooks.answers == [(job["request_id"], 200)]
+    assert ledger_status(served, job["request_id"]) == "completed"
+    assert [kind for kind, _ in fake_fal.requests] == ["submit", "stream"], fake_fal.requests  # no result request
+
+
+async def test_a_repeated_webhook_changes_nothing(fake_fal: FakeFal, served: Served):
+    fake_fal.webhooks.inject("repeat")
+    job = await submit(served, wait_seconds=0)
+    wait_until(lambda: len(fake_fal.webhooks.answers) == 2, "both deliveries")
+    assert [status for _, status in fake_fal.webhooks.answers] == [200, 200]
+    assert f"webhook for job {job['request_id']}: repeat" in served.log()
+    assert fake_fal.count() == 1
+
+
+async def test_unproven_deliveries_get_401_and_change_nothing(fake_fal: FakeFal, served: Served):
+    fake_fal.plan = [Phase("IN_PROGRESS", None, log="rendering")]  # it runs until the test says
+    fake_fal.webhooks.inject("hold")
+    job = await submit(served, wait_seconds=0)
+    request_id = job["request_id"]
+    fake_fal.advance(request_id)
+    wait_until(lambda: len(fake_fal.webhooks.held) == 1, "fal to have its delivery ready")
+    good = fake_fal.webhooks.held[0]
+    body = json.loads(good.body)
+    stranger = FalSigner()
+
+    def signed(
+        content: bytes, by: FalSigner = fake_fal.signer, rid: str = request_id, at: float | None = None
+    ) -> Delivery:
+        return Delivery(
+            good.url, content, {"content-type": "application/json", **by.headers(content, rid, at or time.time())}
+        )
+
+    other = dict(body, request_id="another-job")
+    forged = [
+        ("a key fal does not hold", signed(good.body, by=stranger)),
+        ("a tampered body", Delivery(good.url, good.body.replace(b"1094575694", b"7"), good.headers)),
+        ("a stale timestamp", signed(good.body, at=time.time() - 301)),
+        ("another job's delivery", signed(json.dumps(other).encode(), rid="another-job")),
+        ("no signature", Delivery(good.url, good.body, {"content-type": "application/json"})),
+    ]
+    for what, delivery in forged:
+        assert fake_fal.webhooks.send(request_id, delivery) == 401, what
+    unknown = Delivery(good.url.rsplit("/", 1)[0] + "/" + "x" * 43, good.body, good.headers)
+    assert fake_fal.webhooks.send(request_id, unknown) == 404
+    assert ledger_status(served, request_id) != "completed"
+    log = served.log()
+    assert log.count(f"webhook for job {request_id} refused") == len(forged)
+    assert "its path names no job" in log
+    fake_fal.webhooks.release()  # the real one, late: believed
+    wait_until(lambda: ledger_status(served, request_id) == "completed", "the held webhook to finish the job")
+    assert fake_fal.webhooks.send(request_id, good) == 200  # a replay, after: nothing to do
+    assert "repeat" not in log and f"webhook for job {request_id}: repeat" in served.log()
+
+
+@pytest.mark.fallback(0.5)
+async def test_a_dropped_webhook_is_recovered_by_asking_fal(fake_fal: FakeFal, served: Served):
+    fake_fal.webhooks.inject("drop")
+    job = await submit(served, wait_seconds=0)
+    request_id = job["request_id"]
+    wait_until(lambda: ledger_status(served, request_id) == "completed", "the fallback to ask fal")
+    assert fake_fal.webhooks.answers == []
+    assert "no webhook by its time" in served.log()
+
+
+async def test_a_runflow_job_ends_by_its_signed_callback_and_a_forged_one_changes_nothing(
+    fake_fal: FakeFal, fake_runflow_server: FakeRunflow, tmp_path: Path
+):
+    runflow = fake_runflow_server
+    runflow.reset()
+    runflow.webhooks.inject("forge")
+    runflow.webhooks.inject("hold")
+    runflow_env = {"RUNFLOW_API_KEY": runflow.key, "SEEDANCE_RUNFLOW_URL": runflow.url, "SEEDANCE_PROVIDER": "runflow"}
+    with serving(fake_fal, tmp_path, SEEDANCE_RUNFLOW_WEBHOOK_SECRET=SECRET, **runflow_env) as served:
+        forged = (await submit(served, wait_seconds=0))["request_id"]
+        wait_until(lambda: len(runflow.webhooks.answers) == 1, "the forged callback")
+        assert runflow.webhooks.answers == [(forged, 401)] and ledger_status(served, forged) != "completed"
+        held = (await submit(served, prompt="a second kite", wait_seconds=0))["request_id"]
+        wait_until(lambda: len(runflow.webhooks.held) == 1, "Runflow to have its callback ready")
+        runflow.webhooks.release()
+        wait_until(lambda: ledger_status(served, held) == "completed", "the callback to finish the job")
+        assert [kind for kind, _ in runflow.requests] == ["submit", "submit"]  # no status or result read
+        assert (await job_of(served, held))["seed"] == 7  # the fake's own, as its output says
+        assert "no Runflow webhook secret verifies the signature" in served.log()
