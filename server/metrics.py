@@ -18,8 +18,9 @@ REFUSALS: tuple[Refusal, ...] = ("invalid", "cap", "budget", "rate", "concurrenc
 OPERATIONS = frozenset({"submit", "status", "stream", "result", "cancel", "upload", "upload_token"})
 HOSTS = frozenset({"fal", "fal-us", "runflow", "ark", "local"})
 # What became of a webhook delivery: the job changed; it had nothing new (a repeat, a late one); another
-# replica follows the job live and sees the change itself; not proven the host's; its path names no job.
-WEBHOOK_OUTCOMES = frozenset({"applied", "repeat", "followed", "refused", "unknown_job"})
+# replica follows the job live and sees the change itself; it did not end the job (a job still running: its
+# progress is for those who watch it); not proven the host's; its path names no job.
+WEBHOOK_OUTCOMES = frozenset({"applied", "repeat", "followed", "ignored", "refused", "unknown_job"})
 
 
 class Meter:

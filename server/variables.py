@@ -281,8 +281,8 @@ VARIABLES: tuple[Variable, ...] = (
         "SEEDANCE_PUBLIC_URL",
         "public_url",
         "With `--http`: the https base URL at which the hosts can reach this server (`http://` only on "
-        "127.0.0.1). Set, each new fal or Runflow job asks its host to call back at `<it>/hooks/<token>`, a path of its "
-        "own that nobody can guess, and the call is verified before anything is believed (see "
+        "127.0.0.1). Set, each new job asks its host to call back at `<it>/hooks/<token>`, a path of its own "
+        "that nobody can guess, and nothing a call back says is believed before it is proven (see "
         "[Webhooks](team.md#webhooks)). Unset, or on stdio, jobs are followed as without it.",
     ),
     Variable(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any, ClassVar
@@ -11,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fake_task_host import FakeHost, HostJob, error
+from tests.fake_webhooks import Delivery
 
 ARK_DONE = frozenset({"succeeded", "failed", "cancelled", "expired"})
 
@@ -68,7 +70,7 @@ class FakeArk(FakeHost):
         if content[0].get("type") == "draft_task":
             return (
                 None
-                if set(body) <= {"model", "content", "resolution"}
+                if set(body) <= {"model", "content", "resolution", "callback_url"}
                 else error(400, "InvalidParameter", "a draft's final takes only model, content and resolution")
             )
         if content[0].get("type") != "text" and "seedance-2-5" not in str(body["model"]):  # 2.5 may go without
@@ -113,10 +115,28 @@ class FakeArk(FakeHost):
         if late is None and (refused := self.answer("submit", Response())).status_code >= 400:
             return refused  # the host refused it: no task
         job = self._new_job(f"cgt-{uuid.uuid4().hex[:16]}", body["model"], body)
+        if isinstance(callback := body.get("callback_url"), str):
+            self.webhooks.expect(job.id, callback)
         self.hook("submit")
         if late is not None:
             return self.answer("submit", self._fault(late))
         return self.answer("submit", JSONResponse({"id": job.id}), following="status")
+
+    def _delivery(self, job_id: str, url: str, forged: bool) -> Delivery | None:
+        """ModelArk's callback, unsigned: the task as a read gives it, once it has ended (a forged one is
+        indistinguishable: see `lie`)."""
+        found = self._job(job_id)
+        if found is None or found[1] not in ARK_DONE:
+            return None
+        return Delivery(url, json.dumps(self._task(*found)).encode(), {"content-type": "application/json"})
+
+    def lie(self, job_id: str) -> Delivery:
+        """A callback to the job's webhook that claims it succeeded, whatever it is doing: anyone who learns
+        the URL can send one, since ModelArk signs nothing."""
+        found = self._job(job_id)
+        assert found is not None
+        task = self._task(found[0], "succeeded") | {"content": {"video_url": "https://elsewhere.example/x.mp4"}}
+        return Delivery(self.webhooks.url_of(job_id), json.dumps(task).encode(), {"content-type": "application/json"})
 
     def _task(self, job: HostJob, status: str) -> dict[str, Any]:
         body = job.body

@@ -1,7 +1,8 @@
 """A fake host's webhook deliveries: sent from a thread of their own once a job ends, as a host sends them,
 whether or not anybody asks the host about the job. A test may make the next deliveries go wrong: `drop`
-(never sent), `repeat` (sent twice), `hold` (kept until `release()`), or `forge` (signed with a key the
-server does not know). Every answer the server gave is kept in `answers`.
+(never sent), `repeat` (sent twice), `hold` (kept until `release()`), or `forge` (a forged one first, signed
+with a key the server does not know, or for an unsigned host one that lies; the real one follows). Every
+answer the server gave is kept in `answers`.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ class Deliveries:
             self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
             self._thread.start()
 
+    def url_of(self, job_id: str) -> str:
+        """Where the job's webhook goes, while it has not gone."""
+        with self._lock:
+            return self._waiting[job_id]
+
     def inject(self, fault: Fault, times: int = 1) -> None:
         with self._lock:
             self._faults.extend([fault] * times)
@@ -92,9 +98,10 @@ class Deliveries:
                 if delivery is None:
                     continue
                 with self._lock:
-                    self._waiting.pop(job_id, None)
                     if fault is not None:
                         self._faults.popleft()
+                    if fault != "forge":  # a forged one goes first: the real one follows once the job ends
+                        self._waiting.pop(job_id, None)
                     if fault == "hold":
                         self.held.append(delivery)
                 if fault in ("drop", "hold"):

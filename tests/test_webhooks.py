@@ -22,8 +22,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import text_of
+from tests.fake_ark import FakeArk
 from tests.fake_fal import FakeFal, Phase
 from tests.fake_runflow import SECRET, FakeRunflow
+from tests.fake_task_host import Step
 from tests.fake_webhooks import Delivery
 from tests.fal_signing import FalSigner
 from tests.http_servers import free_port, mcp_over_http, port_was_taken, start_on, wait_until
@@ -196,17 +198,33 @@ async def test_a_runflow_job_ends_by_its_signed_callback_and_a_forged_one_change
 ):
     runflow = fake_runflow_server
     runflow.reset()
-    runflow.webhooks.inject("forge")
-    runflow.webhooks.inject("hold")
-    runflow_env = {"RUNFLOW_API_KEY": runflow.key, "SEEDANCE_RUNFLOW_URL": runflow.url, "SEEDANCE_PROVIDER": "runflow"}
-    with serving(fake_fal, tmp_path, SEEDANCE_RUNFLOW_WEBHOOK_SECRET=SECRET, **runflow_env) as served:
-        forged = (await submit(served, wait_seconds=0))["request_id"]
-        wait_until(lambda: len(runflow.webhooks.answers) == 1, "the forged callback")
-        assert runflow.webhooks.answers == [(forged, 401)] and ledger_status(served, forged) != "completed"
-        held = (await submit(served, prompt="a second kite", wait_seconds=0))["request_id"]
-        wait_until(lambda: len(runflow.webhooks.held) == 1, "Runflow to have its callback ready")
-        runflow.webhooks.release()
-        wait_until(lambda: ledger_status(served, held) == "completed", "the callback to finish the job")
-        assert [kind for kind, _ in runflow.requests] == ["submit", "submit"]  # no status or result read
-        assert (await job_of(served, held))["seed"] == 7  # the fake's own, as its output says
+    runflow.webhooks.inject("forge")  # one signed with another secret first, then Runflow's own
+    env = {"RUNFLOW_API_KEY": runflow.key, "SEEDANCE_RUNFLOW_URL": runflow.url, "SEEDANCE_PROVIDER": "runflow"}
+    with serving(fake_fal, tmp_path, SEEDANCE_RUNFLOW_WEBHOOK_SECRET=SECRET, **env) as served:
+        request_id = (await submit(served, wait_seconds=0))["request_id"]
+        wait_until(lambda: len(runflow.webhooks.answers) == 2, "the forged callback, then Runflow's own")
+        assert runflow.webhooks.answers == [(request_id, 401), (request_id, 200)]
+        assert ledger_status(served, request_id) == "completed"
+        assert [kind for kind, _ in runflow.requests] == ["submit"]  # no status or result read
+        assert (await job_of(served, request_id))["seed"] == 7  # the fake's own, as its output says
         assert "no Runflow webhook secret verifies the signature" in served.log()
+
+
+async def test_a_modelark_callback_is_only_a_reason_to_ask_modelark_once(
+    fake_fal: FakeFal, fake_ark_server: FakeArk, tmp_path: Path
+):
+    ark = fake_ark_server
+    ark.reset()
+    ark.plan = [Step("queued", 0.05), Step("running", None)]  # it runs until the test says
+    env = {"ARK_API_KEY": ark.key, "SEEDANCE_ARK_URL": ark.base_url, "SEEDANCE_PROVIDER": "ark"}
+    with serving(fake_fal, tmp_path, **env) as served:
+        request_id = (await submit(served, wait_seconds=0))["request_id"]
+        assert ark.webhooks.send(request_id, ark.lie(request_id)) == 200  # "succeeded", while it runs
+        assert [kind for kind, _ in ark.requests] == ["submit", "status"]  # checked with ModelArk, once
+        assert ledger_status(served, request_id) == "queued"  # as it was: nothing the callback said is taken
+        ark.advance(request_id)
+        wait_until(lambda: len(ark.webhooks.answers) == 2, "ModelArk's own callback")
+        assert ark.webhooks.answers[1] == (request_id, 200) and ledger_status(served, request_id) == "completed"
+        assert [kind for kind, _ in ark.requests] == ["submit", "status", "status"]  # one fetch for each
+        finished = await job_of(served, request_id)
+        assert "elsewhere.example" not in json.dumps(finished)  # the video is the one ModelArk itself gave

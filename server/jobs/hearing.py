@@ -46,12 +46,13 @@ class Hearing(Follower):
         heard = await provider.heard(record.request_id, record.handle, headers, body)
         return await self._settle(record.request_id, heard.update, heard.output)
 
-    async def _settle(self, request_id: str, update: StatusUpdate, output: Output | None) -> str:
+    async def _settle(self, request_id: str, update: StatusUpdate | None, output: Output | None) -> str:
+        if update is None:
+            return "ignored"
         if (await self._ledger.require(request_id)).finished:
             return "repeat"
-        if update.state != "completed":
-            await self._apply(request_id, update)
-            return "applied"
+        if update.state != "completed":  # progress is for those watching, who follow the job live
+            return "ignored"
         if request_id in self._completing:
             return "followed"
         if (following := self._leases.get(request_id)) is not None:  # followed here, live: ended here instead

@@ -10,6 +10,7 @@ may be sent inline as data: URIs; reference videos only as URLs.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from server.errors import (
     ProviderUnavailable,
     RequestRejected,
 )
-from server.providers.base import CancelOutcome, Output, StatusUpdate, Submission
+from server.providers.base import CancelOutcome, Heard, Output, StatusUpdate, Submission
 from server.providers.task_api import PolledHost, number
 from server.settings import RetryPolicy
 
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 TASKS = "/contents/generations/tasks"
 STATES = {"queued": "queued", "running": "in_progress"}
+ENDED = frozenset({"succeeded", "failed", "cancelled", "expired"})
 DASHBOARD = "https://console.byteplus.com/ark"
 TASK_TYPES = {"reference": "reference", "editing": "edit", "extension": "extend"}  # fal's words, ModelArk's
 ROLES = {
@@ -133,6 +135,45 @@ def request_body(model: str, mode: Mode, arguments: Mapping[str, Any]) -> dict[s
     return body
 
 
+def _status_of(task: Mapping[str, Any]) -> StatusUpdate | None:
+    status = str(task.get("status"))
+    if status in STATES:
+        return StatusUpdate(STATES[status])  # type: ignore[arg-type]
+    if status in ("succeeded", "cancelled"):
+        return StatusUpdate("completed")  # the result fetches the video, or says it was cancelled
+    if status == "failed":
+        return StatusUpdate("completed", error=explain(*_error(task)))
+    if status == "expired":
+        return StatusUpdate("completed", error="BytePlus dropped the task: it waited longer than it allows.")
+    logger.warning("BytePlus sent an unknown task status %r; polling on", status)
+    return None
+
+
+def _output_of(task: Mapping[str, Any], task_id: str) -> Output:
+    if task.get("status") == "cancelled":
+        raise JobCancelled("BytePlus confirmed the task was cancelled")
+    if task.get("status") != "succeeded":
+        raise JobFailed(explain(*_error(task)))
+    content = task.get("content")
+    url = content.get("video_url") if isinstance(content, dict) else None
+    last = content.get("last_frame_url") if isinstance(content, dict) else None
+    if not isinstance(url, str):
+        raise JobFailed("BytePlus finished the task but it holds no video URL")
+    resolution, ratio = task.get("resolution"), task.get("ratio")
+    size = frame_size(resolution, ratio) if resolution in RESOLUTIONS and ratio in FIXED_RATIOS else None
+    return Output(
+        url=url,
+        content_type="video/mp4",
+        seed=number(task.get("seed")),
+        width=size[0] if size else None,
+        height=size[1] if size else None,
+        duration=number(task.get("duration")),
+        draft_id=task_id if task.get("draft") is True else None,  # a draft is finished by its task id
+        last_frame_url=last if isinstance(last, str) else None,
+        raw=dict(task),
+    )
+
+
 class Ark(PolledHost):
     name = "ark"
     # Unconfirmed: content.video_url points at a TOS object storage bucket of the region.
@@ -151,9 +192,11 @@ class Ark(PolledHost):
         retry: RetryPolicy,
         timeout: float,
         poll_interval: tuple[float, float],
+        calls_back: bool = False,
     ) -> None:
         super().__init__(http, key, base_url, retry=retry, timeout=timeout, poll_interval=poll_interval)
         self._models = dict(models)
+        self.calls_back = calls_back  # with webhooks on: its callbacks are only ever a reason to fetch the task
 
     def check(self, mode: Mode, model: Model, arguments: Mapping[str, Any]) -> None:
         """Reference videos must be URLs: ModelArk takes only images and audio inline, as upload() sends them."""
@@ -177,43 +220,28 @@ class Ark(PolledHost):
         return await self._api.get(f"{TASKS}/{handle['task_id']}", what)
 
     async def _status(self, handle: Mapping[str, str]) -> StatusUpdate | None:
-        task = await self._task(handle, "status")
-        status = str(task.get("status"))
-        if status in STATES:
-            return StatusUpdate(STATES[status])  # type: ignore[arg-type]
-        if status in ("succeeded", "cancelled"):
-            return StatusUpdate("completed")  # result() fetches the video, or says it was cancelled
-        if status == "failed":
-            return StatusUpdate("completed", error=explain(*_error(task)))
-        if status == "expired":
-            return StatusUpdate("completed", error="BytePlus dropped the task: it waited longer than it allows.")
-        logger.warning("BytePlus sent an unknown task status %r; polling on", status)
-        return None
+        return _status_of(await self._task(handle, "status"))
 
     async def result(self, handle: Mapping[str, str]) -> Output:
-        task = await self._task(handle, "result")
-        if task.get("status") == "cancelled":
-            raise JobCancelled("BytePlus confirmed the task was cancelled")
-        if task.get("status") != "succeeded":
-            raise JobFailed(explain(*_error(task)))
-        content = task.get("content")
-        url = content.get("video_url") if isinstance(content, dict) else None
-        last = content.get("last_frame_url") if isinstance(content, dict) else None
-        if not isinstance(url, str):
-            raise JobFailed("BytePlus finished the task but it holds no video URL")
-        resolution, ratio = task.get("resolution"), task.get("ratio")
-        size = frame_size(resolution, ratio) if resolution in RESOLUTIONS and ratio in FIXED_RATIOS else None
-        return Output(
-            url=url,
-            content_type="video/mp4",
-            seed=number(task.get("seed")),
-            width=size[0] if size else None,
-            height=size[1] if size else None,
-            duration=number(task.get("duration")),
-            draft_id=handle["task_id"] if task.get("draft") is True else None,  # a draft is finished by its task id
-            last_frame_url=last if isinstance(last, str) else None,
-            raw=task,
-        )
+        return _output_of(await self._task(handle, "result"), handle["task_id"])
+
+    async def heard(self, request_id: str, handle: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Heard:
+        """ModelArk signs nothing, so nothing its callback says is believed, not even which task it names: a
+        callback that says the task ended is only a reason to fetch the task with the key, once, and what
+        that fetch says is applied. One that says it still runs is not worth a fetch and changes nothing."""
+        try:
+            said = json.loads(body).get("status")
+        except (ValueError, AttributeError):
+            said = None
+        if said not in ENDED:
+            return Heard(None)
+        task = await self._task(handle, "status")
+        update = _status_of(task)
+        if update is None:
+            return Heard(None)
+        if update.state == "completed" and task.get("status") == "succeeded":
+            return Heard(update, _output_of(task, handle["task_id"]))
+        return Heard(update)
 
     async def cancel(self, handle: Mapping[str, str]) -> CancelOutcome:
         response, data = await self._api.read("GET", f"{TASKS}/{handle['task_id']}", "cancel")

@@ -59,10 +59,11 @@ class Output:
 
 @dataclass(frozen=True)
 class Heard:
-    """What a verified webhook says of a job: its status, and for a finished job the host's output when the
-    delivery carries it (None: the result is asked for, as after a status change)."""
+    """What a verified webhook says of a job: its status (None: nothing worth applying), and for a finished
+    job the host's output when the delivery carries it (None: the result is asked for, as after a status
+    change)."""
 
-    update: StatusUpdate
+    update: StatusUpdate | None
     output: Output | None = None
 
 

@@ -116,6 +116,13 @@ def create_providers(
         }
         models = {**ARK_MODEL_IDS, **{model: id for model, id in own.items() if id}}
         available["ark"] = Ark(
-            http, settings.ark_key, settings.ark_url, models=models, retry=retry, timeout=timeout, poll_interval=polls
+            http,
+            settings.ark_key,
+            settings.ark_url,
+            models=models,
+            retry=retry,
+            timeout=timeout,
+            poll_interval=polls,
+            calls_back=settings.webhooks,
         )
     return Providers(available, settings.provider, settings.host)
