@@ -25,6 +25,7 @@ from tests.fake_fal import FakeFal
 from tests.test_stdio import command
 
 START_SECONDS = 30.0  # a generous bound for a server to open its port; it is met in about a second
+PORT_TRIES = 5  # a port chosen before the start may be taken meanwhile: so many are tried
 LISTENING = re.compile(r"Uvicorn running on http://\S+:(\d+) ")  # uvicorn's line once it has bound the port
 
 
@@ -76,6 +77,19 @@ def start_on(port: int, fake: FakeFal, folder: Path, *args: str, **env: str) -> 
             process.kill()
             break
         time.sleep(0.05)
+    return process, port
+
+
+def start_named(
+    fake: FakeFal, folder: Path, settings_for: Callable[[int], dict[str, str]], *args: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """The server on a port chosen before it starts, for settings that name its own URL (`settings_for` the
+    port): should another process take that port first, another is chosen."""
+    for _ in range(PORT_TRIES):
+        port = free_port()
+        process, _ = start_on(port, fake, folder, *args, **settings_for(port))
+        if process.poll() is None or not port_was_taken(folder):
+            break
     return process, port
 
 

@@ -14,11 +14,10 @@ from mcp import Client
 from mcp.types import ResourceTemplateReference
 
 from tests.fake_fal import FakeFal
-from tests.http_servers import INITIALIZE, free_port, mcp_over_http, port_was_taken, start, start_on
+from tests.http_servers import INITIALIZE, mcp_over_http, start, start_named
 from tests.identity_provider import IdentityProvider, identity_provider
 
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-PORT_TRIES = 5
 JOB_TEMPLATE = ResourceTemplateReference(uri="seedance://jobs/{request_id}")
 FILM_TEMPLATE = ResourceTemplateReference(uri="seedance://films/{film_id}")
 CHEAP = {"duration": "4", "aspect_ratio": "16:9", "wait_seconds": 0}  # $1.2096 on fal
@@ -41,23 +40,18 @@ def signed_in_server(fake: FakeFal, folder: Path, **env: str) -> Iterator[Served
     """The server behind the identity provider. Its URL is the resource the tokens are issued for, so its
     port is chosen before it starts; should another process take that port first, another is chosen."""
     with identity_provider(other_resource="http://127.0.0.1:1/elsewhere") as idp:
-        for _ in range(PORT_TRIES):
-            port = free_port()
-            resource = f"http://127.0.0.1:{port}/mcp"
-            process, _ = start_on(
-                port,
-                fake,
-                folder,
-                "--host",
-                "0.0.0.0",
-                SEEDANCE_OAUTH_ISSUER=idp.issuer,
-                SEEDANCE_OAUTH_RESOURCE=resource,
-                SEEDANCE_OAUTH_CLIENT_ID="seedance-mcp",
-                SEEDANCE_OAUTH_CLIENT_SECRET="seedance-mcp-secret-0123456789abcdef",
+
+        def settings(port: int) -> dict[str, str]:
+            return {
+                "SEEDANCE_OAUTH_ISSUER": idp.issuer,
+                "SEEDANCE_OAUTH_RESOURCE": f"http://127.0.0.1:{port}/mcp",
+                "SEEDANCE_OAUTH_CLIENT_ID": "seedance-mcp",
+                "SEEDANCE_OAUTH_CLIENT_SECRET": "seedance-mcp-secret-0123456789abcdef",
                 **env,
-            )
-            if process.poll() is None or not port_was_taken(folder):
-                break
+            }
+
+        process, port = start_named(fake, folder, settings, "--host", "0.0.0.0")
+        resource = f"http://127.0.0.1:{port}/mcp"
         idp.resource = resource
         try:
             assert process.poll() is None, (folder / "stderr.log").read_text()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,12 +27,11 @@ from tests.fake_runflow import SECRET, FakeRunflow
 from tests.fake_task_host import Step
 from tests.fake_webhooks import Delivery
 from tests.fal_signing import FalSigner
-from tests.http_servers import free_port, mcp_over_http, port_was_taken, start_on, wait_until
+from tests.http_servers import mcp_over_http, start_named, wait_until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server in its own process
 
 CHEAP = {"prompt": "a kite over the dunes", "duration": "4", "resolution": "480p", "aspect_ratio": "16:9"}
-PORT_TRIES = 5
 
 
 @dataclass
@@ -57,24 +55,20 @@ def served(fake_fal: FakeFal, tmp_path: Path, request: pytest.FixtureRequest) ->
 @contextmanager
 def serving(fake_fal: FakeFal, tmp_path: Path, **env: str) -> Iterator[Served]:
     """A server with webhooks on, called back at the port it listens on, with `env` besides."""
-    process: subprocess.Popen[bytes] | None = None
-    for _ in range(PORT_TRIES):
-        port = free_port()
-        public = f"http://127.0.0.1:{port}"
-        process, _ = start_on(
-            port,
-            fake_fal,
-            tmp_path,
-            SEEDANCE_PUBLIC_URL=public,
-            SEEDANCE_FAL_JWKS_URL=fake_fal.jwks_url,
-            SEEDANCE_USER_MAX_JOBS_IN_FLIGHT="0",
-            SEEDANCE_USER_CALLS_PER_MINUTE="0",
-            SEEDANCE_CONFIRM_ABOVE_USD="100",
+
+    def settings(port: int) -> dict[str, str]:
+        return {
+            "SEEDANCE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "SEEDANCE_FAL_JWKS_URL": fake_fal.jwks_url,
+            "SEEDANCE_USER_MAX_JOBS_IN_FLIGHT": "0",
+            "SEEDANCE_USER_CALLS_PER_MINUTE": "0",
+            "SEEDANCE_CONFIRM_ABOVE_USD": "100",
             **env,
-        )
-        if process.poll() is None or not port_was_taken(tmp_path):
-            break
-    assert process is not None and process.poll() is None, (tmp_path / "stderr.log").read_text()
+        }
+
+    process, port = start_named(fake_fal, tmp_path, settings)
+    assert process.poll() is None, (tmp_path / "stderr.log").read_text()
+    public = f"http://127.0.0.1:{port}"
     try:
         yield Served(f"{public}/mcp", public, tmp_path)
     finally:
