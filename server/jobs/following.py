@@ -206,7 +206,7 @@ class Follower:
             logger.warning("job %s: another replica took it over while this one was stalled", request_id)
             return
         record = await self._ledger.require(request_id)
-        if record.finished:  # its webhook came first
+        if record.finished or request_id in self._completing:  # its webhook came first, or is being applied
             return
         self._completing.add(request_id)
         try:

@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from contextlib import aclosing
+from typing import Any
 
 import anyio
 
@@ -29,6 +30,12 @@ logger = logging.getLogger(__name__)
 
 
 class Hearing(Follower):
+    _ending: set[str]  # jobs a webhook said have ended, being ended here
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ending = set()
+
     def callback_for(self, provider: Provider) -> tuple[str, tuple[str, float]] | None:
         """A new job's webhook URL, and what the ledger keeps of it (the token's digest, and when the host is
         asked should no webhook have come); None when webhooks are off or the host does not call back."""
@@ -53,23 +60,38 @@ class Hearing(Follower):
             return "repeat"
         if update.state != "completed":  # progress is for those watching, who follow the job live
             return "ignored"
-        if request_id in self._completing:
+        if request_id in self._completing or request_id in self._ending:
             return "followed"
-        if (following := self._leases.get(request_id)) is not None:  # followed here, live: ended here instead
-            await self._complete(request_id, update, output)
-            following.cancel()
-            return "applied"
-        if not await self._ledger.take_lease(request_id, self.replica, self._lease):
-            return "followed"  # another replica follows it live, and sees its end itself
-        self._leases[request_id] = anyio.CancelScope()  # renewed while the video is kept, as a follower's is
+        self._ending.add(request_id)  # from here, a repeat finds it being ended
         try:
-            await self._complete(request_id, update, output)
-        finally:
-            self._leases.pop(request_id, None)
-            with anyio.CancelScope(shield=True):
-                await self._ledger.end_lease(request_id, self.replica, hand_over=False)
-            self._signal(request_id)
+            following = self._leases.get(request_id)  # followed here, live: it stops once the job is ended
+            if following is None:
+                if not await self._ledger.take_lease(request_id, self.replica, self._lease):
+                    self._ending.discard(request_id)
+                    return "followed"  # another replica follows it live, and sees its end itself
+                self._leases[request_id] = anyio.CancelScope()  # renewed while the video is kept, as a follower's
+            self._tg.start_soon(self._end_heard, request_id, update, output, following, name=f"end {request_id}")
+        except BaseException:
+            self._ending.discard(request_id)
+            raise
         return "applied"
+
+    async def _end_heard(
+        self, request_id: str, update: StatusUpdate, output: Output | None, following: anyio.CancelScope | None
+    ) -> None:
+        """End a job its webhook says has ended, once the answer has gone back: keeping its video may take
+        longer than a host waits for that answer (fal, 15 s), and a host that hears none delivers again."""
+        try:
+            await self._complete(request_id, update, output)  # unless its live follower here is ending it
+        finally:
+            self._ending.discard(request_id)
+            if following is None:
+                self._leases.pop(request_id, None)
+                with anyio.CancelScope(shield=True):
+                    await self._ledger.end_lease(request_id, self.replica, hand_over=False)
+                self._signal(request_id)
+            elif request_id not in self._completing:  # the live follower is not ending it itself: it stops
+                following.cancel()
 
     async def ask_host(self, record: JobRecord) -> None:
         """The job's webhook has not come by its time: read its status once (fal: the stream's first event),
