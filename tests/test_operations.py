@@ -75,13 +75,16 @@ def test_the_probes_say_whether_the_server_lives_and_can_work(served: Callable[.
     assert probe(port, "/readyz")[0] == 200
 
 
-def test_readiness_follows_the_database_and_liveness_does_not(served: Callable[..., int]):
+def test_readiness_follows_the_database_and_liveness_does_not(served: Callable[..., int], tmp_path: Path):
     database = PostgresServer()
     database.start()
     try:
         port = served(SEEDANCE_DATABASE_URL=database.fresh_database())
         assert probe(port, "/readyz")[0] == 200
         database.halt()
+        log = tmp_path / "server" / "stderr.log"
+        # The replica's own work (here its sweep for jobs to take over) meets the outage and carries on.
+        wait_until(lambda: "could not look for jobs to take over" in log.read_text(), "the sweep to meet the outage")
         wait_until(answers(port, "/readyz", 503), "readiness to fail with the database")
         status, body = probe(port, "/readyz")
         assert status == 503 and body["ledger"] != "ok" and body["storage"] == "ok", body

@@ -6,6 +6,7 @@ import logging
 import time
 
 import anyio
+from anyio.abc import TaskGroup
 
 from server.jobs.waiting import POLL_SECONDS, Waiter
 
@@ -23,15 +24,20 @@ class Replica(Waiter):
             tg.start_soon(self._keep_rereading)
             tg.start_soon(self.keep_leases)
             while True:
-                for record in await self._ledger.orphans():
-                    if self.watch(record):
-                        logger.info(
-                            "job %s: %s stopped following it; taking it over", record.request_id, record.follower
-                        )
-                if self._callbacks is not None:
-                    for record in await self._ledger.overdue(time.time()):
-                        tg.start_soon(self.ask_host, record)
+                try:
+                    await self._sweep(tg)
+                except Exception as exc:  # the database is away: its kind only (its text may hold the URL)
+                    logger.warning("could not look for jobs to take over: %s; looking again", type(exc).__name__)
                 await anyio.sleep(min(SWEEP_SECONDS, self._lease / 3))
+
+    async def _sweep(self, tg: TaskGroup) -> None:
+        """Follow the jobs of replicas that died, and ask about those whose webhook is overdue."""
+        for record in await self._ledger.orphans():
+            if self.watch(record):
+                logger.info("job %s: %s stopped following it; taking it over", record.request_id, record.follower)
+        if self._callbacks is not None:
+            for record in await self._ledger.overdue(time.time()):
+                tg.start_soon(self.ask_host, record)
 
     async def _keep_rereading(self) -> None:
         """The safety net under the ledger's notices: every waited job re-read once a second, in one query."""

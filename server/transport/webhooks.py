@@ -5,7 +5,8 @@ signature (fal, Runflow) or, for ModelArk, which signs nothing, the task fetched
 `JobTracker.hear`. The token in the path names one job and only its sha256 is stored. Host checks and the
 body cap still apply. The answers, which the hosts retry on anything but 2xx:
 
-- 200: applied, or nothing was left to apply (a repeat, a late or an out-of-order delivery);
+- 200: proven, and the job is ended after the answer has gone back; or nothing to apply (a repeat, a late
+  delivery, or one about a job still running);
 - 401: not proven to be the host's, logged with the reason; nothing changes;
 - 404: the path names no job; 405: not a POST; 413: a body over `SEEDANCE_HTTP_MAX_BODY_MB`;
 - 503: the server is starting or stopping, or its ledger is away.
