@@ -104,7 +104,7 @@ def build_server(
                 dedup_seconds=settings.dedup_seconds,
                 keep=keeper.keep,
                 lease_seconds=settings.lease_seconds,
-                callbacks=settings.public_url.rstrip("/") if settings.webhooks and settings.public_url else None,
+                callbacks=settings.callback_base,
                 fallback_seconds=settings.webhook_fallback_seconds,
             )
             tg.start_soon(tracker.run, name="ledger changes and orphaned jobs")

@@ -39,7 +39,7 @@ DEFAULT_DRAIN_SECONDS = 10.0  # after SIGTERM, how long calls in progress have t
 DEFAULT_HTTP_MAX_SESSIONS = 2000  # live MCP sessions (2025-11-25 clients) one replica keeps
 DEFAULT_HTTP_SESSION_IDLE_SECONDS = 1800.0
 DEFAULT_FAL_JWKS_URL = "https://rest.fal.ai/.well-known/jwks.json"  # the keys fal signs its webhooks with
-DEFAULT_WEBHOOK_FALLBACK_SECONDS = 300.0  # after a job's expected end, how long a webhook is waited for
+DEFAULT_WEBHOOK_FALLBACK_SECONDS = 300.0  # after a job's submit, how long its webhook is waited for
 # Over HTTP, what one person may do unless the operator says otherwise; on stdio the person owns the machine.
 HTTP_USER_MAX_JOBS_IN_FLIGHT = 5
 HTTP_USER_CALLS_PER_MINUTE = 120
@@ -250,10 +250,14 @@ class Settings:
         return _cap(self.user_calls_per_minute, HTTP_USER_CALLS_PER_MINUTE, self.transport)
 
     @property
+    def callback_base(self) -> str | None:
+        """Where new jobs ask their host to call back, when they do: over HTTP, with a public URL. On stdio
+        the server is one person's, on their machine, and no host can reach it."""
+        return self.public_url.rstrip("/") if self.public_url is not None and self.transport == "http" else None
+
+    @property
     def webhooks(self) -> bool:
-        """Whether new jobs ask their host to call back: over HTTP, with a public URL. On stdio the server is
-        one person's, on their machine, and no host can reach it."""
-        return self.public_url is not None and self.transport == "http"
+        return self.callback_base is not None
 
     @property
     def audience(self) -> str | None:

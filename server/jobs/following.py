@@ -27,7 +27,7 @@ from server.media.saving import Kept
 from server.money import pricing
 from server.providers.base import Output, StatusUpdate
 from server.providers.registry import Providers
-from server.settings import DEFAULT_LEASE_SECONDS
+from server.settings import DEFAULT_LEASE_SECONDS, DEFAULT_WEBHOOK_FALLBACK_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Follower:
         keep: Keep | None = None,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         callbacks: str | None = None,
-        fallback_seconds: float = 300.0,
+        fallback_seconds: float = DEFAULT_WEBHOOK_FALLBACK_SECONDS,
     ) -> None:
         self._ledger = ledger
         self._providers = providers

@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Mapping
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 import anyio
@@ -65,11 +65,9 @@ class Hearing(Follower):
         self._ending.add(request_id)  # from here, a repeat finds it being ended
         try:
             following = self._leases.get(request_id)  # followed here, live: it stops once the job is ended
-            if following is None:
-                if not await self._ledger.take_lease(request_id, self.replica, self._lease):
-                    self._ending.discard(request_id)
-                    return "followed"  # another replica follows it live, and sees its end itself
-                self._leases[request_id] = anyio.CancelScope()  # renewed while the video is kept, as a follower's
+            if following is None and not await self._ledger.take_lease(request_id, self.replica, self._lease):
+                self._ending.discard(request_id)
+                return "followed"  # another replica follows it live, and sees its end itself
             self._tg.start_soon(self._end_heard, request_id, update, output, following, name=f"end {request_id}")
         except BaseException:
             self._ending.discard(request_id)
@@ -82,16 +80,28 @@ class Hearing(Follower):
         """End a job its webhook says has ended, once the answer has gone back: keeping its video may take
         longer than a host waits for that answer (fal, 15 s), and a host that hears none delivers again."""
         try:
-            await self._complete(request_id, update, output)  # unless its live follower here is ending it
+            if following is None:
+                async with self._holding(request_id):
+                    await self._complete(request_id, update, output)
+            else:
+                await self._complete(request_id, update, output)  # unless its live follower here is ending it
         finally:
             self._ending.discard(request_id)
-            if following is None:
-                self._leases.pop(request_id, None)
-                with anyio.CancelScope(shield=True):
-                    await self._ledger.end_lease(request_id, self.replica, hand_over=False)
-                self._signal(request_id)
-            elif request_id not in self._completing:  # the live follower is not ending it itself: it stops
+            if following is not None and request_id not in self._completing:  # not ending it itself: it stops
                 following.cancel()
+
+    @asynccontextmanager
+    async def _holding(self, request_id: str) -> AsyncIterator[None]:
+        """The job's lease, taken already, renewed with this replica's others while the block runs (keeping a
+        video may outlast a lease), then let go: nobody follows the job until someone watches it again."""
+        self._leases[request_id] = anyio.CancelScope()
+        try:
+            yield
+        finally:
+            self._leases.pop(request_id, None)
+            with anyio.CancelScope(shield=True):
+                await self._ledger.end_lease(request_id, self.replica, hand_over=False)
+            self._signal(request_id)
 
     async def ask_host(self, record: JobRecord) -> None:
         """The job's webhook has not come by its time: read its status once (fal: the stream's first event),
@@ -104,25 +114,21 @@ class Hearing(Follower):
         try:
             if not await self._ledger.take_lease(request_id, self.replica, self._lease):
                 return
-            logger.info("job %s: no webhook by its time; asking %s", request_id, record.provider)
-            try:
-                async with aclosing(provider.follow(record.handle)) as updates:
-                    update = await anext(updates)
-            except (SeedanceError, StopAsyncIteration) as exc:
-                logger.warning("job %s: asking %s failed (%s); asking again later", request_id, record.provider, exc)
-                update = None
-            if update is not None and update.state == "completed":
-                self._leases[request_id] = anyio.CancelScope()
+            async with self._holding(request_id):
+                logger.info("job %s: no webhook by its time; asking %s", request_id, record.provider)
                 try:
+                    async with aclosing(provider.follow(record.handle)) as updates:
+                        update = await anext(updates)
+                except (SeedanceError, StopAsyncIteration) as exc:
+                    logger.warning(
+                        "job %s: asking %s failed (%s); asking again later", request_id, record.provider, exc
+                    )
+                    update = None
+                if update is not None and update.state == "completed":
                     await self._complete(request_id, update)
-                finally:
-                    self._leases.pop(request_id, None)
-            else:
-                if update is not None:
-                    await self._apply(request_id, update)
-                await self._ledger.postpone_hook(request_id, time.time() + self._fallback)
+                else:
+                    if update is not None:
+                        await self._apply(request_id, update)
+                    await self._ledger.postpone_hook(request_id, time.time() + self._fallback)
         finally:
             self._watching.discard(request_id)
-            with anyio.CancelScope(shield=True):
-                await self._ledger.end_lease(request_id, self.replica, hand_over=False)
-            self._signal(request_id)

@@ -55,7 +55,7 @@ class Door:
             return await self.app(scope, receive, send)
         if await self.guard.validate_request(Request(scope), is_post=True) is not None:
             return await self.app(scope, receive, send)  # a wrong Host, Origin or type: the server says which
-        body, replay = await _read(receive, self.max_body)
+        body, replay = await read_body(receive, self.max_body)
         call = _tool_call(body)
         if call is None or call[1] in UNCOUNTED:
             return await self.app(scope, replay, send)
@@ -69,8 +69,9 @@ class Door:
         metrics.meter.tool_call(tool, "refused", time.perf_counter() - started)
 
 
-async def _read(receive: Receive, most: int) -> tuple[bytes, Receive]:
-    """The request's body, up to `most` bytes, and a `receive` that gives the app the same messages again."""
+async def read_body(receive: Receive, most: int) -> tuple[bytes, Receive]:
+    """The request's body, up to `most` bytes (longer: it is over), and a `receive` that gives the app the same
+    messages again."""
     messages: deque[Message] = deque()
     body = b""
     while len(body) <= most:

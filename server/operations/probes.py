@@ -69,7 +69,7 @@ class Probes:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path") if scope["type"] == "http" else None
         if path == "/healthz":
-            await _answer(send, 200, {"status": "ok"})
+            await answer_json(send, 200, {"status": "ok"})
         elif path == "/readyz":
             checks = await readiness(self.state(), self.drain)
             failed = [name for name, result in checks.items() if result != "ok"]
@@ -79,14 +79,15 @@ class Probes:
                     logger.warning("not ready: %s", "; ".join(f"{name}: {checks[name]}" for name in failed))
                 else:
                     logger.info("ready again")
-            await _answer(send, 503 if failed else 200, {"status": "ok" if not failed else "failing", **checks})
+            await answer_json(send, 503 if failed else 200, {"status": "ok" if not failed else "failing", **checks})
         elif path == "/metrics" and self.meter is not None:
             await self.meter.serve(scope, receive, send, self.metrics_token)
         else:
             await self.app(scope, receive, send)
 
 
-async def _answer(send: Send, status: int, body: dict[str, str]) -> None:
+async def answer_json(send: Send, status: int, body: dict[str, str]) -> None:
+    """A small JSON answer that no cache keeps."""
     headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": json.dumps(body).encode()})

@@ -18,10 +18,9 @@ import httpx2
 from server import __version__
 from server.errors import JobFailed, ProviderError, ProviderUnavailable, SubmitUncertain
 from server.inputs import LocalFile
-from server.providers.base import Heard, StatusUpdate
+from server.providers.base import StatusUpdate
 from server.providers.retry import NEVER_SENT, send_with_retries
 from server.settings import RetryPolicy
-from server.webhooks import Refused
 
 ErrorFrom = Callable[[httpx2.Response, Any, str], ProviderError]
 
@@ -167,7 +166,6 @@ class PolledHost:
     dashboard: str
     error_from: ErrorFrom
     preview = False
-    calls_back = False  # until its webhook deliveries are read (`heard`)
 
     def __init__(
         self,
@@ -194,9 +192,6 @@ class PolledHost:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._api!r})"
-
-    async def heard(self, request_id: str, handle: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> Heard:
-        raise Refused(f"this server does not take {self.host}'s webhooks yet")
 
     async def _status(self, handle: Mapping[str, str]) -> StatusUpdate | None:
         raise NotImplementedError

@@ -94,7 +94,7 @@ def build_app(
 ) -> ASGIApp:
     """The server's streamable HTTP app, behind the bearer token if one is set, and behind the probes and
     /metrics, which read the state `ref` reaches and the `drain` the server was built with."""
-    called_at = (urlsplit(settings.public_url).netloc,) if settings.webhooks and settings.public_url else ()
+    called_at = (urlsplit(settings.callback_base).netloc,) if settings.callback_base else ()
     hosts = allowed_hosts(host, settings.http_allowed_hosts + called_at)  # the hosts call back by the public name
     origins = [f"{scheme}://{name}" for name in hosts for scheme in ("http", "https")]
     security = TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)

@@ -14,7 +14,6 @@ body cap still apply. The answers, which the hosts retry on anything but 2xx:
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -24,6 +23,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server import metrics
+from server.operations.door import read_body
+from server.operations.probes import answer_json
 from server.state import AppState
 from server.webhooks import Refused, hook_digest
 
@@ -52,7 +53,7 @@ class Hooks:
         if refusal is not None:  # a wrong Host (or Origin, or type): answered as the MCP endpoint would
             return await refusal(scope, receive, send)
         status, said = await self._deliver(scope, receive, path[len(PREFIX) :])
-        await _answer(send, status, said)
+        await answer_json(send, status, {"status": said})
 
     async def _deliver(self, scope: Scope, receive: Receive, token: str) -> tuple[int, str]:
         if scope["method"] != "POST":
@@ -60,8 +61,8 @@ class Hooks:
         state = self.state()
         if state is None:
             return 503, "starting or stopping: deliver again later"
-        body = await _body(receive, self.max_body)
-        if body is None:
+        body, _ = await read_body(receive, self.max_body)
+        if len(body) > self.max_body:
             return 413, "body over the cap"
         try:
             record = await state.ledger.hooked(hook_digest(token)) if TOKEN.fullmatch(token) else None
@@ -82,27 +83,3 @@ class Hooks:
         metrics.meter.webhook(record.provider, outcome)
         logger.info("webhook for job %s: %s", record.request_id, outcome)
         return 200, outcome
-
-
-async def _body(receive: Receive, most: int) -> bytes | None:
-    """The whole body, or None once it is over `most` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > most:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-async def _answer(send: Send, status: int, said: str) -> None:
-    body = json.dumps({"status": said}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
