@@ -62,6 +62,22 @@ async def test_one_query_says_when_each_of_many_jobs_last_changed(ledger: Ledger
     assert after["job-1"] > before["job-1"] and after["job-0"] == before["job-0"]
 
 
+async def test_a_replica_knows_when_another_may_have_written(store: Store, ledger: Ledger):
+    """What lets a process skip its shared re-read: on SQLite, only another connection's commit counts (this
+    process announces its own changes); PostgreSQL cannot say, and is always re-read."""
+    other = await store.open()
+    try:
+        await add(ledger, "job")
+        await ledger.written_elsewhere()  # the baseline
+        await ledger.update("job", last_log="written here")
+        assert await ledger.written_elsewhere() is (store.kind == "postgres")
+        await other.update("job", last_log="written elsewhere")
+        assert await ledger.written_elsewhere() is True
+        assert await ledger.written_elsewhere() is (store.kind == "postgres")
+    finally:
+        await other.close()
+
+
 async def test_two_replicas_asking_for_one_job_at_once_get_one_lease(store: Store, ledger: Ledger):
     replicas = [ledger] + [await store.open() for _ in range(3)]
     try:

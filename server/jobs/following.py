@@ -21,6 +21,7 @@ from anyio.abc import TaskGroup
 from server import metrics
 from server.catalog import JobStatus
 from server.errors import JobCancelled, JobFailed, SeedanceError
+from server.jobs.alarms import Wake
 from server.jobs.replicas import gone, replica_name
 from server.ledger import JobRecord, Ledger
 from server.media.saving import Kept
@@ -68,7 +69,7 @@ class Follower:
         self._on_finished = on_finished
         self._follow_limit = follow_limit
         self._watching: set[str] = set()
-        self._changed: dict[str, anyio.Event] = {}  # jobs someone waits on: set on their next change
+        self._changed: dict[str, set[Wake]] = {}  # jobs someone waits on: what to wake on their next change
         self._seen: dict[str, float] = {}  # of those, the oldest updated_at a waiter has read (see Waiter)
         self._leases: dict[str, anyio.CancelScope] = {}  # jobs this replica follows, by what stops following
         self._dedup_seconds = dedup_seconds
@@ -105,9 +106,8 @@ class Follower:
 
     def _signal(self, request_id: str) -> None:
         self._seen.pop(request_id, None)
-        event = self._changed.pop(request_id, None)
-        if event is not None:
-            event.set()
+        for wake in self._changed.pop(request_id, ()):
+            wake.change()
 
     async def _follow(self, request_id: str) -> None:
         record = await self._ledger.require(request_id)

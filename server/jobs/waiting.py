@@ -2,8 +2,9 @@
 
 A change this process makes is announced to its waiters at once, and one another replica makes comes through
 the ledger's notices (PostgreSQL). Should a notice be lost, or where there are none (SQLite shared by several
-processes), the process re-reads every waited job in one query a second (`reread`, run by `Replica.run`):
-one read for all its waiting calls, not one each.
+processes, when another has written), the process re-reads every waited job in one query a second (`reread`,
+run by `Replica.run`): one read for all its waiting calls, not one each. Between changes, each call is woken
+only by the process's one clock (see `alarms`), for its heartbeat or its deadline.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import anyio
 from opentelemetry import trace
 
 from server.errors import JobNotFound, echo
+from server.jobs.alarms import Clock, Wake
 from server.jobs.hearing import Hearing
 from server.jobs.replicas import gone
 from server.ledger import JobRecord, Ledger
@@ -52,12 +54,14 @@ class Waiter(Hearing):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._waiters: Counter[str] = Counter()
+        self._clock = Clock(self._tg)
 
     def drain(self) -> None:
         """Have every call waiting on a job answer now, and every later one without waiting."""
         self._draining = True
-        for changed in list(self._changed.values()):
-            changed.set()
+        for wakes in list(self._changed.values()):
+            for wake in list(wakes):
+                wake.ring()
 
     async def wait(self, request_id: str, seconds: float, on_update: OnUpdate, heartbeat: float) -> JobRecord:
         """Report the job on every change and at least every `heartbeat` s, for at most `seconds`."""
@@ -75,20 +79,20 @@ class Waiter(Hearing):
     async def _wait(self, request_id: str, seconds: float, on_update: OnUpdate, heartbeat: float) -> JobRecord:
         deadline = anyio.current_time() + seconds
         record: JobRecord | None = None
-        changed = anyio.Event()
+        wake = Wake()
         while True:
-            fired = changed.is_set()  # a change was announced while this call waited (see `_signal`)
-            changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading: no lost wake-up
+            fired = wake.changed  # the job changed while this call waited (see `_signal`)
+            wake = self._on_change(request_id)  # taken before reading: no lost wake-up
             if record is None or fired or request_id not in self._seen:
                 record = await self._ledger.require(request_id)  # a heartbeat with no change reads nothing
                 self._read(record)
             followed = self._followed(record)  # taken now: reporting below may take a while
             await on_update(record)
-            remaining = deadline - anyio.current_time()
-            if record.finished or remaining <= 0 or not followed or self._draining:
+            now = anyio.current_time()
+            if record.finished or now >= deadline or not followed or self._draining:
                 return await self._ledger.require(request_id)
-            with anyio.move_on_after(min(remaining, heartbeat)):
-                await changed.wait()
+            self._clock.ring_at(min(deadline, now + heartbeat), wake)
+            await self._woken(request_id, wake)
 
     async def next_change(self, request_id: str, seen: float, seconds: float) -> JobRecord:
         """The job once its ledger row is newer than `seen` (an `updated_at`), or as it is after `seconds`.
@@ -100,13 +104,27 @@ class Waiter(Hearing):
         with anyio.move_on_after(seconds), self._waiting_on(request_id):
             self.watch(found)
             while True:
-                changed = self._changed.setdefault(request_id, anyio.Event())  # taken before reading
+                wake = self._on_change(request_id)  # taken before reading
                 record = await self._ledger.require(request_id)
                 if record.updated_at > seen:
                     break
                 self._read(record)
-                await changed.wait()
+                await self._woken(request_id, wake)
         return await self._ledger.require(request_id)
+
+    def _on_change(self, request_id: str) -> Wake:
+        """A wake that the job's next change sets (see `_signal`)."""
+        wake = Wake()
+        self._changed.setdefault(request_id, set()).add(wake)
+        return wake
+
+    async def _woken(self, request_id: str, wake: Wake) -> None:
+        """Wait for `wake`; rung by the clock or cancelled, it is no longer one of the job's."""
+        try:
+            await wake.wait()
+        finally:
+            if (wakes := self._changed.get(request_id)) is not None:
+                wakes.discard(wake)
 
     @contextmanager
     def _waiting_on(self, request_id: str) -> Iterator[None]:
@@ -131,8 +149,9 @@ class Waiter(Hearing):
         self._seen[record.request_id] = min(seen, record.updated_at)
 
     async def reread(self) -> None:
-        """Wake the waiters of every job changed since they read it, with one query for all of them."""
-        if not self._seen:
+        """Wake the waiters of every job changed since they read it, with one query for all of them: only when
+        another process may have changed one, since this one wakes them as it makes each change."""
+        if not self._seen or not await self._ledger.written_elsewhere():
             return
         for request_id, updated_at in (await self._ledger.updated_at(list(self._seen))).items():
             if updated_at > self._seen.get(request_id, updated_at):

@@ -67,6 +67,7 @@ class SqliteLedger(Ledger):
         self._claims: dict[str, anyio.Lock] = {}
         self._statements = _Statements(self._db)
         self._migrate()
+        self._data_version = -1
 
     def _migrate(self) -> None:
         self._db.execute("BEGIN IMMEDIATE")  # one process at a time: the others wait, then find it done
@@ -106,8 +107,16 @@ class SqliteLedger(Ledger):
             yield
 
     async def listen(self, changed: Changed) -> None:
-        """SQLite has no change feed: this process wakes its own waiters, and others poll."""
+        """SQLite has no change feed: this process wakes its own waiters, and re-reads what it waits on when
+        another process has written (see `written_elsewhere`)."""
         await anyio.sleep_forever()
+
+    async def written_elsewhere(self) -> bool:
+        """SQLite's `data_version` changes when another connection, another process's, commits to the file;
+        this process's own changes are announced to its waiters as it makes them."""
+        version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+        changed, self._data_version = version != self._data_version, version
+        return changed
 
     async def close(self) -> None:
         self._db.close()

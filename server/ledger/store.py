@@ -50,6 +50,11 @@ class Store(ABC):
         """Call `changed(request_id, finished_elsewhere)` whenever any replica changes a job, the second
         true when another replica has just finished it; runs until cancelled."""
 
+    async def written_elsewhere(self) -> bool:
+        """Whether another process may have changed the ledger since this was last asked: where it cannot
+        say, always. The process's shared re-read (see `Waiter.reread`) is skipped when not."""
+        return True
+
     async def ping(self) -> None:
         """A real query, for readiness: it raises unless the database answers and holds the jobs table."""
         await self._one("SELECT count(*) AS n FROM jobs WHERE 1 = 0")
