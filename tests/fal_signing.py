@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from server.webhooks.fal import signed_message
 
+GATE_SECONDS = 300.0  # the bound on a held answer: it only turns a hang into a failure
+
 
 class FalSigner:
     def __init__(self, *, padded: bool = True) -> None:
@@ -44,11 +46,14 @@ class JwksServer:
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
         self.fetches = 0
+        self.gate: threading.Event | None = None  # when given, each answer waits until it is set
         served = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 served.fetches += 1
+                if served.gate is not None:
+                    served.gate.wait(timeout=GATE_SECONDS)
                 body = json.dumps(served.document).encode()
                 self.send_response(200 if self.path == "/.well-known/jwks.json" else 404)
                 self.send_header("Content-Type", "application/json")

@@ -6,13 +6,16 @@ are fetched again when fal rotates them, but a flood of forgeries does not make 
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 
 from server.webhooks import Refused
 from server.webhooks.fal import TOLERANCE_SECONDS, FalKeys
+from tests.conftest import HANG_SECONDS
 from tests.fal_signing import FalSigner, jwks_server
 
 pytestmark = pytest.mark.anyio
@@ -29,6 +32,31 @@ async def test_a_delivery_fal_signed_verifies_and_the_keys_are_fetched_once():
             keys = FalKeys(http, jwks.url)
             for n in range(3):
                 assert await keys.verify(fal.headers(BODY, f"req-{n}", NOW), BODY, NOW + 5) == f"req-{n}"
+    assert jwks.fetches == 1
+
+
+async def test_deliveries_that_come_while_the_keys_are_first_fetched_wait_for_them():
+    """Many jobs end at once: the first delivery fetches the keys, and those that come meanwhile verify with
+    them rather than being refused for want of keys (which fal would only retry much later)."""
+    fal = FalSigner()
+    verified: list[str] = []
+    with jwks_server(fal) as jwks:
+        jwks.gate = threading.Event()
+        async with httpx2.AsyncClient() as http, anyio.create_task_group() as tg:
+            keys = FalKeys(http, jwks.url, refetch_seconds=NEVER)
+
+            async def deliver(n: int) -> None:
+                verified.append(await keys.verify(fal.headers(BODY, f"req-{n}", NOW), BODY, NOW))
+
+            tg.start_soon(deliver, 0)
+            with anyio.fail_after(HANG_SECONDS):
+                while not jwks.fetches:  # the first delivery's fetch has reached the JWKS, and is held there
+                    await anyio.sleep(0.01)
+            for n in range(1, 5):
+                tg.start_soon(deliver, n)
+            await anyio.wait_all_tasks_blocked()  # each has found no key it could use, and waits for the fetch
+            jwks.gate.set()
+    assert sorted(verified) == [f"req-{n}" for n in range(5)]
     assert jwks.fetches == 1
 
 

@@ -68,6 +68,7 @@ class FalKeys:
         self._refetch_seconds = refetch_seconds
         self._keys: list[Ed25519PublicKey] = []
         self._fetched: float | None = None  # anyio time of the last fetch, answered or not
+        self._fetches = 0  # answered fetches: a call that waited on another's fetch tries the keys it got
         self._lock = anyio.Lock()
 
     async def verify(self, headers: Mapping[str, str], body: bytes, now: float) -> str:
@@ -100,8 +101,12 @@ class FalKeys:
         return False
 
     async def _refetch(self) -> bool:
-        """Fetch the keys again unless that was done too lately; whether there are new keys to try."""
+        """Fetch the keys again unless that was done too lately; whether there are new keys to try. Deliveries
+        that come together while the keys are first fetched wait for that fetch, and try what it got."""
+        answered = self._fetches
         async with self._lock:
+            if self._fetches != answered:
+                return True
             now = anyio.current_time()
             if self._fetched is not None and now - self._fetched < self._refetch_seconds:
                 return False
@@ -114,4 +119,5 @@ class FalKeys:
             except (httpx2.HTTPError, TimeoutError, ValueError):
                 return False
             self._keys = keys
+            self._fetches += 1
             return bool(keys)
