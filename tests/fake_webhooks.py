@@ -2,7 +2,8 @@
 whether or not anybody asks the host about the job. A test may make the next deliveries go wrong: `drop`
 (never sent), `repeat` (sent twice), `hold` (kept until `release()`), or `forge` (a forged one first, signed
 with a key the server does not know, or for an unsigned host one that lies; the real one follows). Every
-answer the server gave is kept in `answers`.
+answer the server gave is kept in `answers`. Deliveries go one at a time unless `senders` says more, as a
+benchmark of many jobs needs.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,6 +39,9 @@ class Deliveries:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.tick_seconds = TICK_SECONDS
+        self.senders = 1  # deliveries at once
+        self._http = httpx2.Client(timeout=SEND_SECONDS, limits=httpx2.Limits(max_keepalive_connections=0))
         self.reset()
 
     def reset(self) -> None:
@@ -73,9 +78,7 @@ class Deliveries:
     def send(self, job_id: str, delivery: Delivery) -> int:
         """Deliver as the host does; the server's answer is kept (0: no answer)."""
         try:
-            status = httpx2.post(
-                delivery.url, content=delivery.body, headers=delivery.headers, timeout=SEND_SECONDS
-            ).status_code
+            status = self._http.post(delivery.url, content=delivery.body, headers=delivery.headers).status_code
         except httpx2.HTTPError:
             status = 0
         with self._lock:
@@ -86,26 +89,40 @@ class Deliveries:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._http.close()
 
     def _run(self) -> None:
-        while not self._stop.wait(TICK_SECONDS):
-            with self._lock:
-                waiting = list(self._waiting.items())
-            for job_id, url in waiting:
+        with ThreadPoolExecutor(self.senders, thread_name_prefix="webhook") as pool:
+            while not self._stop.wait(self.tick_seconds):
                 with self._lock:
-                    fault = self._faults[0] if self._faults else None
-                delivery = self._compose(job_id, url, fault == "forge")
-                if delivery is None:
-                    continue
-                with self._lock:
-                    if fault is not None:
-                        self._faults.popleft()
-                    if fault != "forge":  # a forged one goes first: the real one follows once the job ends
-                        self._waiting.pop(job_id, None)
-                    if fault == "hold":
-                        self.held.append(delivery)
-                if fault in ("drop", "hold"):
-                    continue
-                self.send(job_id, delivery)
-                if fault == "repeat":
-                    self.send(job_id, delivery)
+                    waiting = list(self._waiting.items())
+                for job_id, url in waiting:
+                    if (due := self._due(job_id, url)) is None:
+                        continue
+                    if self.senders > 1:
+                        pool.submit(self._deliver, job_id, *due)
+                    else:
+                        self._deliver(job_id, *due)
+
+    def _due(self, job_id: str, url: str) -> tuple[Delivery, Fault | None] | None:
+        """The job's delivery and the fault it takes, once the job has ended."""
+        with self._lock:
+            fault = self._faults[0] if self._faults else None
+        delivery = self._compose(job_id, url, fault == "forge")
+        if delivery is None:
+            return None
+        with self._lock:
+            if fault is not None:
+                self._faults.popleft()
+            if fault != "forge":  # a forged one goes first: the real one follows once the job ends
+                self._waiting.pop(job_id, None)
+            if fault == "hold":
+                self.held.append(delivery)
+        return delivery, fault
+
+    def _deliver(self, job_id: str, delivery: Delivery, fault: Fault | None) -> None:
+        if fault in ("drop", "hold"):
+            return
+        self.send(job_id, delivery)
+        if fault == "repeat":
+            self.send(job_id, delivery)

@@ -18,16 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
-from tests.conftest import text_of
+from tests.conftest import HANG_SECONDS, text_of
 from tests.fake_ark import FakeArk
 from tests.fake_fal import FakeFal, Phase
 from tests.fake_runflow import SECRET, FakeRunflow
 from tests.fake_task_host import Step
 from tests.fake_webhooks import Deliveries, Delivery
 from tests.fal_signing import FalSigner
-from tests.http_servers import mcp_over_http, start_named, wait_until
+from tests.http_servers import column, mcp_over_http, requests_for, start, start_named, wait_until
+from tests.postgres import PostgresServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a server in its own process
 
@@ -229,3 +231,84 @@ async def test_a_modelark_callback_is_only_a_reason_to_ask_modelark_once(
         assert [kind for kind, _ in ark.requests] == ["submit", "status", "status"]  # one fetch for each
         finished = await job_of(served, request_id)
         assert "elsewhere.example" not in json.dumps(finished)  # the video is the one ModelArk itself gave
+
+
+async def test_a_failed_fal_job_is_explained_by_one_result_read_after_its_webhook(fake_fal: FakeFal, served: Served):
+    fake_fal.outcome = "invalid"  # fal's ERROR webhook says only "Invalid status code: 422"
+    request_id = (await submit(served, wait_seconds=0))["request_id"]
+    wait_until(lambda: ledger_status(served, request_id) == "failed", "the webhook to end the job")
+    assert fake_fal.webhooks.answers == [(request_id, 200)]
+    assert [kind for kind, _ in fake_fal.requests] == ["submit", "result"]  # the result says why
+    failed = await job_of(served, request_id)
+    assert "Unsupported image format" in failed["error"], failed
+
+
+async def test_a_failed_runflow_run_is_read_once_after_its_callback(
+    fake_fal: FakeFal, fake_runflow_server: FakeRunflow, tmp_path: Path
+):
+    runflow = fake_runflow_server
+    runflow.reset()
+    runflow.final, runflow.error = "failed", ("content_policy", "the prompt was refused by the safety check")
+    env = {"RUNFLOW_API_KEY": runflow.key, "SEEDANCE_RUNFLOW_URL": runflow.url, "SEEDANCE_PROVIDER": "runflow"}
+    with serving(fake_fal, tmp_path, SEEDANCE_RUNFLOW_WEBHOOK_SECRET=SECRET, **env) as served:
+        request_id = (await submit(served, wait_seconds=0))["request_id"]
+        wait_until(lambda: ledger_status(served, request_id) == "failed", "Runflow's callback to end the run")
+        assert runflow.webhooks.answers == [(request_id, 200)]
+        assert [kind for kind, _ in runflow.requests] in (["submit", "status"], ["submit", "result"])  # one read
+        assert "refused by the safety check" in (await job_of(served, request_id))["error"]
+
+
+async def test_a_webhook_heard_by_another_replica_ends_the_job_through_the_shared_ledger(
+    fake_fal: FakeFal, tmp_path: Path, postgres: PostgresServer
+):
+    """Behind a balancer, a host's callback may reach any replica: here every callback goes to `heard`, the
+    replica the public URL names, while the jobs are submitted on `asked`. A job nobody watches is ended
+    by the replica that heard it; one a caller waits on is followed live by `asked`, and ends once."""
+    database = postgres.fresh_database()
+    common = {
+        "SEEDANCE_DATABASE_URL": database,
+        "SEEDANCE_FAL_JWKS_URL": fake_fal.jwks_url,
+        "SEEDANCE_WEBHOOK_FALLBACK_SECONDS": "600",
+        "SEEDANCE_CONFIRM_ABOVE_USD": "100",
+    }
+    fake_fal.plan = [Phase("IN_PROGRESS", None, log="rendering")]  # each runs until the test says
+    heard_process, port = start_named(
+        fake_fal, tmp_path / "heard", lambda port: {"SEEDANCE_PUBLIC_URL": f"http://127.0.0.1:{port}", **common}
+    )
+    public = f"http://127.0.0.1:{port}"
+    asked_process, asked_port = start(fake_fal, tmp_path / "asked", SEEDANCE_PUBLIC_URL=public, **common)
+    heard = Served(f"{public}/mcp", public, tmp_path / "heard")
+    asked = Served(f"http://127.0.0.1:{asked_port}/mcp", public, tmp_path / "asked")
+    try:
+        unwatched = (await submit(asked, wait_seconds=0))["request_id"]
+        assert fake_fal.webhooks.url_of(unwatched).startswith(f"{public}/hooks/")
+        fake_fal.advance(unwatched)
+        wait_until(lambda: column(database, unwatched, "status") == "completed", "the other replica to end it")
+        assert f"webhook for job {unwatched}: applied" in heard.log()
+        finished = await job_of(asked, unwatched)
+        assert finished["status"] == "completed" and finished["seed"] == 1094575694
+        assert requests_for(fake_fal, unwatched) == []  # after its submit, no stream, status or result request
+
+        watched = (await submit(asked, wait_seconds=0, prompt="a second kite"))["request_id"]
+        async with mcp_over_http(asked.url, timeout=60) as client, anyio.create_task_group() as tg:
+            waited: dict[str, Any] = {}
+
+            async def wait_on_asked() -> None:
+                result = await client.call_tool("get_job", {"request_id": watched, "wait_seconds": 60})
+                waited.update(result.structured_content or {})
+
+            tg.start_soon(wait_on_asked)
+            with anyio.fail_after(HANG_SECONDS):  # the waiting replica follows it live (the call runs meanwhile)
+                while "stream" not in requests_for(fake_fal, watched):
+                    await anyio.sleep(0.02)
+            fake_fal.advance(watched)
+        assert waited["status"] == "completed", waited
+        wait_until(lambda: len(fake_fal.webhooks.answers) == 2, "the second webhook's answer")
+        assert (
+            f"webhook for job {watched}: followed" in heard.log() or f"webhook for job {watched}: repeat" in heard.log()
+        )
+        assert fake_fal.count("submit") == 2
+    finally:
+        for process in (asked_process, heard_process):
+            process.terminate()
+            process.wait(timeout=20)
