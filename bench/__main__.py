@@ -26,6 +26,7 @@ from bench import (
     overhead,
     render,
     replicas,
+    scale,
     startup,
     trust,
     upstream,
@@ -86,6 +87,12 @@ def main() -> None:
             f"10. {replicas.REPLICAS} replicas sharing one PostgreSQL ledger: {replicas.JOBS} jobs, waking, takeover, "
             "round trips",
             lambda: replicas.measure(fake),
+        )
+        section(
+            "scale",
+            f"14. Jobs nobody waits on across {scale.REPLICAS} replicas on one PostgreSQL, with webhooks and without "
+            f"(the fake {scale.SPEED:g}x fast)",
+            lambda: scale.measure(fake),
         )
         section(
             "flood",

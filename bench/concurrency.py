@@ -25,7 +25,7 @@ from tests.fake_fal import FakeFal, Phase
 JOBS = 200
 HOLD_SECONDS = 10.0
 GOAL_MB = 150
-GOAL_CPU_PER_MINUTE = 2.0
+GOAL_CPU_PER_MINUTE = 1.0
 
 
 async def _measure(fake: FakeFal) -> dict[str, Any]:
