@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import itertools
 import socket
-import threading
-import time
 from collections.abc import Callable
 
 import httpx2
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tests.threaded import serve_in_thread
+
 FORWARD_SECONDS = 15.0  # as long as fal waits for an answer
-START_SECONDS = 10.0
 
 
 class Balancer:
@@ -32,20 +30,11 @@ class Balancer:
         self._upstreams = upstreams
         self._turn = itertools.count()
         self._http = httpx2.AsyncClient(timeout=FORWARD_SECONDS)
-        self.forwarded = 0
-        self.unavailable = 0  # requests no replica took
         app = Starlette(routes=[Route("/{path:path}", self._forward, methods=["GET", "POST"])])
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + START_SECONDS
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the balancer did not start")
-            time.sleep(0.01)
+        self._server, self._thread = serve_in_thread(app, sock)
 
     async def _forward(self, request: Request) -> Response:
         body = await request.body()
@@ -64,11 +53,8 @@ class Balancer:
             except httpx2.ConnectError:
                 continue  # nobody listens there: the next replica
             except httpx2.HTTPError:  # it went away during the request, which it may have taken: as a balancer does
-                self.unavailable += 1
                 return Response("the replica went away", 502)
-            self.forwarded += 1
             return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
-        self.unavailable += 1
         return Response("no replica is up", 503)
 
     def stop(self) -> None:

@@ -23,17 +23,23 @@ class Served:
         self.front = FaultFront(sock.getsockname()[1], take, **front)
         self.front.start()
         self.doors = {door: f"http://127.0.0.1:{port}" for door, port in self.front.ports.items()}
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + START_SECONDS
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{type(app).__name__} did not start")
-            time.sleep(0.01)
+        self.server, self.thread = serve_in_thread(app, sock)
 
     def stop(self) -> None:
         self.front.stop()
         self.server.should_exit = True
         self.thread.join(timeout=5)
+
+
+def serve_in_thread(app: Starlette, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
+    """uvicorn serving `app` on the bound `sock` from a thread of its own, once it has started."""
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_SECONDS
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{type(app).__name__} did not start")
+        time.sleep(0.01)
+    return server, thread
