@@ -97,12 +97,8 @@ class Deliveries:
                 with self._lock:
                     waiting = list(self._waiting.items())
                 for job_id, url in waiting:
-                    if (due := self._due(job_id, url)) is None:
-                        continue
-                    if self.senders > 1:
-                        pool.submit(self._deliver, job_id, *due)
-                    else:
-                        self._deliver(job_id, *due)
+                    if (due := self._due(job_id, url)) is not None:
+                        pool.submit(self._deliver, job_id, *due)  # one sender: in order, one at a time
 
     def _due(self, job_id: str, url: str) -> tuple[Delivery, Fault | None] | None:
         """The job's delivery and the fault it takes, once the job has ended."""
