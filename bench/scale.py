@@ -31,7 +31,7 @@ from mcp import Client
 from bench.balancer import Balancer
 from bench.fake import job_plan
 from bench.proc import cpu_seconds, peak_mb
-from bench.replicas import ENV
+from bench.replicas import ENV, REPLICAS
 from tests.fake_fal import FakeFal
 from tests.http_servers import Replica, replica
 from tests.postgres import PostgresServer, postgres_server
@@ -40,11 +40,9 @@ SPEED = 30.0
 QUEUED_SECONDS, GENERATING_SECONDS, PING_SECONDS = 10.0, 90.0, 15.0  # a typical fal job, before the speed-up
 FALLBACK_SECONDS = 300.0 / SPEED
 SIZES = (100, 1000)
-REPLICAS = 3
 IN_FLIGHT = 60  # submitting calls at once, spread over the replicas
 FINISH_SECONDS = 300.0  # the bound on a run: every job ends well within it
 OUTAGE_SECONDS = 2.0  # how long PostgreSQL stays down in the restart run
-GOAL_REQUESTS_PER_JOB = 2
 Fault = Literal["replica", "database"] | None
 
 
