@@ -90,7 +90,7 @@ def main() -> None:
         )
         section(
             "scale",
-            f"14. Jobs nobody waits on across {scale.REPLICAS} replicas on one PostgreSQL, with webhooks and without "
+            f"14. Jobs nobody waits on across {replicas.REPLICAS} replicas on one PostgreSQL, webhooks on and off "
             f"(the fake {scale.SPEED:g}x fast)",
             lambda: scale.measure(fake),
         )
