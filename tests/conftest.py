@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
+import hashlib
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -158,11 +161,18 @@ def host(
 
 
 def npm_ci(folder: Path, packages: tuple[str, ...]) -> Path:
-    """`folder` with its npm packages installed from its lock file (once; later runs find them there)."""
+    """`folder` with its npm packages installed from its lock file (once; later runs find them there).
+
+    The test processes share the folder, and `npm ci` first deletes `node_modules`: one process installs while
+    the others wait on a lock, then find the packages there, rather than deleting them under a running test."""
     npm = shutil.which("npm")
     assert shutil.which("node") and npm, "these tests need Node.js and npm on PATH"
-    if not all((folder / "node_modules" / package).is_dir() for package in packages):
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, capture_output=True, timeout=600)
+    name = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    with (Path(tempfile.gettempdir()) / f"seedance-npm-ci-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # let go when the file closes
+        if not all((folder / "node_modules" / package).is_dir() for package in packages):
+            install = [npm, "ci", "--no-audit", "--no-fund"]
+            subprocess.run(install, cwd=folder, check=True, capture_output=True, timeout=600)
     return folder
 
 
