@@ -24,6 +24,7 @@ from server.inputs.arguments import argument_checker
 from server.jobs.tracker import JobTracker
 from server.jobs.views import JOB_URI
 from server.ledger import JobRecord, open_ledger
+from server.media.links import handing_out, links_of
 from server.media.saving import Keeper
 from server.operations.call_limits import operator_limits
 from server.operations.draining import Drain
@@ -95,7 +96,15 @@ def build_server(
         ):
             await ledger.forget_tasks(time.time())  # tasks past their time to live, from before this start
             providers = create_providers(settings, http, callers_http, tg)
-            keeper = Keeper(http, settings.output_dir, settings.posters_dir, settings.fal_timeout, settings.retry)
+            keeper = Keeper(
+                http,
+                settings.output_dir,
+                settings.posters_dir,
+                settings.fal_timeout,
+                settings.retry,
+                bucket=bucket,
+                cache_dir=settings.cache_dir,
+            )
             tracker = JobTracker(
                 ledger,
                 providers,
@@ -141,6 +150,12 @@ def build_server(
                     await verifier.aclose()
 
     callers_http = CallerHttp(trust.guard)
+    links = links_of(settings)
+    bucket = None
+    if settings.storage_url is not None:
+        from server.media.bucket import Bucket  # obstore only where a bucket is used
+
+        bucket = Bucket(settings.storage_url)
     auth, verifier = None, None
     if settings.oauth_issuer:
         from server.transport.sign_in import protected_resource  # jwt and its keys only where sign-in is set up
@@ -166,6 +181,7 @@ def build_server(
             argument_checker(tools.ALL, PROMPTS),
             hide_app_only_tools,
             legacy_tasks(tools.LONG, ref),
+            *([handing_out(links)] if links is not None else []),
         ],
         extensions=[card_resource(media_origins(settings)), Tasks(ref, tools.LONG)],
         request_state_security=RequestStateSecurity(keys=settings.request_state_keys)

@@ -23,7 +23,9 @@ from server.folders import HOME, writing
 from server.inputs.references import JobReference, check, find_jobs
 from server.jobs.views import CostRange, job_view, on_this_computer
 from server.ledger import FilmRecord, JobRecord
+from server.media.copies import film_poster
 from server.media.exclusive import place, temporary, write_new
+from server.media.links import current_links
 from server.media.saving import dated_name
 from server.money.pricing import dollars
 from server.state import AppState
@@ -62,6 +64,10 @@ class FilmView(BaseModel):
         description="The MP4 on this machine, with a JSON sidecar beside it (not shown to callers over HTTP)."
     )
     poster_path: str | None = None
+    url: str | None = Field(
+        default=None, description="From a server with a public URL: its signed download link, renewed on every look."
+    )
+    poster_url: str | None = Field(default=None, description="A signed link to a JPEG of the film's first shot.")
     created_at: str
 
 
@@ -86,15 +92,22 @@ def _shot(record: JobRecord) -> FilmShot:
 def film_view(film: FilmRecord) -> FilmView:
     """The film; for a remote caller without the server's paths, which name nothing the caller can open."""
     remote = current_caller().remote
+    links = current_links() if remote else None
+    signed = {}
+    if links is not None:
+        poster = links.poster("films", film.film_id) if film_poster(film.facts) else None
+        signed = {"url": links.video("films", film.film_id), "poster_url": poster}
+    in_bucket = film.path.startswith("s3://")
     return FilmView.model_validate(
         {
             **film.facts,
             **({"poster_path": None} if remote else {}),
+            **signed,
             "film_id": film.film_id,
             "title": film.title,
             "film_uri": FILM_URI.format(film_id=film.film_id),
             "transition": film.transition,
-            "saved_path": None if remote else film.path,
+            "saved_path": None if remote or in_bucket else film.path,
             "created_at": datetime.fromtimestamp(film.created_at, UTC).isoformat(timespec="seconds"),
         }
     )
@@ -127,25 +140,30 @@ class FilmMaker:
         shots = await self._videos(request_ids)
         film_id = film_id_for(request_ids, transition, title)
         earlier = await ledger.film(film_id)
-        if earlier is not None and Path(earlier.path).is_file():
+        if earlier is not None and await self._state.keeper.shelf.find(earlier.path) is not None:
             return earlier
         created = time.time()
         from server.video.join import join
 
         # A film of previews alone is no more Seedance's work than they are: it stays beside them.
-        folder, setting = (
-            (settings.films_dir, settings.films_setting)
-            if any(not record.preview for record, _ in shots)
-            else (settings.previews_dir, HOME)
-        )
+        previews = all(record.preview for record, _ in shots)
+        folder, setting = (settings.previews_dir, HOME) if previews else (settings.films_dir, settings.films_setting)
+        bucket = self._state.keeper.shelf.bucket
+        if bucket is not None:  # joined in this replica's cache, then stored
+            folder, setting = settings.cache_dir, HOME
+        name = dated_name(created, f"film {title or ''}", "film")
         with writing(folder, setting):
             part = temporary(folder, ".mp4")
         try:
             limiter = self._state.keeper.decoders
             paths = [path for _, path in shots]
             joined = await anyio.to_thread.run_sync(join, paths, part, transition, limiter=limiter)
-            with writing(folder, setting):
-                target = place(part, folder, dated_name(created, f"film {title or ''}", "film"))
+            if bucket is not None:
+                stored = await bucket.put_new(f"previews/{name}" if previews else name, part)
+                target = part.replace(settings.cache_dir / f"{film_id}.mp4")
+            else:
+                with writing(folder, setting):
+                    target = place(part, folder, name)
         finally:
             part.unlink(missing_ok=True)
         poster = await self._poster(target, film_id)
@@ -163,10 +181,16 @@ class FilmMaker:
             },
             "poster_path": str(poster) if poster else None,
         }
-        film = FilmRecord(film_id, title, list(request_ids), transition, str(target), facts, created)
-        sidecar = film_view(film).model_dump(mode="json", exclude={"saved_path", "poster_path"})
-        with writing(folder, setting):
-            write_new(target.with_suffix(".json"), json.dumps(sidecar, indent=2).encode())  # never over a file
+        if bucket is None:
+            film = FilmRecord(film_id, title, list(request_ids), transition, str(target), facts, created)
+            with writing(folder, setting):
+                write_new(target.with_suffix(".json"), _sidecar(film))  # never over a file
+        else:
+            stem = bucket.key_of(stored.removesuffix(".mp4"))
+            if poster is not None and await bucket.put_once(f"{stem}.jpg", await anyio.Path(poster).read_bytes()):
+                facts["poster_object"] = bucket.object_url(f"{stem}.jpg")
+            film = FilmRecord(film_id, title, list(request_ids), transition, stored, facts, created)
+            await bucket.put_once(f"{stem}.json", _sidecar(film))
         await ledger.save_film(film)
         return film
 
@@ -175,6 +199,12 @@ class FilmMaker:
             return await self._state.keeper.write_poster(video, self._state.settings.posters_dir / f"{film_id}.jpg")
         except (OSError, ValueError):
             return None
+
+
+def _sidecar(film: FilmRecord) -> bytes:
+    """The film's shots and what they cost, saved beside it as JSON (no paths or links: they are this server's)."""
+    view = film_view(film).model_dump(mode="json", exclude={"saved_path", "poster_path", "url", "poster_url"})
+    return json.dumps(view, indent=2).encode()
 
 
 def film_result(film: FilmRecord) -> CallToolResult:
@@ -188,18 +218,15 @@ def film_result(film: FilmRecord) -> CallToolResult:
         f"{view.method} with {'fades' if view.transition == 'fade' else 'cuts'}; the shots cost {cost} together and "
         f"joining was free.\nSaved {f'to {view.saved_path}' if view.saved_path else 'on the server'} with a sidecar "
         f"listing its shots. film_id {view.film_id}: pass it to inspect_video to check the joins."
+        + (f"\nDownload: {view.url}" if view.url else "")
     )
     path = Path(film.path)
-    content: list[ContentBlock] = [
-        TextContent(type="text", text=text),
-        ResourceLink(
-            type="resource_link",
-            uri=view.film_uri,
-            name=path.name,
-            title=view.title or "Film",
-            mime_type="video/mp4",
-            size=path.stat().st_size if path.is_file() else None,
-        ),
-    ]
+    size = path.stat().st_size if path.is_file() else None
+    content: list[ContentBlock] = [TextContent(type="text", text=text)]
+    for uri in (view.url, view.film_uri):
+        if uri:
+            title = view.title or "Film"
+            link = ResourceLink(type="resource_link", uri=uri, name=path.name, title=title, mime_type="video/mp4")
+            content.append(link.model_copy(update={"size": size}))
     content += on_this_computer(film.path, film.facts.get("poster_path"), view.title or "Film")
     return CallToolResult(content=content, structured_content=view.model_dump(mode="json"))

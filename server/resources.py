@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
@@ -16,7 +15,8 @@ from server.errors import echo
 from server.films import FILMS_URI, film_view
 from server.jobs.views import job_detail, job_view
 from server.ledger import JobRecord, Ledger
-from server.media.file_urls import stored_video
+from server.media import copies
+from server.media.copies import Shelf
 from server.state import AppState
 from server.trust.owners import current_person
 
@@ -63,10 +63,10 @@ def register_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> No
         url = str(result.get("url", ""))
         if not record.finished or not url:
             raise ResourceError(f"Job {request_id} has no video yet (status {record.status}); call get_job to wait.")
-        path = stored_video(result)
-        if path is None:
-            raise ResourceError(f"Job {request_id}'s video is not stored on this machine; download it from {url}")
-        return await _read_video(path, f"Job {request_id}", url)
+        where = copies.job_video(result)
+        if where is None:
+            raise ResourceError(f"Job {request_id}'s video is not stored on this server; download it from {url}")
+        return await _read_video(state().keeper.shelf, where, f"Job {request_id}", url)
 
 
 def register_film_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) -> None:
@@ -95,16 +95,20 @@ def register_film_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) 
         record = await ledger.film(film_id)
         if record is None or not await current_person().may_see_film(ledger, record):
             raise ResourceNotFoundError(f"No film {echo(film_id)!r} in the ledger; see {FILMS_URI} for recent films.")
-        return await _read_video(Path(record.path), f"Film {film_id}", record.path)
+        return await _read_video(state().keeper.shelf, record.path, f"Film {film_id}", record.path)
 
 
-async def _read_video(path: Path, what: str, elsewhere: str) -> bytes:
+async def _read_video(shelf: Shelf, where: str, what: str, elsewhere: str) -> bytes:
     """A stored MP4 as a blob, or a ResourceError saying where else to find it."""
-    if not path.is_file():
-        raise ResourceError(f"{what}'s video file {path.name} is gone.")
-    if path.stat().st_size > MAX_BLOB_BYTES:
-        raise ResourceError(f"{what}'s video is too large to send inline; open {elsewhere} instead.")
-    return await anyio.Path(path).read_bytes()
+    try:
+        copy = await shelf.find(where)
+        if copy is None:
+            raise ResourceError(f"{what}'s video file {Path(where).name} is gone.")
+        if copy.size > MAX_BLOB_BYTES:
+            raise ResourceError(f"{what}'s video is too large to send inline; open {elsewhere} instead.")
+        return await shelf.read_all(copy)
+    except OSError as exc:
+        raise ResourceError(f"{what}'s saved copy could not be read ({exc}).") from exc
 
 
 async def _find(ledger: Ledger, request_id: str) -> JobRecord:

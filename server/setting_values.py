@@ -114,6 +114,21 @@ def public_url(env: Mapping[str, str], name: str) -> str | None:
     return url
 
 
+def storage_url(env: Mapping[str, str], name: str) -> str | None:
+    """`s3://bucket` or `s3://bucket/prefix`, with the prefix's slashes trimmed."""
+    url = env.get(name, "").strip()
+    if not url:
+        return None
+    found = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[^?#]*)?", url)
+    if found is None:
+        raise SystemExit(
+            f"seedance-mcp: {name}={url!r} must be s3://<bucket> or s3://<bucket>/<prefix> (a bucket name is "
+            "3 to 63 lower-case letters, digits, dots and hyphens)"
+        )
+    prefix = (found[2] or "").strip("/")
+    return f"s3://{found[1]}" + (f"/{prefix}" if prefix else "")
+
+
 def folders(env: Mapping[str, str], name: str) -> tuple[Path, ...]:
     """Folders separated by the platform's path separator; each must be absolute, since the server's own
     working folder means nothing to the person who set it."""

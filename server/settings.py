@@ -40,6 +40,7 @@ DEFAULT_HTTP_MAX_SESSIONS = 2000  # live MCP sessions (2025-11-25 clients) one r
 DEFAULT_HTTP_SESSION_IDLE_SECONDS = 1800.0
 DEFAULT_FAL_JWKS_URL = "https://rest.fal.ai/.well-known/jwks.json"  # the keys fal signs its webhooks with
 DEFAULT_WEBHOOK_FALLBACK_SECONDS = 300.0  # after a job's submit, how long its webhook is waited for
+DEFAULT_LINK_TTL_SECONDS = 7 * 86400.0  # how long a signed download link works
 # Over HTTP, what one person may do unless the operator says otherwise; on stdio the person owns the machine.
 HTTP_USER_MAX_JOBS_IN_FLIGHT = 5
 HTTP_USER_CALLS_PER_MINUTE = 120
@@ -148,6 +149,8 @@ class Settings:
     fal_jwks_url: str = DEFAULT_FAL_JWKS_URL
     runflow_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)  # newest first
     webhook_fallback_seconds: float = DEFAULT_WEBHOOK_FALLBACK_SECONDS
+    link_ttl_seconds: float = DEFAULT_LINK_TTL_SECONDS
+    storage_url: str | None = None  # s3://bucket/prefix: saved copies go to the bucket, not output_dir
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -225,6 +228,8 @@ class Settings:
             webhook_fallback_seconds=read.number(
                 env, "SEEDANCE_WEBHOOK_FALLBACK_SECONDS", DEFAULT_WEBHOOK_FALLBACK_SECONDS, 0.1, 7 * 86400
             ),
+            link_ttl_seconds=read.number(env, "SEEDANCE_LINK_TTL_SECONDS", DEFAULT_LINK_TTL_SECONDS, 60, 365 * 86400),
+            storage_url=read.storage_url(env, "SEEDANCE_STORAGE_URL"),
         )
 
     @property

@@ -87,6 +87,15 @@ VARIABLES: tuple[Variable, ...] = (
         "`0` keeps finished fal videos at fal's (expiring) URL only: nothing is downloaded or saved.",
     ),
     Variable(
+        "SEEDANCE_STORAGE_URL",
+        "storage_url",
+        "`s3://<bucket>/<prefix>`: every saved copy (videos, their sidecars and posters, films) is stored in the "
+        "bucket instead of `SEEDANCE_OUTPUT_DIR`, where every replica reads it. Credentials, region and endpoint "
+        "come from the standard `AWS_*` variables (`AWS_ENDPOINT_URL` for MinIO, R2 and other S3-compatible "
+        "stores). Needs the `storage` extra (`pip install 'seedance-mcp[storage]'`). See "
+        "[Object storage](team.md#object-storage).",
+    ),
+    Variable(
         "SEEDANCE_MAX_USD_PER_JOB",
         "max_usd_per_job",
         "A job whose estimate may go above this many dollars is refused before it is submitted, with the "
@@ -283,7 +292,15 @@ VARIABLES: tuple[Variable, ...] = (
         "With `--http`: the https base URL at which the hosts can reach this server (`http://` only on "
         "127.0.0.1). Set, each new job asks its host to call back at `<it>/hooks/<token>`, a path of its own "
         "that nobody can guess, and nothing a call back says is believed before it is proven (see "
-        "[Webhooks](team.md#webhooks)). Unset, or on stdio, jobs are followed as without it.",
+        "[Webhooks](team.md#webhooks)). Every finished video, poster and film is then also handed out as a "
+        "signed download link under it (see [Download links](team.md#download-links)). Unset, or on stdio, "
+        "jobs are followed as without it.",
+    ),
+    Variable(
+        "SEEDANCE_LINK_TTL_SECONDS",
+        "link_ttl_seconds",
+        "How long a signed download link works. Links are signed with `SEEDANCE_REQUEST_STATE_KEYS` when set "
+        "(so any replica serves any link), else with a key kept in `SEEDANCE_HOME`.",
     ),
     Variable(
         "SEEDANCE_FAL_JWKS_URL",

@@ -31,6 +31,7 @@ from tests.hosts import ArkHost, FalHost, Host, RunflowHost
 from tests.ledgers import Store
 from tests.loopback import HttpsServer, https_server
 from tests.networks import LoopbackOnly, Resolver
+from tests.object_store import S3Server, s3_server
 from tests.postgres import PostgresServer, postgres_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,6 +85,13 @@ def https(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpsServ
 def postgres() -> Iterator[PostgresServer]:
     """A real PostgreSQL server, one per test process; each test takes a fresh database from it."""
     with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """A real S3 API server (moto's), one per test process; each test takes a fresh bucket from it."""
+    with s3_server() as server:
         yield server
 
 

@@ -97,6 +97,8 @@ class FakeFal(FalWebhooks, FaultQueue):
             self.faults: dict[str, deque[str]] = {}
             self.on_event: Callable[[str], None] | None = None
             self.ranges = True  # False: the CDN answers every range request with the whole file
+            self.media_expired = False  # True: every video link has expired, and the CDN answers 403
+            self.links_die_once_downloaded = False  # True: each job's video link answers once, then 403
             self.submits_held: threading.Event | None = None  # set: submits are answered once it is set
 
     def inject(self, op: str, fault: str, times: int = 1) -> None:
@@ -321,7 +323,10 @@ class FakeFal(FalWebhooks, FaultQueue):
     async def video_file(self, request: Request) -> Response:
         """The CDN copy of a finished job's video."""
         with self.lock:
+            fetched_before = request.url.path in self.downloads
             self.downloads.append(request.url.path)  # the CDN's, not the queue's: kept out of `requests`
+        if self.media_expired or (self.links_die_once_downloaded and fetched_before):  # as a link past its time
+            return Response("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", 403)
         fault = self._take("download", HTTP_FAULTS | {"broken"})
         return video_answer(request, self.video, fault, lambda f: fault_response(f, None), ranges=self.ranges)
 

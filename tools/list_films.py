@@ -29,7 +29,7 @@ async def list_films(
     views = [film_view(film) for film in await current_person().films(ledger, await ledger.films(limit))]
     lines = [
         f"{v.film_id}  {v.created_at}  {len(v.shots)} shots, {v.duration:g} s, "
-        f"{dollars(v.total_cost_usd.min, v.total_cost_usd.max)}  {v.title or ''}  {v.saved_path or ''}"
+        f"{dollars(v.total_cost_usd.min, v.total_cost_usd.max)}  {v.title or ''}  {v.saved_path or v.url or ''}"
         for v in views
     ]
     result = FilmList(films=views, count=len(views))

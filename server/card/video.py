@@ -8,14 +8,12 @@ policy refused) comes through the server in base64 pieces small enough for any t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-import anyio
 import httpx2
 
 from server.errors import VideoUnavailable
 from server.ledger import JobRecord
-from server.media.file_urls import stored_video
+from server.media.copies import Shelf, job_video
 
 CHUNK_BYTES = 576 * 1024  # a multiple of 3, so the pieces' base64 joins into one; 768 KiB of base64 a piece
 FETCH_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
@@ -28,15 +26,19 @@ class Chunk:
     total_bytes: int
 
 
-async def read_chunk(record: JobRecord, offset: int, http: httpx2.AsyncClient) -> Chunk:
-    """The piece of the job's video that starts at `offset`: from this machine, else from the host by range."""
+async def read_chunk(record: JobRecord, offset: int, http: httpx2.AsyncClient, shelf: Shelf) -> Chunk:
+    """The piece of the job's video that starts at `offset`: from its saved copy, else from the host by range."""
     result = record.result or {}
     url = str(result.get("url", ""))
     if record.status != "completed" or not url:
         raise VideoUnavailable(f"Job {record.request_id} has no video (status {record.status}).")
-    path = stored_video(result)
-    if path is not None and path.is_file():
-        return await _from_file(path, offset)
+    try:
+        copy = await shelf.find(job_video(result))
+        if copy is not None:
+            _check(offset, copy.size)
+            return Chunk(await shelf.read_all(copy, offset, offset + CHUNK_BYTES), offset, copy.size)
+    except OSError as exc:
+        raise VideoUnavailable(f"Job {record.request_id}'s saved copy could not be read ({exc}).") from exc
     if url.startswith(("https://", "http://")):
         return await _from_host(http, url, offset)
     raise VideoUnavailable(f"Job {record.request_id}'s video file is gone from this machine.")
@@ -45,16 +47,6 @@ async def read_chunk(record: JobRecord, offset: int, http: httpx2.AsyncClient) -
 def _check(offset: int, total: int) -> None:
     if offset > total or (offset == total and total > 0):
         raise VideoUnavailable(f"offset {offset} is past the end of the video ({total} bytes); start from 0.")
-
-
-async def _from_file(path: Path, offset: int) -> Chunk:
-    file = anyio.Path(path)
-    total = (await file.stat()).st_size
-    _check(offset, total)
-    async with await anyio.open_file(path, "rb") as handle:
-        await handle.seek(offset)
-        data = await handle.read(CHUNK_BYTES)
-    return Chunk(data, offset, total)
 
 
 async def _from_host(http: httpx2.AsyncClient, url: str, offset: int) -> Chunk:

@@ -230,7 +230,7 @@ class Follower:
                 result = {k: v for k, v in asdict(output).items() if k != "raw"}
                 if self._keep is not None:
                     kept = await self._keep(record, result)
-                    result |= {"saved_path": kept.saved_path, "poster_path": kept.poster_path}
+                    result |= kept.stored
                     result |= kept.facts  # what the file is, over what the host said of it
                     if kept.problem:
                         await self._ledger.record_event(request_id, "not_saved", kept.problem)

@@ -14,6 +14,8 @@ from server.catalog import JobStatus, Mode, Model, ratio_of
 from server.jobs import drafts
 from server.jobs.progress import describe
 from server.ledger import JobEvent, JobRecord
+from server.media.copies import job_poster, job_video
+from server.media.links import current_links
 from server.money import pricing
 from server.money.pricing import dollars
 from server.trust import current_caller
@@ -23,7 +25,14 @@ VIDEO_URI = "seedance://jobs/{request_id}/video"
 
 
 class VideoFile(BaseModel):
-    url: str = Field(description="Where the MP4 can be downloaded; provider links expire, so save it soon.")
+    url: str = Field(
+        description="Where the MP4 can be downloaded. From a server with a public URL: its own signed link, "
+        "good for days, and get_job hands out a fresh one. Otherwise the host's link, which expires, or a file."
+    )
+    host_url: str | None = Field(
+        default=None, description="The host's own link beside the server's signed one; it expires (ModelArk's: 24 h)."
+    )
+    poster_url: str | None = Field(default=None, description="A signed link to a JPEG of one frame.")
     content_type: str | None = None
     file_name: str | None = None
     file_size: int | None = Field(default=None, description="Bytes, when the provider says.")
@@ -118,8 +127,16 @@ def _video(record: JobRecord) -> VideoFile | None:
     video = VideoFile.model_validate(result)
     if not current_caller().remote:
         return video
+    hidden = {"saved_path": None, "poster_path": None}
+    links = current_links()
+    if links is not None and job_video(result) is not None:  # a copy the server keeps: its own link serves it
+        host = video.url if video.url.startswith(("https://", "http://")) else None
+        poster = links.poster("jobs", record.request_id) if job_poster(result) else None
+        return video.model_copy(
+            update=hidden | {"url": links.video("jobs", record.request_id), "host_url": host, "poster_url": poster}
+        )
     url = VIDEO_URI.format(request_id=record.request_id) if video.url.startswith("file:") else video.url
-    return video.model_copy(update={"url": url, "saved_path": None, "poster_path": None})
+    return video.model_copy(update=hidden | {"url": url})
 
 
 def job_view(record: JobRecord, now: float | None = None) -> JobView:

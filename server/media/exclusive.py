@@ -28,7 +28,8 @@ def temporary(folder: Path, suffix: str) -> Path:
     return Path(name)
 
 
-def _names(name: str) -> itertools.chain[str]:
+def names(name: str) -> itertools.chain[str]:
+    """`name`, then `name (2)` to `name (1000)`, then with random suffixes: the names a copy may take."""
     stem, dot, ext = name.rpartition(".")
     stem, ext = (stem, f".{ext}") if dot else (name, "")
     tried = (name, *(f"{stem} ({n}){ext}" for n in range(2, NAMES_TRIED + 1)))
@@ -57,7 +58,7 @@ def _link(part: Path, target: Path) -> bool:
 def place(part: Path, folder: Path, name: str) -> Path:
     """Put the finished `part` into `folder` as `name`, or the first free `name (n)`; never over a file. A
     name counts as free only when its sidecar's name (`.json` instead) is free too."""
-    for candidate in _names(name):
+    for candidate in names(name):
         target = folder / candidate
         if target.with_suffix(".json").exists():
             continue

@@ -22,6 +22,8 @@ import httpx2
 
 from server.errors import VideoUnavailable
 from server.ledger import JobRecord
+from server.media.bucket import Bucket
+from server.media.copies import Shelf
 from server.media.exclusive import place, temporary, write_new
 from server.media.file_urls import local_path, stored_video
 from server.providers.retry import RETRYABLE_STATUS
@@ -57,6 +59,23 @@ def _facts(video: Path) -> dict[str, Any]:
     return {"width": facts.width, "height": facts.height, "duration": round(facts.duration, 3)}
 
 
+def _sidecar(record: JobRecord, result: dict[str, Any]) -> bytes:
+    """How the video was made, saved beside it as JSON."""
+    source = str(result["url"])
+    sidecar = {
+        "prompt": record.arguments.get("prompt"),
+        "arguments": record.arguments,
+        "seed": result.get("seed"),
+        "request_id": record.request_id,
+        "provider": record.provider,
+        "endpoint": record.endpoint,
+        "estimated_cost_usd": {"min": record.estimate_min_usd, "max": record.estimate_max_usd},
+        "source_url": source if source.startswith(("https://", "http://")) else None,
+        "saved_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    return json.dumps(sidecar, indent=2).encode()
+
+
 class Truncated(ValueError):
     """The download ended before the whole video arrived: nothing of it is kept."""
 
@@ -71,6 +90,16 @@ class Kept:
     poster_path: str | None = None
     problem: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)  # width, height and duration, read from the file
+    saved_object: str | None = None  # with a bucket: the video's s3:// URL
+    poster_object: str | None = None
+
+    @property
+    def stored(self) -> dict[str, Any]:
+        """Where the copies went, as the job's result records it."""
+        objects = {"saved_object": self.saved_object, "poster_object": self.poster_object}
+        return {"saved_path": self.saved_path, "poster_path": self.poster_path} | {
+            name: url for name, url in objects.items() if url
+        }
 
 
 class Keeper:
@@ -81,8 +110,13 @@ class Keeper:
         posters_dir: Path,
         silence_seconds: float = 60,
         retry: RetryPolicy | None = None,
+        bucket: Bucket | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self._http = http
+        self._bucket = bucket  # set: every copy goes there, and output_dir is not used
+        self._cache = cache_dir or posters_dir.parent / "cache"
+        self.shelf = Shelf(bucket)
         self._retry = retry or RetryPolicy()
         self._timeout = httpx2.Timeout(silence_seconds, connect=min(silence_seconds, 10.0))  # between two bytes
         self._output_dir = output_dir  # None: SEEDANCE_DOWNLOAD=0
@@ -95,6 +129,8 @@ class Keeper:
         video = local_path(str(result["url"]))
         saved = None
         try:
+            if self._bucket is not None:
+                return await self._keep_in_bucket(self._bucket, record, result, video)
             if video is None and self._output_dir is not None:
                 async with self._downloads:
                     saved = video = await self._download(record, result)
@@ -119,22 +155,40 @@ class Keeper:
             target = place(part, self._output_dir, file_name(record))
         finally:
             part.unlink(missing_ok=True)
-        sidecar = {
-            "prompt": record.arguments.get("prompt"),
-            "arguments": record.arguments,
-            "seed": result.get("seed"),
-            "request_id": record.request_id,
-            "provider": record.provider,
-            "endpoint": record.endpoint,
-            "estimated_cost_usd": {"min": record.estimate_min_usd, "max": record.estimate_max_usd},
-            "source_url": result["url"],
-            "saved_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-        }
-        if not write_new(target.with_suffix(".json"), json.dumps(sidecar, indent=2).encode()):
+        if not write_new(target.with_suffix(".json"), _sidecar(record, result)):
             logger.warning("job %s: a file took its sidecar's name first", record.request_id)
         # The folder, not the file: its name is made from the prompt, which the log never holds.
         logger.info("job %s saved in %s (%d bytes)", record.request_id, target.parent, size)
         return target
+
+    async def _keep_in_bucket(
+        self, bucket: Bucket, record: JobRecord, result: dict[str, Any], video: Path | None
+    ) -> Kept:
+        """The video, its sidecar and its poster stored in the bucket; a copy of the video stays in this
+        replica's cache, which its poster and facts are read from. A preview's own file is stored too, so
+        that any replica can serve it."""
+        cached = self._cache / f"{record.request_id}.mp4"
+        if video is None:
+            part = temporary(self._cache, ".mp4")
+            try:
+                async with self._downloads:
+                    await self._fetch_whole(record.request_id, str(result["url"]), part, result.get("file_size"))
+                part.replace(cached)
+            finally:
+                part.unlink(missing_ok=True)
+            video = cached
+        name = file_name(record) if not record.preview else f"previews/{file_name(record)}"
+        saved = await bucket.put_new(name, video)
+        stem = saved.removesuffix(".mp4")
+        if not await bucket.put_once(f"{bucket.key_of(stem)}.json", _sidecar(record, result)):
+            logger.warning("job %s: an object took its sidecar's name first", record.request_id)
+        logger.info("job %s stored in the bucket (%d bytes)", record.request_id, video.stat().st_size)
+        poster = await self._poster(record, video)
+        poster_object = bucket.object_url(f"{bucket.key_of(stem)}.jpg")
+        if not await bucket.put_once(f"{bucket.key_of(stem)}.jpg", poster.read_bytes()):
+            logger.warning("job %s: an object took its poster's name first", record.request_id)
+        facts = await anyio.to_thread.run_sync(_facts, video, limiter=self.decoders)
+        return Kept(None, str(poster), facts=facts, saved_object=saved, poster_object=poster_object)
 
     async def _fetch_whole(self, request_id: str, url: str, part: Path, expected: int | None) -> int:
         """Stream `url` into `part`: a download cut short is tried again, and never kept as if whole."""
@@ -160,6 +214,11 @@ class Keeper:
         cached = cache_dir / f"{record.request_id}.mp4"
         if cached.is_file():
             return cached
+        if (saved := result.get("saved_object")) and self._bucket is not None:
+            try:
+                return await self._bucket.fetch(str(saved), cached)
+            except OSError as exc:  # gone from the bucket: the host's link may still answer
+                logger.info("job %s: its stored copy could not be read (%s)", record.request_id, exc)
         if not url.startswith(("https://", "http://")):
             raise VideoUnavailable(
                 f"job {record.request_id}'s video file {(stored or Path(url)).name} is gone from this machine"

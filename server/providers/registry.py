@@ -8,6 +8,7 @@ imported only when its key is set: a desktop start pays for no client it will no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx2
 from anyio.abc import TaskGroup
@@ -46,13 +47,17 @@ class Providers:
 
 
 def media_origins(settings: Settings) -> tuple[str, ...]:
-    """Where the videos of every host this server is set up for are served from, then the operator's own."""
+    """Where the videos of every host this server is set up for are served from, its own links' origin, then
+    the operator's own."""
     hosts = [
         host
         for host, key in (("fal", settings.fal_key), ("runflow", settings.runflow_key), ("ark", settings.ark_key))
         if key
     ]
     origins = [origin for host in hosts for origin in _provider_class(host).media_origins]
+    if settings.callback_base is not None:  # the server's own signed links, under its public URL
+        public = urlsplit(settings.callback_base)
+        origins.append(f"{public.scheme}://{public.netloc}")
     return tuple(dict.fromkeys([*origins, *settings.media_origins]))
 
 

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import tools
 from server import metrics
+from server.media.links import links_of
 from server.operations.door import Door
 from server.operations.draining import Drain
 from server.operations.probes import Probes
@@ -114,6 +115,10 @@ def build_app(
         from server.transport.webhooks import Hooks
 
         app = Hooks(app, lambda: ref.current, security, max_body)
+    if (links := links_of(settings)) is not None:  # before sign-in too: the link is the proof
+        from server.transport.downloads import Downloads
+
+        app = Downloads(app, lambda: ref.current, links, security)
     return Probes(app, lambda: ref.current, drain, meter, settings.metrics_token)
 
 

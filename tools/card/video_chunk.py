@@ -35,7 +35,7 @@ async def video_chunk(
     """A piece of a finished job's MP4: from the copy on this machine, else fetched from the host."""
     state = app_state(ctx)
     with tool_errors():
-        chunk = await read_chunk(await find_job(state.ledger, request_id), offset, state.http)
+        chunk = await read_chunk(await find_job(state.ledger, request_id), offset, state.http, state.keeper.shelf)
     piece = VideoChunk(
         request_id=request_id,
         offset=chunk.offset,
