@@ -21,6 +21,7 @@ HOSTS = frozenset({"fal", "fal-us", "runflow", "ark", "local"})
 # replica follows the job live and sees the change itself; it did not end the job (a job still running: its
 # progress is for those who watch it); not proven the host's; its path names no job.
 WEBHOOK_OUTCOMES = frozenset({"applied", "repeat", "followed", "ignored", "refused", "unknown_job"})
+DOWNLOAD_OUTCOMES = frozenset({"served", "refused", "gone", "unavailable"})
 
 
 class Meter:
@@ -42,6 +43,9 @@ class Meter:
 
     def webhook(self, host: str, outcome: str) -> None:
         """One delivery to the webhook route, by the host the job ran on and what became of it."""
+
+    def download(self, outcome: str) -> None:
+        """One request for a download link: served, refused (not valid or expired), gone, or unavailable."""
 
 
 meter = Meter()

@@ -3,6 +3,7 @@ naming the variable, what was given (never a secret) and what is allowed, and st
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Mapping
@@ -124,6 +125,11 @@ def storage_url(env: Mapping[str, str], name: str) -> str | None:
         raise SystemExit(
             f"seedance-mcp: {name}={url!r} must be s3://<bucket> or s3://<bucket>/<prefix> (a bucket name is "
             "3 to 63 lower-case letters, digits, dots and hyphens)"
+        )
+    if importlib.util.find_spec("obstore") is None:  # found, not loaded: it is imported when the bucket is used
+        raise SystemExit(
+            f"seedance-mcp: {name} needs the storage extra, which is not installed: "
+            "pip install 'seedance-mcp[storage]' (or uv tool install 'seedance-mcp[storage]')"
         )
     prefix = (found[2] or "").strip("/")
     return f"s3://{found[1]}" + (f"/{prefix}" if prefix else "")

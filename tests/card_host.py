@@ -34,9 +34,12 @@ def text(selector: str) -> str:
 
 
 class CardHost:
-    def __init__(self, command: str, env: dict[str, str], chromium: str, log: Path) -> None:
+    def __init__(self, command: str, env: dict[str, str], chromium: str, log: Path, url: str | None = None) -> None:
+        """The card shown by a host whose client starts `command` over stdio, or, given `url`, speaks to a
+        server already listening there over streamable HTTP."""
         self.log = log
-        config = {"command": command, "env": env, "chromium": chromium, "stderr": str(log)}
+        where = {"url": url} if url else {"command": command, "env": env}
+        config = {**where, "chromium": chromium, "stderr": str(log)}
         with log.open("a") as stderr:
             self._process = subprocess.Popen(
                 ["node", str(DRIVER), json.dumps(config)],

@@ -47,6 +47,8 @@ def video_answer(
     """A finished video as a host's CDN serves it, or the fault a test injected for its download."""
     if fault == "broken":
         return broken_download(data, "video/mp4")
+    if fault == "expired":  # as a signed link answers once its time is up (ModelArk's after 24 hours)
+        return Response("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", 403)
     if fault is not None:
         return fault_answer(fault)
     return serve(request, data, "video/mp4", ranges=ranges)

@@ -97,8 +97,7 @@ class FakeFal(FalWebhooks, FaultQueue):
             self.faults: dict[str, deque[str]] = {}
             self.on_event: Callable[[str], None] | None = None
             self.ranges = True  # False: the CDN answers every range request with the whole file
-            self.media_expired = False  # True: every video link has expired, and the CDN answers 403
-            self.links_die_once_downloaded = False  # True: each job's video link answers once, then 403
+            self.link_lifetime: int | None = None  # downloads a video link answers before it expires (403)
             self.submits_held: threading.Event | None = None  # set: submits are answered once it is set
 
     def inject(self, op: str, fault: str, times: int = 1) -> None:
@@ -134,8 +133,6 @@ class FakeFal(FalWebhooks, FaultQueue):
         with self.lock:
             (job,) = self.jobs.values()
             return job
-
-    # -- protocol -----------------------------------------------------------------------------------
 
     def _urls(self, job: FakeJob) -> dict[str, str]:
         path = f"{job.app}/requests/{job.request_id}"
@@ -323,11 +320,9 @@ class FakeFal(FalWebhooks, FaultQueue):
     async def video_file(self, request: Request) -> Response:
         """The CDN copy of a finished job's video."""
         with self.lock:
-            fetched_before = request.url.path in self.downloads
+            expired = self.link_lifetime is not None and self.downloads.count(request.url.path) >= self.link_lifetime
             self.downloads.append(request.url.path)  # the CDN's, not the queue's: kept out of `requests`
-        if self.media_expired or (self.links_die_once_downloaded and fetched_before):  # as a link past its time
-            return Response("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", 403)
-        fault = self._take("download", HTTP_FAULTS | {"broken"})
+        fault = "expired" if expired else self._take("download", HTTP_FAULTS | {"broken"})
         return video_answer(request, self.video, fault, lambda f: fault_response(f, None), ranges=self.ranges)
 
     @property

@@ -19,6 +19,7 @@ from tests.conftest import CANARY_KEY, subprocess_env
 from tests.fake_fal import FakeFal, Phase
 from tests.media import file_of
 from tests.test_stdio import command
+from tests.test_webhooks import serving
 
 pytestmark = pytest.mark.slow  # a browser and a server process per test
 
@@ -112,6 +113,26 @@ def test_a_video_link_the_policy_refuses_still_plays_through_the_server(open_hos
     played = host.wait(video_state("data:video/mp4;base64,"))
     assert "error" not in played and (played["width"], played["height"]) == (864, 496)
     assert {event["name"] for event in host.events("relay")} == {"watch_job", "video_chunk"}
+
+
+def test_a_remote_callers_card_plays_the_video_from_the_servers_signed_link(
+    chromium: str, ui_packages: Path, fake_fal: FakeFal, tmp_path: Path
+):
+    fake_fal.link_lifetime = 1  # dead once the server saved it: only the server's link can play
+    with serving(fake_fal, tmp_path / "server") as served:
+        host = CardHost(command(), {}, chromium, tmp_path / "driver.log", url=served.url)
+        try:
+            arguments = {"prompt": "a kite over the dunes", "duration": "4", "resolution": "480p"}
+            result = host.call("generate_text_video", arguments)
+            video = result["structuredContent"]["video"]
+            assert video["url"].startswith(f"{served.public}/files/jobs/"), video
+            opened = host.open("generate_text_video", arguments, result)
+            assert served.public in opened["csp"]["resourceDomains"], opened["csp"]
+            played = host.wait(video_state(f"{served.public}/files/jobs/"))
+            assert "error" not in played and (played["width"], played["height"]) == (864, 496), played
+            assert {event["name"] for event in host.events("relay")} == {"watch_job"}  # no video_chunk
+        finally:
+            host.close()
 
 
 def test_a_failed_job_shows_its_reason_in_plain_words(open_host: OpenHost, fake_fal: FakeFal):

@@ -9,6 +9,7 @@ made, not waited for: signed with the server's own key and a time in the past.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,10 @@ async def test_a_fal_jobs_link_downloads_its_saved_file_byte_for_byte_and_seeks(
     assert poster.status_code == 200 and poster.headers["content-type"] == "image/jpeg"
     assert poster.content == only_file(fal_served.folder / "home" / "posters", "*.jpg").read_bytes()
 
+    log = fal_served.log()  # the access log names the downloads, not what proves them
+    assert f"/files/jobs/{job['request_id']}/video.mp4" in log and "sig=" not in log
+    assert "/hooks/…" in log and not re.search(r"/hooks/[A-Za-z0-9_-]{32}", log)  # nor the webhook's token
+
 
 async def test_a_changed_expired_or_unknown_link_is_refused_alike(fake_fal: FakeFal, fal_served: Served):
     job = await call(fal_served, "generate_text_video", **CHEAP, wait_seconds=60)
@@ -113,7 +118,7 @@ async def test_after_the_hosts_link_has_died_get_job_still_hands_out_one_that_wo
     fake_fal: FakeFal, fal_served: Served
 ):
     job = await call(fal_served, "generate_text_video", **CHEAP, wait_seconds=60)
-    fake_fal.media_expired = True
+    fake_fal.link_lifetime = 0
     assert download(job["video"]["host_url"]).status_code == 403  # as ModelArk's links do after 24 hours
     downloads = len(fake_fal.downloads)
     again = await call(fal_served, "get_job", request_id=job["request_id"], wait_seconds=0)

@@ -79,7 +79,7 @@ async def test_two_replicas_share_every_saved_copy_through_the_bucket(
     fake_fal: FakeFal, tmp_path: Path, postgres: PostgresServer, bucket: Bucket
 ):
     with two_replicas(fake_fal, tmp_path, postgres.fresh_database(), bucket) as (a, b):
-        fake_fal.links_die_once_downloaded = True  # once the job's replica has saved it, only the bucket has it
+        fake_fal.link_lifetime = 1  # once the job's replica has saved it, only the bucket has it
         made = await call(a, "generate_text_video", **CHEAP, wait_seconds=60)
         assert made["status"] == "completed", made
         request_id = made["request_id"]

@@ -114,7 +114,8 @@ async def test_a_job_nobody_watches_costs_fal_one_request_and_ends_by_its_webhoo
     assert fake_fal.count() == 1, fake_fal.requests  # the submit: no stream, no status, no result request
     finished = await job_of(served, request_id)
     assert finished["status"] == "completed" and finished["seed"] == 1094575694  # the fake's own, as its result says
-    assert finished["video"]["url"].startswith("seedance://jobs/") or fake_fal.cdn in finished["video"]["url"]
+    assert finished["video"]["url"].startswith(f"{served.public}/files/jobs/{request_id}/video.mp4?")  # its link
+    assert finished["video"]["host_url"].startswith(fake_fal.cdn)
     assert fake_fal.count() == 1
 
 

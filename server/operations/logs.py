@@ -48,8 +48,25 @@ def job_of(record: logging.LogRecord) -> str | None:
     return None
 
 
+class PathsWithoutSecrets(logging.Filter):
+    """The HTTP access log without what proves a request: a webhook path's token and a download link's
+    signature are credentials, so the log keeps `/hooks/…` and a link's path without its query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) > 2 and isinstance(args[2], str):
+            path = args[2]
+            if path.startswith("/hooks/"):
+                path = "/hooks/…"
+            elif path.startswith("/files/"):
+                path = path.split("?", 1)[0]
+            record.args = (*args[:2], path, *args[3:])
+        return True
+
+
 def configure(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(PathsWithoutSecrets())
     handler.setFormatter(JsonLines() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request drowns the job log

@@ -22,7 +22,17 @@ from prometheus_client import (
 from starlette.types import Receive, Scope, Send
 
 from server.catalog import MODELS
-from server.metrics import HOSTS, OPERATIONS, REFUSALS, WEBHOOK_OUTCOMES, Meter, Outcome, Refusal, label
+from server.metrics import (
+    DOWNLOAD_OUTCOMES,
+    HOSTS,
+    OPERATIONS,
+    REFUSALS,
+    WEBHOOK_OUTCOMES,
+    Meter,
+    Outcome,
+    Refusal,
+    label,
+)
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 LOOPBACK_CLIENTS = ("127.", "::1", "::ffff:127.")
@@ -66,6 +76,12 @@ class PrometheusMeter(Meter):
             ["host", "outcome"],
             registry=r,
         )
+        self.downloads = Counter(
+            "seedance_downloads",
+            "Requests for signed download links, by what they got.",
+            ["outcome"],
+            registry=r,
+        )
         self.in_flight = Gauge("seedance_jobs_in_flight", "Unfinished jobs this replica follows.", registry=r)
         self.refusals = Counter(
             "seedance_refusals", "Tool calls refused before anything was sent, by reason.", ["reason"], registry=r
@@ -98,6 +114,9 @@ class PrometheusMeter(Meter):
 
     def webhook(self, host: str, outcome: str) -> None:
         self.webhooks.labels(label(host, HOSTS | {"unknown"}), label(outcome, WEBHOOK_OUTCOMES)).inc()
+
+    def download(self, outcome: str) -> None:
+        self.downloads.labels(label(outcome, DOWNLOAD_OUTCOMES)).inc()
 
     async def serve(self, scope: Scope, receive: Receive, send: Send, token: str | None) -> None:
         """GET /metrics: for loopback callers, and for any caller with `Authorization: Bearer <token>`."""

@@ -22,6 +22,7 @@ from mcp.server.transport_security import TransportSecurityMiddleware, Transport
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server import metrics
 from server.media.copies import Copy, film_poster, job_poster, job_video
 from server.media.links import Links, Target
 from server.operations.probes import answer_json
@@ -79,17 +80,22 @@ class Downloads:
         expires, sig = (query.get(name, [""])[0] for name in ("expires", "sig"))
         target = self.links.check(unquote(path), expires, sig)
         if target is None:
+            metrics.meter.download("refused")
             return await answer_json(send, 403, {"status": INVALID})
         state = self.state()
         if state is None:
+            metrics.meter.download("unavailable")
             return await answer_json(send, 503, {"status": "starting or stopping: try again shortly"})
         try:
             copy = await state.keeper.shelf.find(await self._where(state, target))
         except Exception as exc:  # a driver's or the store's text may hold a URL: its kind only
             logger.warning("download not served: the ledger or the bucket did not answer (%s)", type(exc).__name__)
+            metrics.meter.download("unavailable")
             return await answer_json(send, 503, {"status": "the server's storage is away: try again shortly"})
         if copy is None:
+            metrics.meter.download("gone")
             return await answer_json(send, 404, {"status": "this video is no longer kept on the server"})
+        metrics.meter.download("served")
         await self._send(state, copy, target, request, send)
 
     async def _where(self, state: AppState, target: Target) -> str | None:

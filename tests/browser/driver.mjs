@@ -1,8 +1,9 @@
 // Drives the job card in headless Chromium for the tests and the benchmark, one JSON command a line.
 //
-//   node driver.mjs '<config JSON>'    config: {command, env, chromium, stderr}
+//   node driver.mjs '<config JSON>'    config: {command, env, chromium, stderr} or {url, chromium, stderr}
 //
-// It starts the real server over stdio with the official MCP client (advertising MCP Apps), serves the
+// It starts the real server over stdio with the official MCP client (advertising MCP Apps), or speaks to
+// one already listening at `url` over streamable HTTP, as a remote caller does; it serves the
 // host page (host.ts, built on AppBridge) from its own origin, and relays the card's tools/call and
 // resources/read to the server. On stdin it takes commands; to each it answers one line on stdout,
 // {"ok": true, "value": ...} or {"ok": false, "error": "..."}:
@@ -33,6 +34,7 @@ const esbuild = need("esbuild");
 const puppeteer = (await import(need.resolve("puppeteer-core"))).default;
 const { Client } = await import(need.resolve("@modelcontextprotocol/client"));
 const { StdioClientTransport } = await import(need.resolve("@modelcontextprotocol/client/stdio"));
+const { StreamableHTTPClientTransport } = await import(need.resolve("@modelcontextprotocol/client"));
 
 const config = JSON.parse(process.argv[2]);
 const APPS = { "io.modelcontextprotocol/ui": { mimeTypes: ["text/html;profile=mcp-app"] } };
@@ -59,7 +61,9 @@ await new Promise((resolve) => web.listen(0, "127.0.0.1", resolve));
 
 const client = new Client({ name: "seedance-card-test", version: "1.0.0" }, { capabilities: { extensions: APPS } });
 await client.connect(
-  new StdioClientTransport({ command: config.command, env: config.env, stderr: openSync(config.stderr, "a") }),
+  config.url
+    ? new StreamableHTTPClientTransport(new URL(config.url))
+    : new StdioClientTransport({ command: config.command, env: config.env, stderr: openSync(config.stderr, "a") }),
 );
 
 const browser = await puppeteer.launch({
