@@ -76,6 +76,8 @@ async def test_a_fal_jobs_link_downloads_its_saved_file_byte_for_byte_and_seeks(
     assert part.status_code == 206 and part.content == saved.read_bytes()[100:200]
     assert part.headers["content-range"] == f"bytes 100-199/{saved.stat().st_size}"
     assert download(video["url"], Range=f"bytes={saved.stat().st_size}-").status_code == 416
+    head = httpx2.head(video["url"], timeout=30)
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == str(len(whole.content))
 
     poster = download(video["poster_url"])
     assert poster.status_code == 200 and poster.headers["content-type"] == "image/jpeg"

@@ -126,6 +126,7 @@ async def test_two_replicas_share_every_saved_copy_through_the_bucket(
         # Each video, its poster and its sidecar, and nothing else: no part of an upload, no stray name.
         assert all(exts == {"mp4", "json", "jpg"} for exts in stems(keys).values()), keys
         assert len(stems(keys)) == 3 and all(size > 0 for size in keys.values())
+        assert "Uploads" not in bucket.client().list_multipart_uploads(Bucket=bucket.name)  # none left open
         job_sidecar = json.loads(bucket.read(video_key.replace(".mp4", ".json")))
         assert job_sidecar["request_id"] == request_id and job_sidecar["seed"] == made["seed"]
 

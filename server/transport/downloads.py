@@ -50,8 +50,10 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
             raise Unsatisfiable(header)
         return max(size - int(found[2]), 0), size
     start = int(found[1])
+    if found[2] and int(found[2]) < start:  # not a range at all, which RFC 9110 says to ignore
+        return None
     end = min(int(found[2]) + 1, size) if found[2] else size
-    if start >= size or end <= start:
+    if start >= size:
         raise Unsatisfiable(header)
     return start, end
 
