@@ -100,10 +100,10 @@ def build_server(
                 http,
                 settings.output_dir,
                 settings.posters_dir,
+                settings.cache_dir,
                 settings.fal_timeout,
                 settings.retry,
                 bucket=bucket,
-                cache_dir=settings.cache_dir,
             )
             tracker = JobTracker(
                 ledger,

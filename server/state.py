@@ -31,7 +31,7 @@ class AppState:
 
     async def local_copy(self, record: JobRecord) -> Path:
         """A finished job's video on this machine (see `Keeper.local_copy`)."""
-        return await self.keeper.local_copy(record, self.settings.cache_dir)
+        return await self.keeper.local_copy(record)
 
 
 def app_state(ctx: Context[Any]) -> AppState:

@@ -108,14 +108,14 @@ class Keeper:
         http: httpx2.AsyncClient,
         output_dir: Path | None,
         posters_dir: Path,
+        cache_dir: Path,
         silence_seconds: float = 60,
         retry: RetryPolicy | None = None,
         bucket: Bucket | None = None,
-        cache_dir: Path | None = None,
     ) -> None:
         self._http = http
         self._bucket = bucket  # set: every copy goes there, and output_dir is not used
-        self._cache = cache_dir or posters_dir.parent / "cache"
+        self._cache = cache_dir  # videos fetched again, from the bucket or the host, for work on this machine
         self.shelf = Shelf(bucket)
         self._retry = retry or RetryPolicy()
         self._timeout = httpx2.Timeout(silence_seconds, connect=min(silence_seconds, 10.0))  # between two bytes
@@ -184,9 +184,10 @@ class Keeper:
             logger.warning("job %s: an object took its sidecar's name first", record.request_id)
         logger.info("job %s stored in the bucket (%d bytes)", record.request_id, video.stat().st_size)
         poster = await self._poster(record, video)
-        poster_object = bucket.object_url(f"{bucket.key_of(stem)}.jpg")
-        if not await bucket.put_once(f"{bucket.key_of(stem)}.jpg", poster.read_bytes()):
+        poster_object: str | None = bucket.object_url(f"{bucket.key_of(stem)}.jpg")
+        if not await bucket.put_once(f"{bucket.key_of(stem)}.jpg", await anyio.Path(poster).read_bytes()):
             logger.warning("job %s: an object took its poster's name first", record.request_id)
+            poster_object = None  # another's: this job's poster stays on this replica only
         facts = await anyio.to_thread.run_sync(_facts, video, limiter=self.decoders)
         return Kept(None, str(poster), facts=facts, saved_object=saved, poster_object=poster_object)
 
@@ -202,8 +203,8 @@ class Keeper:
                 await anyio.sleep(self._retry.delay(attempt))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def local_copy(self, record: JobRecord, cache_dir: Path) -> Path:
-        """A finished job's video on this machine: its saved copy, else a fresh download into `cache_dir`.
+    async def local_copy(self, record: JobRecord) -> Path:
+        """A finished job's video on this machine: its saved copy, else a fresh download into the cache.
 
         VideoUnavailable says why there is none: the saved copy was deleted and the host's link is gone."""
         result = record.result or {}
@@ -211,7 +212,7 @@ class Keeper:
         if stored is not None and stored.is_file():
             return stored
         url = str(result.get("url", ""))
-        cached = cache_dir / f"{record.request_id}.mp4"
+        cached = self._cache / f"{record.request_id}.mp4"
         if cached.is_file():
             return cached
         if (saved := result.get("saved_object")) and self._bucket is not None:
@@ -223,7 +224,7 @@ class Keeper:
             raise VideoUnavailable(
                 f"job {record.request_id}'s video file {(stored or Path(url)).name} is gone from this machine"
             )
-        part = temporary(cache_dir, ".mp4")
+        part = temporary(self._cache, ".mp4")
         async with self._downloads:
             try:
                 await self._fetch_whole(record.request_id, url, part, result.get("file_size"))
