@@ -7,6 +7,7 @@ fake's video links expire once the job is done, so nothing the second replica se
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from mcp.types import CallToolResult, ImageContent
 
 from tests.conftest import text_of
 from tests.fake_fal import FakeFal
@@ -49,11 +51,14 @@ def two_replicas(fake: FakeFal, tmp_path: Path, database: str, bucket: Bucket) -
 
 
 async def call(served: Served, tool: str, **arguments: Any) -> dict[str, Any]:
+    return dict((await answer(served, tool, **arguments)).structured_content or {})
+
+
+async def answer(served: Served, tool: str, **arguments: Any) -> CallToolResult:
     async with mcp_over_http(served.url, timeout=120) as client:
         result = await client.call_tool(tool, arguments)
-    assert not result.is_error, text_of(result)
-    assert result.structured_content is not None
-    return dict(result.structured_content)
+    assert not result.is_error and result.structured_content is not None, text_of(result)
+    return result
 
 
 async def read_video(served: Served, uri: str) -> bytes:
@@ -61,8 +66,6 @@ async def read_video(served: Served, uri: str) -> bytes:
         read = await client.read_resource(uri)
     [content] = read.contents
     assert hasattr(content, "blob"), content
-    import base64
-
     return base64.b64decode(content.blob)
 
 
@@ -84,14 +87,20 @@ async def test_two_replicas_share_every_saved_copy_through_the_bucket(
         assert made["status"] == "completed", made
         request_id = made["request_id"]
         assert download(made["video"]["host_url"]).status_code == 403
+        for made_on_a in (tmp_path / "a" / "home").rglob("*.*"):  # as if A were another machine
+            if made_on_a.suffix in (".mp4", ".jpg"):
+                made_on_a.unlink()
 
         stored = {key: size for key, size in bucket.keys().items() if key.endswith(".mp4")}
         [(video_key, size)] = stored.items()
         assert video_key.startswith("team/") and size == len(fake_fal.video)
         assert sha256(bucket.read(video_key)) == sha256(fake_fal.video)
 
-        seen = await call(b, "get_job", request_id=request_id, wait_seconds=0)
+        shown = await answer(b, "get_job", request_id=request_id, wait_seconds=0)
+        seen = dict(shown.structured_content or {})
         link = seen["video"]["url"]
+        [image] = [block for block in shown.content if isinstance(block, ImageContent)]  # the poster A stored
+        assert base64.b64decode(image.data) == bucket.read(video_key.replace(".mp4", ".jpg"))
         assert link.startswith(f"{b.public}/files/jobs/{request_id}/video.mp4?")
         assert sha256(download(link).content) == sha256(fake_fal.video)
         part = download(link, Range="bytes=100-199")

@@ -125,4 +125,4 @@ async def generate(
         with anyio.CancelScope(shield=True):
             await tracker.caller_cancelled(record.request_id)
         raise
-    return job_result(record, reused=submitted.reused, note=note)
+    return job_result(await state.keeper.poster_here(record), reused=submitted.reused, note=note)

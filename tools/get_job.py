@@ -34,7 +34,7 @@ async def get_job(
     with tool_errors():
         reporter = ProgressReporter(ctx.report_progress)
         record = await state.tracker.wait(request_id, wait, reporter, state.settings.heartbeat_seconds)
-    return job_result(record)
+    return job_result(await state.keeper.poster_here(record))
 
 
 TOOL = define(

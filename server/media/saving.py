@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -237,6 +237,22 @@ class Keeper:
             finally:
                 part.unlink(missing_ok=True)
         return cached
+
+    async def poster_here(self, record: JobRecord) -> JobRecord:
+        """The record, with its poster on this machine: one another replica stored in the bucket is fetched
+        into this replica's posters, so that the result carries it as an image wherever it is asked for."""
+        result = record.result or {}
+        stored, kept = result.get("poster_object"), str(result.get("poster_path") or "")
+        if not stored or self._bucket is None or (kept and Path(kept).is_file()):
+            return record
+        target = self._posters / f"{record.request_id}.jpg"
+        try:
+            if not target.is_file():
+                await self._bucket.fetch(str(stored), target)
+        except OSError as exc:
+            logger.info("job %s: its stored poster could not be read (%s)", record.request_id, exc)
+            return record
+        return replace(record, result={**result, "poster_path": str(target)})
 
     async def host_last_frame(self, record: JobRecord, target: Path) -> bool:
         """The job's last frame as its host drew it (ModelArk's `return_last_frame`: a PNG of the video's size,

@@ -27,10 +27,11 @@ async def watch_job(
     wait_seconds: Annotated[float, Field(ge=0, le=MAX_POLL_SECONDS, description="The longest wait for a change.")] = 25,
 ) -> Annotated[CallToolResult, CardJob]:
     """The job as soon as it differs from the version the card shows, or as it is after `wait_seconds`."""
-    tracker = app_state(ctx).tracker
+    state = app_state(ctx)
     with tool_errors():
-        record = await tracker.next_change(request_id, seen, wait_seconds)
-    plain = job_result(record)  # its content, for the poster; the card reads the status, so never an error
+        record = await state.tracker.next_change(request_id, seen, wait_seconds)
+    # Its content, for the poster; the card reads the status, so never an error.
+    plain = job_result(await state.keeper.poster_here(record))
     return CallToolResult(content=plain.content, structured_content=card_view(record).model_dump(mode="json"))
 
 
