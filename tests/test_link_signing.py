@@ -52,6 +52,15 @@ def test_a_changed_link_verifies_as_nothing(change):
     assert links.check(path, expires, sig, now=NOW) is None
 
 
+def test_an_id_in_any_hosts_spelling_survives_the_round_trip():
+    links = Links("https://a.example", (NEW,), 3600)
+    for ident in ("cgt-20260101123456-abcde", "preview-9f1c", "run:42 ü", "a/b", "..", "100%25"):
+        target = Target("jobs", ident, "video.mp4")
+        path, expires, sig = parts(links.sign(target, now=NOW))
+        assert "/" not in path.removeprefix("/files/jobs/").removesuffix("/video.mp4")
+        assert links.check(path, expires, sig, now=NOW) == target
+
+
 def test_during_a_rotation_either_key_verifies_and_the_first_signs():
     before = Links("https://a.example", (OLD,), 3600).sign(VIDEO, now=NOW)
     during = Links("https://a.example", (NEW, OLD), 3600)

@@ -157,3 +157,27 @@ async def test_a_broken_upload_never_counts_as_saved(
         detail = await call(served, "get_job", request_id=made["request_id"], wait_seconds=0)
         assert detail["video"]["url"] == made["video"]["url"]
     assert httpx2.get(f"{s3.endpoint}/no-such-bucket").status_code == 404
+
+
+async def test_no_copy_replaces_another_and_each_name_keeps_its_bytes(
+    bucket: Bucket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Two takes stored under one name (one prompt, one second) both survive, as in a folder."""
+    from server.media.bucket import Bucket as Store
+
+    for name, value in bucket.env.items():
+        monkeypatch.setenv(name, value)
+    store = Store(bucket.env["SEEDANCE_STORAGE_URL"])
+    first, second = tmp_path / "first.mp4", tmp_path / "second.mp4"
+    first.write_bytes(b"first take" * 1000)
+    second.write_bytes(b"second take" * 1000)
+    urls = [await store.put_new("2026-12-07 101500 a-kite.mp4", take) for take in (first, second)]
+    assert [url.rsplit("/", 1)[1] for url in urls] == [
+        "2026-12-07 101500 a-kite.mp4",
+        "2026-12-07 101500 a-kite (2).mp4",
+    ]
+    assert [bucket.read(f"team/{url.rsplit('/', 1)[1]}") for url in urls] == [first.read_bytes(), second.read_bytes()]
+    assert await store.put_once("2026-12-07 101500 a-kite.json", b"{}") is True
+    assert await store.put_once("2026-12-07 101500 a-kite.json", b"{ }") is False  # kept, not replaced
+    assert bucket.read("team/2026-12-07 101500 a-kite.json") == b"{}"
+    assert await store.size(urls[1]) == second.stat().st_size and await store.size(urls[0] + "x") is None

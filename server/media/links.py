@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from server.media.exclusive import write_new
 from server.settings import Settings
@@ -32,8 +32,7 @@ if TYPE_CHECKING:
 
 KEY_FILE = "download-links.key"
 PURPOSE = b"seedance-mcp download links v1"  # keeps these MACs apart from anything else the keys sign
-ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
-PATH = re.compile(rf"/files/(?P<kind>jobs|films)/(?P<id>{ID})/(?P<name>video\.mp4|poster\.jpg)")
+PATH = re.compile(r"/files/(?P<kind>jobs|films)/(?P<id>[^/]{1,600})/(?P<name>video\.mp4|poster\.jpg)")
 CONTENT_TYPES = {"video.mp4": "video/mp4", "poster.jpg": "image/jpeg"}
 
 
@@ -47,7 +46,13 @@ class Target:
 
     @property
     def path(self) -> str:
+        """What is signed: the path with the id as its host spelled it."""
         return f"/files/{self.kind}/{self.id}/{self.name}"
+
+    @property
+    def url_path(self) -> str:
+        """The path as the link writes it, the id percent-encoded, slashes and all."""
+        return f"/files/{self.kind}/{quote(self.id, safe='')}/{self.name}"
 
     @property
     def content_type(self) -> str:
@@ -72,7 +77,7 @@ class Links:
     def sign(self, target: Target, now: float | None = None) -> str:
         """A link to `target`, good for the link lifetime from `now`."""
         expires = int((time.time() if now is None else now) + self._ttl)
-        return f"{self._base}{quote(target.path)}?expires={expires}&sig={_mac(self._keys[0], target.path, expires)}"
+        return f"{self._base}{target.url_path}?expires={expires}&sig={_mac(self._keys[0], target.path, expires)}"
 
     def video(self, kind: str, ident: str) -> str:
         return self.sign(Target(kind, ident, "video.mp4"))
@@ -80,17 +85,18 @@ class Links:
     def poster(self, kind: str, ident: str) -> str:
         return self.sign(Target(kind, ident, "poster.jpg"))
 
-    def check(self, path: str, expires: str, sig: str, now: float | None = None) -> Target | None:
-        """What a link names, if it is one of ours and has not expired; None for anything else, whatever
-        it names, so that the answer says nothing about what exists."""
-        found = PATH.fullmatch(path)
+    def check(self, raw_path: str, expires: str, sig: str, now: float | None = None) -> Target | None:
+        """What a link names (its path as sent, still percent-encoded), if it is one of ours and has not
+        expired; None for anything else, whatever it names, so that the answer says nothing about what exists."""
+        found = PATH.fullmatch(raw_path)
         if found is None or not expires.isdigit() or len(expires) > 12:
             return None
         if int(expires) <= (time.time() if now is None else now):
             return None
-        if not any(hmac.compare_digest(_mac(key, path, int(expires)), sig) for key in self._keys):
+        target = Target(found["kind"], unquote(found["id"]), found["name"])
+        if not any(hmac.compare_digest(_mac(key, target.path, int(expires)), sig) for key in self._keys):
             return None
-        return Target(found["kind"], found["id"], found["name"])
+        return target
 
 
 def link_keys(shared: tuple[str, ...], home: Path) -> tuple[bytes, ...]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.requests import Request
@@ -80,7 +80,8 @@ class Downloads:
             return await answer_json(send, 405, {"status": "downloads are GET or HEAD"})
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         expires, sig = (query.get(name, [""])[0] for name in ("expires", "sig"))
-        target = self.links.check(unquote(path), expires, sig)
+        raw_path = scope.get("raw_path") or path.encode()  # as sent: an id may hold an encoded slash
+        target = self.links.check(raw_path.decode("latin-1"), expires, sig)
         if target is None:
             metrics.meter.download("refused")
             return await answer_json(send, 403, {"status": INVALID})
