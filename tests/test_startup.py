@@ -20,7 +20,17 @@ from tools import define
 
 pytestmark = [pytest.mark.anyio]
 
-HEAVY = ["jwt", "uvicorn", "av", "PIL", "numpy", "httpcore2", "server.transport.sign_in", "server.preview.render"]
+HEAVY = [
+    "jwt",
+    "uvicorn",
+    "av",
+    "PIL",
+    "numpy",
+    "httpcore2",
+    "obstore",
+    "server.transport.sign_in",
+    "server.preview.render",
+]
 # The server as `seedance-mcp` runs it, writing the names of its modules when it exits.
 RUN = """
 import atexit, json, sys
