@@ -95,7 +95,8 @@ def register_film_resources(mcp: MCPServer[Any], state: Callable[[], AppState]) 
         record = await ledger.film(film_id)
         if record is None or not await current_person().may_see_film(ledger, record):
             raise ResourceNotFoundError(f"No film {echo(film_id)!r} in the ledger; see {FILMS_URI} for recent films.")
-        return await _read_video(state().keeper.shelf, record.path, f"Film {film_id}", record.path)
+        elsewhere = "its download link (list_films)" if record.path.startswith("s3://") else record.path
+        return await _read_video(state().keeper.shelf, record.path, f"Film {film_id}", elsewhere)
 
 
 async def _read_video(shelf: Shelf, where: str, what: str, elsewhere: str) -> bytes:
