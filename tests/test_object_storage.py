@@ -126,6 +126,9 @@ async def test_two_replicas_share_every_saved_copy_through_the_bucket(
         joined = download(film["url"])
         assert joined.status_code == 200 and joined.content[4:8] == b"ftyp"
         assert film["saved_path"] is None
+        assert await read_video(a, f"seedance://films/{film['film_id']}") == joined.content  # and on A, from B
+        looked = await call(a, "inspect_video", request_id=film["film_id"], frames=4)
+        assert len(looked["frames"]) == 4 and looked["facts"]["duration"] == 8.0, looked
 
         keys = bucket.keys()
         films = [key for key in keys if "film" in key and key.endswith(".mp4")]

@@ -46,13 +46,17 @@ class Inspection(BaseModel):
 async def _video(state: AppState, request_id: str) -> Path:
     film = await state.ledger.film(request_id)
     if film is not None and await current_person().may_see_film(state.ledger, film):
-        if not Path(film.path).is_file():
+        try:  # on this machine, or fetched from the bucket into this replica's cache
+            video = await state.keeper.shelf.local(film.path, state.settings.cache_dir / f"{film.film_id}.mp4")
+        except OSError:
+            video = Path(film.path)
+        if not video.is_file():
             raise InvalidArguments(
                 "request_id",
                 f"film {request_id}'s file {Path(film.path).name} is gone",
                 "call make_film again with its shots",
             )
-        return Path(film.path)
+        return video
     record = check(JobReference("request_id", request_id, None), await find_jobs(state.ledger, [request_id]))
     try:
         return await state.local_copy(record)
