@@ -73,7 +73,10 @@ class HostJob:
         return self.final
 
     def advance(self) -> None:
-        self.step += 1
+        """End the step the job holds in (the first untimed one), playing out at once any timed step still
+        before it: a test may advance a job sooner than its first steps take."""
+        held = next((n for n in range(self.step, len(self.steps)) if self.steps[n].seconds is None), self.step)
+        self.step = held + 1
         self.step_started = time.monotonic()
 
 
