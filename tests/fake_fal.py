@@ -117,9 +117,7 @@ class FakeFal(FalWebhooks, FaultQueue):
     def advance(self, request_id: str) -> None:
         """End the phase the job is holding in (timed phases before it are first played out)."""
         with self.lock:
-            job = self.jobs[request_id]
-            job.tick(time.monotonic())
-            job.next_phase(time.monotonic())
+            self.jobs[request_id].end_held(time.monotonic())
 
     def count(self, kind: str | None = None) -> int:
         with self.lock:
