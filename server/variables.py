@@ -89,7 +89,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "SEEDANCE_STORAGE_URL",
         "storage_url",
-        "`s3://<bucket>/<prefix>`: every saved copy (videos, their sidecars and posters, films) is stored in the "
+        "`s3://<bucket>/<prefix>`: every saved copy (videos, their sidecars and posters, films, frames taken "
+        "from jobs) is stored in the "
         "bucket instead of `SEEDANCE_OUTPUT_DIR`, where every replica reads it. Credentials, region and endpoint "
         "come from the standard `AWS_*` variables (`AWS_ENDPOINT_URL` for MinIO, R2 and other S3-compatible "
         "stores). Needs the `storage` extra (`pip install 'seedance-mcp[storage]'`). See "

@@ -96,7 +96,9 @@ async def generate(
         with tool_errors():
             find = await jobs_named(state.ledger, arguments)
             files = await check_media({**arguments, "model": model}, state.trust, find, state.callers_http)
-            files += await resolve(arguments, find, state.local_copy, settings.frames_dir, state.keeper.host_last_frame)
+            files += await resolve(
+                arguments, find, state.local_copy, settings.frames_dir, state.keeper.host_last_frame, state.keeper.shelf
+            )
             if files:
                 arguments = await stage(arguments, files, provider, state.ledger, person.name)
             submitted = await tracker.submit(

@@ -7,6 +7,7 @@ copy (a download link, a resource, the card's pieces) asks here, and reads it th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ import anyio
 
 from server.media.bucket import Bucket
 from server.media.file_urls import stored_video
+
+logger = logging.getLogger(__name__)
 
 PIECE_BYTES = 1024 * 1024
 
@@ -81,6 +84,27 @@ class Shelf:
 
     async def read_all(self, copy: Copy, start: int = 0, end: int | None = None) -> bytes:
         return b"".join([piece async for piece in self.read(copy, start, end)])
+
+    async def stored_frame(self, target: Path) -> bool:
+        """A frame another replica took and stored, fetched to `target` (named by job and moment); False when
+        there is none, or no bucket."""
+        if self.bucket is None:
+            return False
+        try:
+            await self.bucket.fetch(self.bucket.object_url(f"frames/{target.name}"), target)
+        except OSError:
+            return False
+        return True
+
+    async def store_frame(self, frame: Path) -> None:
+        """A frame this replica took, stored for the others: once, since one job's moment is one picture. A
+        store that fails costs the call nothing: the frame is made again wherever it is needed."""
+        if self.bucket is None:
+            return
+        try:
+            await self.bucket.put_once(f"frames/{frame.name}", await anyio.Path(frame).read_bytes())
+        except OSError as exc:
+            logger.warning("a frame was not stored in the bucket (%s)", exc)
 
     async def local(self, where: str, target: Path) -> Path:
         """The copy as a file on this machine: itself, or the object fetched to `target` (a cache)."""

@@ -20,6 +20,7 @@ from server.folders import HOME, writing
 from server.inputs.files import LocalFile
 from server.inputs.formats import MAX_BYTES, MB, SLOTS, Kind
 from server.inputs.references import PREFIX, FindJob, JobReference, check, check_time, parse
+from server.media.copies import Shelf
 
 if TYPE_CHECKING:
     from server.ledger import JobRecord  # the ledger is handed in, never imported
@@ -56,11 +57,17 @@ def _write_frame(video: Path, reference: JobReference, target: Path) -> Path:
 
 
 async def resolve(
-    arguments: Mapping[str, object], find: FindJob, local_copy: LocalCopy, frames_dir: Path, host_frame: HostFrame
+    arguments: Mapping[str, object],
+    find: FindJob,
+    local_copy: LocalCopy,
+    frames_dir: Path,
+    host_frame: HostFrame,
+    shelf: Shelf,
 ) -> list[LocalFile]:
     """The files the call's job references stand for, each in its slot; errors name the field.
 
-    A last frame the host drew itself is taken as it is, before any video is read."""
+    A frame another replica stored in the bucket is taken as it is, and so is a last frame the host drew
+    itself, before any video is read; a frame taken here is stored for the other replicas."""
     files = []
     for reference in references(arguments):
         record = check(reference, find)
@@ -68,7 +75,11 @@ async def resolve(
         if reference.frame is not None:
             with writing(frames_dir, HOME):
                 frames_dir.mkdir(parents=True, exist_ok=True)
+            if target.is_file() or await shelf.stored_frame(target):
+                files.append(await _kept(reference.field, target, "image", "image/png"))
+                continue
         if reference.frame == "last" and await host_frame(record, target):
+            await shelf.store_frame(target)
             files.append(await _kept(reference.field, target, "image", "image/png"))
             continue
         try:
@@ -91,6 +102,7 @@ async def resolve(
             raise InvalidArguments(
                 reference.field, f"job {record.request_id}'s video could not be read ({exc})", "use another job"
             ) from exc
+        await shelf.store_frame(target)
         files.append(await _kept(reference.field, target, "image", "image/png"))
     return files
 
