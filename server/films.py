@@ -23,7 +23,7 @@ from server.folders import HOME, writing
 from server.inputs.references import JobReference, check, find_jobs
 from server.jobs.views import CostRange, job_view, on_this_computer
 from server.ledger import FilmRecord, JobRecord
-from server.media.copies import film_poster
+from server.media.copies import poster_of
 from server.media.exclusive import place, temporary, write_new
 from server.media.links import current_links
 from server.media.saving import dated_name
@@ -95,7 +95,7 @@ def film_view(film: FilmRecord) -> FilmView:
     links = current_links() if remote else None
     signed = {}
     if links is not None:
-        poster = links.poster("films", film.film_id) if film_poster(film.facts) else None
+        poster = links.poster("films", film.film_id) if poster_of(film.facts) else None
         signed = {"url": links.video("films", film.film_id), "poster_url": poster}
     in_bucket = film.path.startswith("s3://")
     return FilmView.model_validate(

@@ -14,7 +14,7 @@ from server.catalog import JobStatus, Mode, Model, ratio_of
 from server.jobs import drafts
 from server.jobs.progress import describe
 from server.ledger import JobEvent, JobRecord
-from server.media.copies import job_poster, job_video
+from server.media.copies import job_video, poster_of
 from server.media.links import current_links
 from server.money import pricing
 from server.money.pricing import dollars
@@ -131,7 +131,7 @@ def _video(record: JobRecord) -> VideoFile | None:
     links = current_links()
     if links is not None and job_video(result) is not None:  # a copy the server keeps: its own link serves it
         host = video.url if video.url.startswith(("https://", "http://")) else None
-        poster = links.poster("jobs", record.request_id) if job_poster(result) else None
+        poster = links.poster("jobs", record.request_id) if poster_of(result) else None
         return video.model_copy(
             update=hidden | {"url": links.video("jobs", record.request_id), "host_url": host, "poster_url": poster}
         )

@@ -31,12 +31,9 @@ def job_video(result: Mapping[str, Any]) -> str | None:
     return None if path is None else str(path)
 
 
-def job_poster(result: Mapping[str, Any]) -> str | None:
-    return str(result.get("poster_object") or result.get("poster_path") or "") or None
-
-
-def film_poster(facts: Mapping[str, Any]) -> str | None:
-    return job_poster(facts)
+def poster_of(found: Mapping[str, Any]) -> str | None:
+    """Where a job's poster (from its result) or a film's (from its facts) is kept."""
+    return str(found.get("poster_object") or found.get("poster_path") or "") or None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server import metrics
-from server.media.copies import Copy, film_poster, job_poster, job_video
+from server.media.copies import Copy, job_video, poster_of
 from server.media.links import Links, Target
 from server.operations.probes import answer_json
 from server.state import AppState
@@ -105,11 +105,11 @@ class Downloads:
         if target.kind == "jobs":
             record = await state.ledger.get(target.id)
             result = (record.result or {}) if record is not None else {}
-            return job_poster(result) if target.poster else job_video(result)
+            return poster_of(result) if target.poster else job_video(result)
         film = await state.ledger.film(target.id)
         if film is None:
             return None
-        return film_poster(film.facts) if target.poster else film.path
+        return poster_of(film.facts) if target.poster else film.path
 
     async def _send(self, state: AppState, copy: Copy, target: Target, request: Request, send: Send) -> None:
         headers = [
