@@ -93,7 +93,8 @@ VARIABLES: tuple[Variable, ...] = (
         "from jobs) is stored in the "
         "bucket instead of `SEEDANCE_OUTPUT_DIR`, where every replica reads it. Credentials, region and endpoint "
         "come from the standard `AWS_*` variables (`AWS_ENDPOINT_URL` for MinIO, R2 and other S3-compatible "
-        "stores). Needs the `storage` extra (`pip install 'seedance-mcp[storage]'`). See "
+        "stores that honour conditional puts). Needs the `storage` extra (`pip install 'seedance-mcp[storage]'`). "
+        "See "
         "[Object storage](team.md#object-storage).",
     ),
     Variable(
