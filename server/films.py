@@ -186,11 +186,12 @@ class FilmMaker:
             with writing(folder, setting):
                 write_new(target.with_suffix(".json"), _sidecar(film))  # never over a file
         else:
-            stem = bucket.key_of(stored.removesuffix(".mp4"))
-            if poster is not None and await bucket.put_once(f"{stem}.jpg", await anyio.Path(poster).read_bytes()):
-                facts["poster_object"] = bucket.object_url(f"{stem}.jpg")
+            if poster is not None and (
+                stored_poster := await bucket.put_beside(stored, ".jpg", await anyio.Path(poster).read_bytes())
+            ):
+                facts["poster_object"] = stored_poster
             film = FilmRecord(film_id, title, list(request_ids), transition, stored, facts, created)
-            await bucket.put_once(f"{stem}.json", _sidecar(film))
+            await bucket.put_beside(stored, ".json", _sidecar(film))
         await ledger.save_film(film)
         return film
 

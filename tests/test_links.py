@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
+from mcp.types import CallToolResult
 
 from server.media.links import Links, Target
 from tests.conftest import text_of
@@ -35,11 +36,15 @@ def sha256(data: bytes) -> str:
 
 
 async def call(served: Served, tool: str, **arguments: Any) -> dict[str, Any]:
+    """A tool call's structured content; the call must succeed."""
+    return dict((await answer(served, tool, **arguments)).structured_content or {})
+
+
+async def answer(served: Served, tool: str, **arguments: Any) -> CallToolResult:
     async with mcp_over_http(served.url, timeout=120) as client:
         result = await client.call_tool(tool, arguments)
-    assert not result.is_error, text_of(result)
-    assert result.structured_content is not None
-    return dict(result.structured_content)
+    assert not result.is_error and result.structured_content is not None, text_of(result)
+    return result
 
 
 def download(url: str, **headers: str) -> httpx2.Response:

@@ -8,30 +8,23 @@ fake's video links expire once the job is done, so nothing the second replica se
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
-from mcp.types import CallToolResult, ImageContent
+from mcp.types import ImageContent
 
-from tests.conftest import text_of
 from tests.fake_fal import FakeFal
 from tests.http_servers import mcp_over_http
 from tests.object_store import Bucket, S3Server
 from tests.postgres import PostgresServer
-from tests.test_links import KEY, download
+from tests.test_links import KEY, answer, call, download, sha256
 from tests.test_webhooks import CHEAP, Served, serving
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # servers in their own processes
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @pytest.fixture
@@ -48,17 +41,6 @@ def two_replicas(fake: FakeFal, tmp_path: Path, database: str, bucket: Bucket) -
         a = stack.enter_context(serving(fake, tmp_path / "a", **shared))
         b = stack.enter_context(serving(fake, tmp_path / "b", **shared))
         yield a, b
-
-
-async def call(served: Served, tool: str, **arguments: Any) -> dict[str, Any]:
-    return dict((await answer(served, tool, **arguments)).structured_content or {})
-
-
-async def answer(served: Served, tool: str, **arguments: Any) -> CallToolResult:
-    async with mcp_over_http(served.url, timeout=120) as client:
-        result = await client.call_tool(tool, arguments)
-    assert not result.is_error and result.structured_content is not None, text_of(result)
-    return result
 
 
 async def read_video(served: Served, uri: str) -> bytes:

@@ -41,8 +41,6 @@ class Bucket:
 
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
         self.url = url
-        self._bucket = bucket
-        self._prefix = prefix
         self._store: S3Store = S3Store(bucket, prefix=prefix or None, client_options={"allow_http": True})
 
     def object_url(self, key: str) -> str:
@@ -55,20 +53,20 @@ class Bucket:
 
     async def put_new(self, name: str, data: Path | bytes) -> str:
         """Store `data` under `name`, or the first free `name (n)`, never over an object; its URL."""
-        import obstore
-        from obstore.exceptions import AlreadyExistsError
-
         for candidate in names(name):
-            try:
-                await obstore.put_async(self._store, candidate, data, mode="create")
-            except AlreadyExistsError:
-                continue
-            except Exception as exc:
-                raise StorageError(f"the bucket refused to store a copy ({type(exc).__name__})") from None
-            return self.object_url(candidate)
+            if await self.put_once(candidate, data):
+                return self.object_url(candidate)
         raise AssertionError("unreachable: the names never run out")
 
-    async def put_once(self, name: str, data: bytes) -> bool:
+    async def put_beside(self, url: str, extension: str, data: bytes) -> str | None:
+        """Store `data` under the name of the object at `url` with another extension (a video's sidecar or
+        poster); its URL, or None when that name was taken (the other object is kept)."""
+        key = self.key_of(url)
+        assert key is not None, "beside one of this bucket's objects"
+        name = f"{key.rpartition('.')[0]}{extension}"
+        return self.object_url(name) if await self.put_once(name, data) else None
+
+    async def put_once(self, name: str, data: Path | bytes) -> bool:
         """Store `data` under `name` if it is free; False when an object is there already (kept)."""
         import obstore
         from obstore.exceptions import AlreadyExistsError

@@ -114,9 +114,8 @@ class Keeper:
         bucket: Bucket | None = None,
     ) -> None:
         self._http = http
-        self._bucket = bucket  # set: every copy goes there, and output_dir is not used
         self._cache = cache_dir  # videos fetched again, from the bucket or the host, for work on this machine
-        self.shelf = Shelf(bucket)
+        self.shelf = Shelf(bucket)  # with a bucket, every copy goes there and output_dir is not used
         self._retry = retry or RetryPolicy()
         self._timeout = httpx2.Timeout(silence_seconds, connect=min(silence_seconds, 10.0))  # between two bytes
         self._output_dir = output_dir  # None: SEEDANCE_DOWNLOAD=0
@@ -129,8 +128,8 @@ class Keeper:
         video = local_path(str(result["url"]))
         saved = None
         try:
-            if self._bucket is not None:
-                return await self._keep_in_bucket(self._bucket, record, result, video)
+            if self.shelf.bucket is not None:
+                return await self._keep_in_bucket(self.shelf.bucket, record, result, video)
             if video is None and self._output_dir is not None:
                 async with self._downloads:
                     saved = video = await self._download(record, result)
@@ -179,15 +178,13 @@ class Keeper:
             video = cached
         name = file_name(record) if not record.preview else f"previews/{file_name(record)}"
         saved = await bucket.put_new(name, video)
-        stem = saved.removesuffix(".mp4")
-        if not await bucket.put_once(f"{bucket.key_of(stem)}.json", _sidecar(record, result)):
+        if await bucket.put_beside(saved, ".json", _sidecar(record, result)) is None:
             logger.warning("job %s: an object took its sidecar's name first", record.request_id)
         logger.info("job %s stored in the bucket (%d bytes)", record.request_id, video.stat().st_size)
         poster = await self._poster(record, video)
-        poster_object: str | None = bucket.object_url(f"{bucket.key_of(stem)}.jpg")
-        if not await bucket.put_once(f"{bucket.key_of(stem)}.jpg", await anyio.Path(poster).read_bytes()):
+        poster_object = await bucket.put_beside(saved, ".jpg", await anyio.Path(poster).read_bytes())
+        if poster_object is None:  # another's: this job's poster stays on this replica only
             logger.warning("job %s: an object took its poster's name first", record.request_id)
-            poster_object = None  # another's: this job's poster stays on this replica only
         facts = await anyio.to_thread.run_sync(_facts, video, limiter=self.decoders)
         return Kept(None, str(poster), facts=facts, saved_object=saved, poster_object=poster_object)
 
@@ -215,9 +212,9 @@ class Keeper:
         cached = self._cache / f"{record.request_id}.mp4"
         if cached.is_file():
             return cached
-        if (saved := result.get("saved_object")) and self._bucket is not None:
+        if (saved := str(result.get("saved_object") or "")) and self.shelf.in_bucket(saved):
             try:
-                return await self._bucket.fetch(str(saved), cached)
+                return await self.shelf.local(saved, cached)
             except OSError as exc:  # gone from the bucket: the host's link may still answer
                 logger.info("job %s: its stored copy could not be read (%s)", record.request_id, exc)
         if not url.startswith(("https://", "http://")):
@@ -242,13 +239,11 @@ class Keeper:
         """The record, with its poster on this machine: one another replica stored in the bucket is fetched
         into this replica's posters, so that the result carries it as an image wherever it is asked for."""
         result = record.result or {}
-        stored, kept = result.get("poster_object"), str(result.get("poster_path") or "")
-        if not stored or self._bucket is None or (kept and Path(kept).is_file()):
+        stored, kept = str(result.get("poster_object") or ""), str(result.get("poster_path") or "")
+        if not self.shelf.in_bucket(stored) or (kept and Path(kept).is_file()):
             return record
-        target = self._posters / f"{record.request_id}.jpg"
         try:
-            if not target.is_file():
-                await self._bucket.fetch(str(stored), target)
+            target = await self.shelf.local(stored, self._posters / f"{record.request_id}.jpg")
         except OSError as exc:
             logger.info("job %s: its stored poster could not be read (%s)", record.request_id, exc)
             return record
