@@ -13,6 +13,7 @@ rotation), else from a random key this server keeps in `SEEDANCE_HOME`, which ot
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -99,6 +100,7 @@ class Links:
         return target
 
 
+@functools.cache  # the download route and the answers' middleware are built apart: the file is read once
 def link_keys(shared: tuple[str, ...], home: Path) -> tuple[bytes, ...]:
     """The replicas' shared keys, else this server's own, made once in `home` and kept there."""
     if shared:
