@@ -8,7 +8,8 @@ so a player can seek. The answers:
   the end;
 - 403 for a link that is not one of ours, was changed, or has expired, whatever it names, so that the
   answer says nothing about what exists; 404 when a valid link's copy is gone;
-- 405 for anything but GET and HEAD; 503 while starting or stopping, or with the ledger away.
+- 405 for anything but GET and HEAD; 421 for a wrong `Host`; 503 while starting or stopping, or with the
+  ledger or the bucket away.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.requests import Request
@@ -116,7 +117,7 @@ class Downloads:
             (b"content-type", target.content_type.encode()),
             (b"accept-ranges", b"bytes"),
             (b"cache-control", b"private, max-age=3600"),
-            (b"content-disposition", f'inline; filename="{target.id}-{target.name}"'.encode()),
+            (b"content-disposition", f'inline; filename="{quote(target.id, safe="")}-{target.name}"'.encode()),
             (b"x-content-type-options", b"nosniff"),
         ]
         try:
